@@ -1,4 +1,5 @@
 // The one store interface the routes see; memory and Redis implement it.
+import type { Cluster, Redis } from 'ioredis'
 import type { CorrelateStore } from './correlate-store.js'
 import type { DedupeStore } from './dedupe-store.js'
 
@@ -6,6 +7,8 @@ export interface Store {
   readonly kind: 'memory' | 'redis' | 'redis-cluster'
   readonly dedupe: DedupeStore
   readonly correlate: CorrelateStore
+  /** The Redis connection, for the pre-filter's Redis checkpoint store; absent on the memory store. */
+  readonly redisClient?: Redis | Cluster
   /** Resolves when the backend answers; rejects (StoreUnavailableError) otherwise. */
   ping(): Promise<void>
   close(): Promise<void>

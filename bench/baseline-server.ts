@@ -1,0 +1,10 @@
+// The benchmark's baseline: a bare Fastify route that parses the JSON body and returns { decision, key }.
+import Fastify from 'fastify'
+
+const app = Fastify({ logger: false })
+app.post('/dedupe', async (request) => {
+  const body = request.body as { system: string; itemId: string; version: string }
+  return { decision: 'process', key: { tenant: 'default', system: body.system, itemId: body.itemId, version: body.version } }
+})
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) })
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)))

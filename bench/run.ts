@@ -1,0 +1,155 @@
+// `npm run bench`: /dedupe on memory and Redis against a bare Fastify echo route, and /dedupe/batch vs single calls.
+// Every target runs in its own child process; one autocannon instance with the same connections drives them all.
+import autocannon from 'autocannon'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { freePort, RedisServer } from '../test/support/redis-server.js'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20)
+const BATCH = 100
+const root = new URL('..', import.meta.url)
+
+interface Target {
+  name: string
+  start(): Promise<{ url: string; child: ChildProcess }>
+}
+
+async function waitReady(url: string, child: ChildProcess) {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    try {
+      const res = await fetch(url + '/healthz').catch(() => fetch(url + '/dedupe', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }))
+      if (res.status < 500) return
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`server at ${url} did not start`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+function node(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, script.endsWith('.ts') ? ['--import', 'tsx', script] : [script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+}
+
+const sidecar = (name: string, env: () => Promise<Record<string, string>>): Target => ({
+  name,
+  async start() {
+    const port = await freePort()
+    const child = node('dist/server.js', { ...(await env()), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' })
+    const url = `http://127.0.0.1:${port}`
+    await waitReady(url, child)
+    return { url, child }
+  },
+})
+
+let counter = 0
+const uniqueEvent = () => {
+  counter++
+  return { system: 'outlook', itemId: `bench-${process.pid}-${counter}`, version: 'v1', modifiedAt: 1773048605000 + counter, changeType: 'updated' }
+}
+
+async function load(url: string, path: string, makeBody: () => unknown) {
+  const result = await autocannon({
+    url: url + path,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(makeBody()) }),
+      },
+    ],
+  })
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  }
+}
+
+async function measure(target: Target, path: string, makeBody: () => unknown) {
+  const { url, child } = await target.start()
+  try {
+    await load(url, path, makeBody) // warm-up, not counted
+    return await load(url, path, makeBody)
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+  }
+}
+
+const redis = await RedisServer.start()
+try {
+  const baseline: Target = {
+    name: 'baseline',
+    async start() {
+      const port = await freePort()
+      const child = node('bench/baseline-server.ts', { PORT: String(port) })
+      const url = `http://127.0.0.1:${port}`
+      await waitReady(url, child)
+      return { url, child }
+    },
+  }
+  const memory = sidecar('memory', async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' }))
+  const onRedis = sidecar('redis', async () => {
+    // a fresh database per target keeps runs comparable
+    const { Redis } = await import('ioredis')
+    const client = new Redis(redis.url)
+    await client.flushall()
+    await client.quit()
+    return { REDIS_URL: redis.url }
+  })
+
+  const report: Record<string, unknown> = { seconds: SECONDS, connections: CONNECTIONS, cpus: (await import('node:os')).cpus().length }
+  process.stdout.write(`benchmark: ${SECONDS}s per run, ${CONNECTIONS} connections, unique itemIds\n`)
+  const base = await measure(baseline, '/dedupe', uniqueEvent)
+  const mem = await measure(memory, '/dedupe', uniqueEvent)
+  const red = await measure(onRedis, '/dedupe', uniqueEvent)
+  const batchBody = () => ({ events: Array.from({ length: BATCH }, uniqueEvent) })
+  const memBatch = await measure(memory, '/dedupe/batch', batchBody)
+  const redBatch = await measure(onRedis, '/dedupe/batch', batchBody)
+
+  const footprint = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/memory-footprint.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`footprint exited ${code}`))))
+  })
+
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
+  Object.assign(report, {
+    baseline: base,
+    dedupeMemory: { ...mem, ratioToBaseline: ratio(mem.requestsPerSecond, base.requestsPerSecond), goal: 0.85 },
+    dedupeRedis: { ...red, ratioToBaseline: ratio(red.requestsPerSecond, base.requestsPerSecond), goal: 0.6 },
+    batchMemory: { ...memBatch, eventsPerSecond: memBatch.requestsPerSecond * BATCH, ratioToSingle: ratio(memBatch.requestsPerSecond * BATCH, mem.requestsPerSecond), goal: 10 },
+    batchRedis: { ...redBatch, eventsPerSecond: redBatch.requestsPerSecond * BATCH, ratioToSingle: ratio(redBatch.requestsPerSecond * BATCH, red.requestsPerSecond), goal: 10 },
+    memoryFootprint: JSON.parse(footprint),
+  })
+
+  const rows = [
+    ['baseline echo route', base.requestsPerSecond, base.p99Ms, '-', '-'],
+    ['/dedupe memory', mem.requestsPerSecond, mem.p99Ms, (report.dedupeMemory as { ratioToBaseline: number }).ratioToBaseline, '>= 0.85'],
+    ['/dedupe redis', red.requestsPerSecond, red.p99Ms, (report.dedupeRedis as { ratioToBaseline: number }).ratioToBaseline, '>= 0.60'],
+    ['/dedupe/batch x100 memory (events/s)', memBatch.requestsPerSecond * BATCH, memBatch.p99Ms, (report.batchMemory as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
+    ['/dedupe/batch x100 redis (events/s)', redBatch.requestsPerSecond * BATCH, redBatch.p99Ms, (report.batchRedis as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
+  ]
+  process.stdout.write('\n| target | req/s (events/s) | p99 ms | ratio | goal |\n|---|---|---|---|---|\n')
+  for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`)
+  process.stdout.write(`\nmemory store: ${footprint}\n`)
+  const errors = [base, mem, red, memBatch, redBatch].reduce((n, r) => n + r.errors + r.non2xx, 0)
+  if (errors > 0) process.stdout.write(`WARNING: ${errors} errors or non-2xx answers during the runs\n`)
+  mkdirSync(new URL('bench/results/', root), { recursive: true })
+  writeFileSync(new URL('bench/results/latest.json', root), JSON.stringify(report, null, 2))
+  process.stdout.write('written to bench/results/latest.json\n')
+} finally {
+  await redis.destroy()
+}

@@ -1,0 +1,127 @@
+// Turns a /dedupe request (explicit, Graph notification or Salesforce change event) into the change(s) to decide.
+import { InputError } from '../errors.js'
+import { fingerprintFields } from './fingerprint.js'
+import { readGraphNotification, type ChangeType } from './graph-notification.js'
+import { DEFAULT_TENANT, type ItemKey } from './keys.js'
+import { readInstant, readSalesforceChangeEvent } from './salesforce-change-event.js'
+
+/** The request after schema validation: types are right, cross-field rules are checked here. */
+export interface DedupeRequestBody {
+  tenant?: string
+  system?: string
+  itemId?: string
+  version?: string
+  modifiedAt?: string | number
+  changeType?: ChangeType
+  fields?: Record<string, unknown>
+  fingerprint?: string
+  leaseMs?: number
+  notification?: Record<string, unknown>
+  changeEvent?: Record<string, unknown>
+}
+
+export interface DedupeEvent {
+  key: ItemKey
+  version: string
+  modifiedAt?: number
+  changeType?: ChangeType
+  fingerprint?: string
+  gap: boolean
+  overflow: boolean
+  leaseMs: number
+  meta?: Record<string, string>
+}
+
+const EXPLICIT_KEYS = ['system', 'itemId', 'version', 'modifiedAt', 'changeType'] as const
+
+/** Cross-field rules shared by every route that takes fields-or-fingerprint. */
+export function fingerprintOf(body: { fields?: Record<string, unknown>; fingerprint?: string }, at = ''): string | undefined {
+  if (body.fields !== undefined && body.fingerprint !== undefined) {
+    throw new InputError(`${at}fingerprint`, 'send fields or fingerprint, not both')
+  }
+  if (body.fingerprint !== undefined) return body.fingerprint
+  if (body.fields !== undefined) return fingerprintFields(body.fields)
+  return undefined
+}
+
+/**
+ * One event per item: a Salesforce change event with several recordIds fans out (only /dedupe/batch allows it;
+ * `allowFanOut` false makes it a 400 that points there). `at` prefixes error paths (e.g. "events.3.").
+ */
+export function readDedupeRequest(
+  body: DedupeRequestBody,
+  defaults: { tenant?: string; leaseMs: number; allowFanOut: boolean },
+  at = '',
+): DedupeEvent[] {
+  const tenant = body.tenant ?? defaults.tenant ?? DEFAULT_TENANT
+  const leaseMs = body.leaseMs ?? defaults.leaseMs
+  const natives = [body.notification !== undefined && 'notification', body.changeEvent !== undefined && 'changeEvent'].filter(Boolean)
+  if (natives.length > 1) throw new InputError(`${at}changeEvent`, 'send one of notification or changeEvent, not both')
+  const fingerprint = fingerprintOf(body, at)
+
+  if (natives.length === 1) {
+    const extra = EXPLICIT_KEYS.find((k) => body[k] !== undefined)
+    if (extra) {
+      throw new InputError(`${at}${extra}`, `is derived from ${natives[0]}; do not send it with the native form`)
+    }
+  }
+
+  if (body.notification !== undefined) {
+    const change = readGraphNotification(body.notification, `${at}notification`)
+    const meta: Record<string, string> = {}
+    if (change.graphTenantId) meta.graphTenantId = change.graphTenantId
+    if (change.subscriptionId) meta.subscriptionId = change.subscriptionId
+    return [
+      {
+        key: { tenant, system: 'outlook', itemId: change.itemId },
+        version: change.version,
+        changeType: change.changeType,
+        fingerprint,
+        gap: false,
+        overflow: false,
+        leaseMs,
+        meta,
+      },
+    ]
+  }
+
+  if (body.changeEvent !== undefined) {
+    const changes = readSalesforceChangeEvent(body.changeEvent, `${at}changeEvent`)
+    if (changes.length > 1 && !defaults.allowFanOut) {
+      throw new InputError(
+        `${at}changeEvent.ChangeEventHeader.recordIds`,
+        `holds ${changes.length} record ids: send this change event to /dedupe/batch, which answers one result per id`,
+      )
+    }
+    return changes.map((change) => ({
+      key: { tenant, system: 'salesforce', itemId: change.itemId },
+      version: change.version,
+      modifiedAt: change.modifiedAt,
+      changeType: change.changeType,
+      // Gap events carry no field data: a fingerprint would wrongly make them `unchanged`.
+      fingerprint: change.gap ? undefined : fingerprint,
+      gap: change.gap,
+      overflow: change.overflow,
+      leaseMs,
+      meta: { entityName: change.entityName },
+    }))
+  }
+
+  for (const k of ['system', 'itemId', 'version'] as const) {
+    if (body[k] === undefined) {
+      throw new InputError(`${at}${k}`, 'is required (or send the native form: notification or changeEvent)')
+    }
+  }
+  return [
+    {
+      key: { tenant, system: body.system as string, itemId: body.itemId as string },
+      version: body.version as string,
+      modifiedAt: readInstant(body.modifiedAt, `${at}modifiedAt`),
+      changeType: body.changeType,
+      fingerprint,
+      gap: false,
+      overflow: false,
+      leaseMs,
+    },
+  ]
+}

@@ -1,0 +1,75 @@
+// Reads one Microsoft Graph changeNotification into the item change it describes.
+import { InputError } from '../errors.js'
+
+export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted'
+
+export interface GraphChange {
+  system: 'outlook'
+  itemId: string
+  /** the changeKey: resourceData.@odata.etag without its W/"..." wrapper */
+  version: string
+  changeType: 'created' | 'updated' | 'deleted'
+  /** the mailbox tenant (kept on the record; not the sidecar tenant) */
+  graphTenantId?: string
+  subscriptionId?: string
+  resource?: string
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** True for the reachability probe Graph writes when a subscription is created. */
+export function isValidationNotification(n: Record<string, unknown>): boolean {
+  return n.subscriptionId === 'NA' || (typeof n.changeType === 'string' && n.changeType.startsWith('Validation:'))
+}
+
+/** Strips the weak-ETag wrapper: W/"abc" -> abc; a bare value is kept as it is. */
+export function changeKeyFromEtag(etag: string): string {
+  const match = /^(?:W\/)?"(.*)"$/.exec(etag.trim())
+  return match ? match[1] : etag.trim()
+}
+
+/**
+ * Throws InputError (path under `at`) for validation and lifecycle messages and for notifications
+ * that lack what a change needs; they are answered with a 400 that says where they belong.
+ */
+export function readGraphNotification(raw: unknown, at = 'notification'): GraphChange {
+  if (!isObject(raw)) throw new InputError(at, 'must be one Graph changeNotification object')
+  if (Array.isArray(raw.value)) {
+    throw new InputError(at, 'is a notification collection ({ value: [...] }); send one element of value per call, or use /dedupe/batch')
+  }
+  if (isValidationNotification(raw)) {
+    throw new InputError(
+      at,
+      'is a Graph validation message (subscriptionId "NA" / changeType "Validation: ..."): it carries no change; drop it before the sidecar (the pre-filter does)',
+    )
+  }
+  if (typeof raw.lifecycleEvent === 'string') {
+    throw new InputError(
+      at,
+      `is a Graph lifecycle notification (${raw.lifecycleEvent}): it carries no item change; route it to the subscription-maintenance flow (reauthorize, recreate or resync)`,
+    )
+  }
+  const changeType = raw.changeType
+  if (changeType !== 'created' && changeType !== 'updated' && changeType !== 'deleted') {
+    throw new InputError(`${at}.changeType`, 'must be "created", "updated" or "deleted"')
+  }
+  const resourceData = raw.resourceData
+  if (!isObject(resourceData)) throw new InputError(`${at}.resourceData`, 'is required for a change notification')
+  const itemId = resourceData.id
+  if (typeof itemId !== 'string' || itemId.length === 0) throw new InputError(`${at}.resourceData.id`, 'must be a non-empty string')
+  if (itemId.length > 1024) throw new InputError(`${at}.resourceData.id`, 'must be at most 1024 characters')
+  const etag = resourceData['@odata.etag']
+  if (typeof etag !== 'string' || changeKeyFromEtag(etag).length === 0) {
+    throw new InputError(`${at}.resourceData.@odata.etag`, 'must be the weak ETag W/"<changeKey>" that versions the item')
+  }
+  return {
+    system: 'outlook',
+    itemId,
+    version: changeKeyFromEtag(etag),
+    changeType,
+    graphTenantId: typeof raw.tenantId === 'string' ? raw.tenantId : undefined,
+    subscriptionId: typeof raw.subscriptionId === 'string' ? raw.subscriptionId : undefined,
+    resource: typeof raw.resource === 'string' ? raw.resource : undefined,
+  }
+}

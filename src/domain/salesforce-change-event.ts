@@ -1,0 +1,132 @@
+// Reads a Salesforce Change Data Capture event (CometD envelope, wrapped form or decoded payload) into item changes.
+import { InputError } from '../errors.js'
+import type { ChangeType } from './graph-notification.js'
+
+export interface SalesforceChange {
+  system: 'salesforce'
+  itemId: string
+  /** transactionKey:sequenceNumber */
+  version: string
+  /** LastModifiedDate when present, else commitTimestamp (epoch ms) */
+  modifiedAt?: number
+  changeType: ChangeType
+  /** GAP_* events: no field data, the caller must re-read the record */
+  gap: boolean
+  /** GAP_OVERFLOW: no record id, resync the whole object */
+  overflow: boolean
+  entityName: string
+  commitUser?: string
+  changeOrigin?: string
+  changedFields: string[]
+  nulledFields: string[]
+  /** the body fields beside ChangeEventHeader */
+  payload: Record<string, unknown>
+  replayId?: unknown
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const CHANGE_TYPES: Record<string, ChangeType> = {
+  CREATE: 'created',
+  UPDATE: 'updated',
+  DELETE: 'deleted',
+  UNDELETE: 'undeleted',
+}
+
+/** Epoch ms from an ISO string or an epoch-ms number; undefined when absent; InputError when malformed. */
+export function readInstant(value: unknown, path: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new InputError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
+    return Math.trunc(value)
+  }
+  if (typeof value === 'string') {
+    if (/^\d+$/.test(value)) return Number(value)
+    // Date.parse accepts non-ISO text too; insist on an ISO-8601 date-time shape first.
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+      const ms = Date.parse(value.replace(/(\.\d{3})\d+/, '$1'))
+      if (Number.isFinite(ms)) return ms
+    }
+  }
+  throw new InputError(path, 'must be an ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds')
+}
+
+const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
+
+/** Finds the decoded payload and where it sits, whichever envelope carries it. */
+function unwrap(raw: Record<string, unknown>, at: string): { payload: Record<string, unknown>; path: string; replayId?: unknown } {
+  if (isObject(raw.ChangeEventHeader)) return { payload: raw, path: at }
+  if (isObject(raw.payload) && isObject(raw.payload.ChangeEventHeader)) {
+    return { payload: raw.payload, path: `${at}.payload`, replayId: isObject(raw.event) ? raw.event.replayId : undefined }
+  }
+  if (isObject(raw.data) && isObject(raw.data.payload) && isObject(raw.data.payload.ChangeEventHeader)) {
+    const data = raw.data
+    return { payload: data.payload as Record<string, unknown>, path: `${at}.data.payload`, replayId: isObject(data.event) ? data.event.replayId : undefined }
+  }
+  throw new InputError(
+    at,
+    'must be a Salesforce change event: a CometD message { schema, payload: { ChangeEventHeader, ... }, event }, the wrapped form { data: { payload, event }, channel }, or the decoded payload { ChangeEventHeader, ... }',
+  )
+}
+
+/** One change per record id (a GAP_OVERFLOW gives one change with itemId `overflow:<entityName>`). */
+export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): SalesforceChange[] {
+  if (!isObject(raw)) throw new InputError(at, 'must be a Salesforce change event object')
+  const { payload, path, replayId } = unwrap(raw, at)
+  const header = payload.ChangeEventHeader as Record<string, unknown>
+  const hp = `${path}.ChangeEventHeader`
+
+  const rawType = header.changeType
+  if (typeof rawType !== 'string') throw new InputError(`${hp}.changeType`, 'is required')
+  const gap = rawType.startsWith('GAP_')
+  const overflow = rawType === 'GAP_OVERFLOW'
+  const baseType = gap ? rawType.slice(4) : rawType
+  const changeType: ChangeType | undefined = overflow ? 'updated' : CHANGE_TYPES[baseType]
+  if (!changeType) {
+    throw new InputError(`${hp}.changeType`, `"${rawType}" is not a change this sidecar orders (CREATE, UPDATE, DELETE, UNDELETE, GAP_*, GAP_OVERFLOW)`)
+  }
+
+  const entityName = typeof header.entityName === 'string' && header.entityName.length > 0 ? header.entityName : undefined
+  if (!entityName) throw new InputError(`${hp}.entityName`, 'must be a non-empty string')
+  const transactionKey = header.transactionKey
+  if (typeof transactionKey !== 'string' || transactionKey.length === 0) throw new InputError(`${hp}.transactionKey`, 'must be a non-empty string')
+  const sequenceNumber = header.sequenceNumber
+  if (typeof sequenceNumber !== 'number' || !Number.isInteger(sequenceNumber) || sequenceNumber < 0) {
+    throw new InputError(`${hp}.sequenceNumber`, 'must be a non-negative integer')
+  }
+  const commitTimestamp = readInstant(header.commitTimestamp, `${hp}.commitTimestamp`)
+  const lastModified = readInstant(payload.LastModifiedDate, `${path}.LastModifiedDate`)
+
+  let ids: string[]
+  if (overflow) {
+    ids = [`overflow:${entityName}`]
+  } else {
+    const recordIds = header.recordIds
+    if (!Array.isArray(recordIds) || recordIds.length === 0) throw new InputError(`${hp}.recordIds`, 'must hold at least one record id')
+    recordIds.forEach((id, i) => {
+      if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
+        throw new InputError(`${hp}.recordIds.${i}`, 'must be a non-empty record id')
+      }
+    })
+    ids = recordIds as string[]
+  }
+
+  const { ChangeEventHeader: _header, ...fields } = payload
+  return ids.map((itemId) => ({
+    system: 'salesforce' as const,
+    itemId,
+    version: `${transactionKey}:${sequenceNumber}`,
+    modifiedAt: lastModified ?? commitTimestamp,
+    changeType,
+    gap,
+    overflow,
+    entityName,
+    commitUser: typeof header.commitUser === 'string' ? header.commitUser : undefined,
+    changeOrigin: typeof header.changeOrigin === 'string' ? header.changeOrigin : undefined,
+    changedFields: stringList(header.changedFields),
+    nulledFields: stringList(header.nulledFields),
+    payload: fields,
+    replayId,
+  }))
+}

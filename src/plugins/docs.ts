@@ -1,0 +1,50 @@
+// OpenAPI 3.0.3 generated from the zod route schemas; Swagger UI at /docs, the document at /openapi.json.
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+
+export const API_DESCRIPTION = [
+  'The sidecar a MuleSoft two-way Outlook <-> Salesforce calendar sync calls before every write.',
+  '',
+  '- `/dedupe`: is this change new? On `process` you hold a claim: write, then `/dedupe/commit`; on a failed write `/dedupe/release`.',
+  '- `/correlate`: what is the counterpart, and is this change our own echo?',
+  '- `/resolve-conflict`: both sides changed; what does each side get?',
+  '',
+  'Every business outcome is HTTP 200 with a decision in the body (Mule has no error type for 409/422).',
+  'Errors are problem details (RFC 9457) with an `errors` list naming each wrong field, as application/json unless',
+  'Accept asks for application/problem+json: 400 invalid input, 401 token, 404 unknown record, 413 too large,',
+  '415 not JSON, 503 store unavailable (with Retry-After; retry these, never 4xx).',
+  'Send `X-Correlation-ID` (up to 128 printable ASCII characters); it is echoed and logged.',
+  'Every key is namespaced by `tenant` (default "default").',
+].join('\n')
+
+export default fp(
+  async function docs(app: FastifyInstance, opts: { version: string }) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'calendar-sync-sidecar', description: API_DESCRIPTION, version: opts.version },
+        servers: [{ url: 'http://127.0.0.1:8080', description: 'the sidecar beside the Mule runtime' }],
+        tags: [
+          { name: 'dedupe', description: 'Is this change new? Claims, commits and releases.' },
+          { name: 'correlate', description: 'Counterparts, create reservations and echo suppression.' },
+          { name: 'resolve-conflict', description: 'Field-level merge when both sides changed.' },
+          { name: 'operations', description: 'Health, readiness and metrics.' },
+        ],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_TOKENS, when tokens are configured.' },
+          },
+        },
+        security: [{ bearerAuth: [] }],
+      },
+      transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/openapi.json', '/metrics'] }),
+      transformObject: jsonSchemaTransformObject,
+    })
+    await app.register(swaggerUi, { routePrefix: '/docs' })
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  },
+  { name: 'docs' },
+)

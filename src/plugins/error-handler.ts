@@ -1,0 +1,71 @@
+// The one error handler: every failure leaves as problem details; 5xx bodies never carry internals.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { HttpProblem, InputError, toProblem, type FieldError } from '../errors.js'
+import { StoreUnavailableError } from '../stores/store.js'
+
+const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new HttpProblem('payload_too_large', 'the request body is larger than this route accepts'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new HttpProblem('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new HttpProblem('invalid_input', 'Content-Length does not match the body'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new HttpProblem('invalid_input', 'the body is empty; send a JSON object', { errors: [{ path: '', message: 'is empty' }] }),
+  FST_ERR_CTP_INVALID_JSON_BODY: (err) =>
+    new HttpProblem('invalid_input', `the body is not valid JSON: ${err.message}`, { errors: [{ path: '', message: 'is not valid JSON' }] }),
+}
+
+/** Maps any thrown value to an HttpProblem; unknown errors become a generic 500. */
+export function asProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error
+  if (error instanceof InputError) return new HttpProblem('invalid_input', `${error.path}: ${error.message}`, { errors: [{ path: error.path, message: error.message }] })
+  if (error instanceof StoreUnavailableError) {
+    return new HttpProblem('store_unavailable', 'the store is unavailable; retry after the Retry-After delay', { retryAfterSeconds: 1, cause: error })
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as { validationContext?: string }).validationContext
+    const errors: FieldError[] = error.validation.map((issue) => {
+      const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
+      return { path: path === '' && context && context !== 'body' ? context : path, message: issue.message ?? 'is invalid' }
+    })
+    const where = errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; ')
+    return new HttpProblem('invalid_input', where, { errors })
+  }
+  const fastifyError = error as FastifyError
+  if (fastifyError && typeof fastifyError.code === 'string' && FASTIFY_CODES[fastifyError.code]) return FASTIFY_CODES[fastifyError.code](fastifyError)
+  if (fastifyError && fastifyError.statusCode === 415) return FASTIFY_CODES.FST_ERR_CTP_INVALID_MEDIA_TYPE(fastifyError)
+  if (fastifyError && fastifyError.statusCode === 413) return FASTIFY_CODES.FST_ERR_CTP_BODY_TOO_LARGE(fastifyError)
+  if (fastifyError && typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new HttpProblem('invalid_input', fastifyError.message)
+  }
+  return new HttpProblem('internal', 'an internal error occurred; the log has the details under this correlationId', { cause: error })
+}
+
+/** Sends problem details as JSON, or as application/problem+json when the client's Accept asks for it. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem) {
+  const accept = request.headers.accept ?? ''
+  const type = accept.includes('application/problem+json') ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8'
+  if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds))
+  const body = toProblem(problem, request.url.split('?', 1)[0], request.id)
+  return reply.code(problem.status).type(type).serializer(JSON.stringify).send(body)
+}
+
+export default fp(
+  async function errorHandler(app: FastifyInstance, opts: { onStoreError?: (request: FastifyRequest) => void }) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = asProblem(error)
+      if (problem.code === 'store_unavailable') {
+        opts.onStoreError?.(request)
+        request.log.warn({ err: error }, 'store unavailable')
+      } else if (problem.status >= 500) {
+        request.log.error({ err: error }, 'request failed')
+      }
+      return sendProblem(request, reply, problem)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, new HttpProblem('not_found', `no route ${request.method} ${request.url.split('?', 1)[0]}`)),
+    )
+  },
+  { name: 'error-handler' },
+)

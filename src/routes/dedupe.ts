@@ -1,0 +1,277 @@
+// /dedupe, /dedupe/commit, /dedupe/release, /dedupe/batch and the item record: thin handlers over domain + store.
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { collapseBatch } from '../domain/batch-collapse.js'
+import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
+import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
+import { DEFAULT_TENANT } from '../domain/keys.js'
+import { readInstant } from '../domain/salesforce-change-event.js'
+import { HttpProblem, InputError, toProblem } from '../errors.js'
+import { asProblem } from '../plugins/error-handler.js'
+import type { ClaimInput, ClaimResult, CommitResult, LastCommitted } from '../stores/dedupe-store.js'
+import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
+import {
+  batchEnvelopeSchema,
+  batchRequestSchema,
+  batchResponseSchema,
+  commitRequestSchema,
+  commitResponseSchema,
+  dedupeRecordSchema,
+  dedupeRequestSchema,
+  dedupeResponseSchema,
+  deletedResponseSchema,
+  problemSchema,
+  releaseRequestSchema,
+  releaseResponseSchema,
+} from './dedupe-schemas.js'
+import { callStore } from './store-call.js'
+
+type DedupeResponse = z.infer<typeof dedupeResponseSchema>
+
+const errorResponses = { 400: problemSchema, 401: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema }
+
+function lastOut(last: LastCommitted | undefined) {
+  if (!last) return undefined
+  return {
+    version: last.version,
+    modifiedAt: isoOf(last.modifiedAt),
+    fingerprint: last.fingerprint,
+    changeType: last.changeType,
+    committedAt: isoOf(last.committedAt) as string,
+  }
+}
+
+function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number): ClaimInput {
+  return {
+    key: event.key,
+    version: event.version,
+    modifiedAt: event.modifiedAt,
+    changeType: event.changeType,
+    fingerprint: event.fingerprint,
+    gap: event.gap,
+    overflow: event.overflow,
+    leaseMs: event.leaseMs,
+    now,
+    ttlMs: app.config.dedupeTtlMs,
+    meta: event.meta,
+  }
+}
+
+function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
+  return {
+    decision: result.decision,
+    reason: explainDedupe(result.reason),
+    key: { ...event.key, version: event.version },
+    claim: result.claim ? { token: result.claim.token, expiresAt: isoOf(result.claim.expiresAt) as string } : undefined,
+    retryAfterMs: result.retryAfterMs,
+    last: lastOut(result.last),
+  }
+}
+
+/** Fail-open: process without shared state; the token commits nothing. */
+function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
+  return { decision: 'process', reason: 'new_version', claim: { token: `fail-open:${randomUUID()}`, expiresAt: now + event.leaseMs } }
+}
+
+export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
+  const store = app.store.dedupe
+  const defaults = (allowFanOut: boolean) => ({ leaseMs: app.config.defaultLeaseMs, allowFanOut })
+
+  app.post(
+    '/dedupe',
+    {
+      schema: {
+        tags: ['dedupe'],
+        summary: 'Is this change new? Claim it if so',
+        description:
+          'Rules, in order: duplicate (this version was committed), stale (older modifiedAt than the committed one, or the item was deleted), in_flight (another live claim holds the item), unchanged (same fingerprint as committed; the version is recorded), process (you get a claim). On process: write to the other system, then POST /dedupe/commit with the token; if the write fails, POST /dedupe/release. A claim not committed by expiresAt lapses and the next delivery gets process again, so a worker that dies loses nothing. Salesforce GAP_* events are never unchanged (re-read the record); GAP_OVERFLOW has itemId overflow:<entityName> (resync the object).',
+        body: dedupeRequestSchema,
+        response: { 200: dedupeResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const [event] = readDedupeRequest(request.body, defaults(false))
+      const now = Date.now()
+      const result = await callStore(app, reply, 'dedupe', () => store.claim(toClaimInput(app, event, now)), () => failOpenClaim(event, now))
+      app.metrics.decisions.inc({ endpoint: 'dedupe', decision: result.decision })
+      return respond(event, result)
+    },
+  )
+
+  app.post(
+    '/dedupe/commit',
+    {
+      schema: {
+        tags: ['dedupe'],
+        summary: 'Commit a claim after the write succeeded',
+        description:
+          'Records version, modifiedAt, fingerprint and changeType of the claim (overridden by what you send). A token whose lease lapsed still commits when no other claim was granted since; once another claim was granted it answers committed false / lease_expired and changes nothing. Repeating a successful commit answers committed true again, so retries are safe.',
+        body: commitRequestSchema,
+        response: { 200: commitResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body
+      const fingerprint = fingerprintOf(body)
+      const modifiedAt = readInstant(body.modifiedAt, 'modifiedAt')
+      const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
+      const result = await callStore<CommitResult | { committed: false; reason: 'store_unavailable' }>(
+        app,
+        reply,
+        'dedupe_commit',
+        () =>
+          store.commit({ key, token: body.token, version: body.version, modifiedAt, fingerprint, now: Date.now(), ttlMs: app.config.dedupeTtlMs }),
+        () => ({ committed: false as const, reason: 'store_unavailable' as const }),
+      )
+      app.metrics.decisions.inc({ endpoint: 'dedupe_commit', decision: result.committed ? 'committed' : result.reason })
+      return result
+    },
+  )
+
+  app.post(
+    '/dedupe/release',
+    {
+      schema: {
+        tags: ['dedupe'],
+        summary: 'Release a claim after the write failed',
+        description:
+          'Ends the claim so the next delivery of the event gets process. A token holds its claim until it is committed, released or another claim is granted; released false means it no longer held it.',
+        body: releaseRequestSchema,
+        response: { 200: releaseResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body
+      const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
+      const result = await callStore(
+        app,
+        reply,
+        'dedupe_release',
+        () => store.release({ key, token: body.token, now: Date.now() }),
+        () => ({ released: false }),
+      )
+      app.metrics.decisions.inc({ endpoint: 'dedupe_release', decision: result.released ? 'released' : 'not_held' })
+      return result
+    },
+  )
+
+  app.post(
+    '/dedupe/batch',
+    {
+      bodyLimit: app.config.batchBodyLimitBytes,
+      // Only the envelope is validated up front: an invalid event is rejected on its own and the rest proceeds.
+      validatorCompiler: (route) => validatorCompiler({ ...route, schema: batchEnvelopeSchema }),
+      schema: {
+        tags: ['dedupe'],
+        summary: 'Decide up to 500 events in one call',
+        description:
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position) is decided; the others get superseded. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per id. A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+        body: batchRequestSchema,
+        response: { 200: batchResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as unknown as z.infer<typeof batchEnvelopeSchema>
+      const now = Date.now()
+      type Slot = { event: DedupeEvent; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
+      const perEvent: Array<{ rejected?: unknown; slots: Slot[]; fanOut: boolean }> = body.events.map((raw, i) => {
+        try {
+          const parsed = dedupeRequestSchema.safeParse(raw)
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0]
+            throw new InputError(`events.${i}${issue.path.length ? '.' + issue.path.join('.') : ''}`, issue.message)
+          }
+          const events = readDedupeRequest(parsed.data, { tenant: body.tenant, ...defaults(true) }, `events.${i}.`)
+          return { slots: events.map((event) => ({ event })), fanOut: events.length > 1 }
+        } catch (error) {
+          const problem = asProblem(error)
+          if (problem.status >= 500) throw error
+          return { rejected: toProblem(problem, '/dedupe/batch', request.id), slots: [], fanOut: false }
+        }
+      })
+
+      const slots = perEvent.flatMap((entry) => entry.slots)
+      const supersededBy = collapseBatch(slots.map((slot) => slot.event))
+      const toClaim: Slot[] = []
+      slots.forEach((slot, i) => {
+        if (supersededBy[i] === -1) toClaim.push(slot)
+        else slot.result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: { ...slot.event.key, version: slot.event.version } }
+      })
+      const results = await callStore(
+        app,
+        reply,
+        'dedupe_batch',
+        () => store.claimMany(toClaim.map((slot) => toClaimInput(app, slot.event, now))),
+        () => toClaim.map((slot) => failOpenClaim(slot.event, now)),
+      )
+      toClaim.forEach((slot, i) => {
+        slot.result = respond(slot.event, results[i])
+      })
+      for (const slot of slots) app.metrics.decisions.inc({ endpoint: 'dedupe_batch', decision: slot.result?.decision ?? 'unknown' })
+
+      return {
+        results: perEvent.map((entry) => {
+          if (entry.rejected) {
+            app.metrics.decisions.inc({ endpoint: 'dedupe_batch', decision: 'rejected' })
+            return { decision: 'rejected' as const, error: entry.rejected as z.infer<typeof problemSchema> }
+          }
+          const out = entry.slots.map((slot) => slot.result as NonNullable<Slot['result']>)
+          return entry.fanOut ? out : out[0]
+        }),
+      }
+    },
+  )
+
+  app.get(
+    '/dedupe/:system/:itemId',
+    {
+      schema: {
+        tags: ['dedupe'],
+        summary: 'The item\'s record: why was my event dropped?',
+        description: 'The last committed state, the current claim and the last 20 decisions with their reasons, newest first. 404 when the sidecar knows nothing of the item.',
+        params: itemParamsSchema,
+        querystring: tenantQuerySchema,
+        response: { 200: dedupeRecordSchema, 404: problemSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const key = { tenant: request.query.tenant ?? DEFAULT_TENANT, ...request.params }
+      const record = await callStore(app, reply, 'dedupe_get', () => store.get(key, Date.now()))
+      if (!record) {
+        throw new HttpProblem('not_found', `no dedupe record for ${key.system} item ${key.itemId} in tenant ${key.tenant}`)
+      }
+      return {
+        key: record.key,
+        last: lastOut(record.last),
+        claim: record.claim ? { version: record.claim.version, expiresAt: isoOf(record.claim.expiresAt) as string } : undefined,
+        meta: record.meta && Object.keys(record.meta).length > 0 ? record.meta : undefined,
+        history: record.history.map((h) => ({
+          at: isoOf(h.at) as string,
+          decision: h.decision,
+          version: h.version,
+          reason: h.reason === 'committed' || h.reason === 'released' ? h.reason : explainDedupe(h.reason),
+        })),
+      }
+    },
+  )
+
+  app.delete(
+    '/dedupe/:system/:itemId',
+    {
+      schema: {
+        tags: ['dedupe'],
+        summary: 'Forget the item (force a reprocess)',
+        description: 'Deletes the record, its versions, claim and history. The next delivery of any version gets process. For operators.',
+        params: itemParamsSchema,
+        querystring: tenantQuerySchema,
+        response: { 200: deletedResponseSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const key = { tenant: request.query.tenant ?? DEFAULT_TENANT, ...request.params }
+      return callStore(app, reply, 'dedupe_delete', () => store.forget(key))
+    },
+  )
+}

@@ -1,0 +1,57 @@
+// Entry: loadConfig -> createStore -> buildApp -> listen; the pre-filter when configured; graceful shutdown.
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { buildApp, LOG_REDACT } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { createMetrics } from './plugins/metrics.js'
+import type { ReadinessCheck } from './routes/health.js'
+import { createStore } from './stores/index.js'
+
+async function main(config: Config) {
+  const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } })
+  const metrics = createMetrics()
+  const store = await createStore(config, { logger })
+
+  const readiness: ReadinessCheck[] = []
+  let prefilter: { isReady(): boolean; close(): Promise<void> } | undefined
+  if (config.prefilter) {
+    const { startPrefilter } = await import('./prefilter/index.js')
+    prefilter = await startPrefilter(config.prefilter, {
+      logger: logger.child({ component: 'prefilter' }),
+      registry: metrics.registry,
+      redis: store.redisClient,
+      shutdownGraceMs: config.shutdownGraceMs,
+    })
+    readiness.push({ name: 'prefilter', check: () => prefilter?.isReady() ?? false })
+  }
+
+  const app = await buildApp(config, { store, logger, metrics, readiness })
+  app.server.keepAliveTimeout = 65_000 // longer than Mule's default idle timeout, so pooled connections are not cut under it
+  app.server.requestTimeout = 30_000
+
+  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error')
+    else logger.info({ signal }, 'shutting down')
+    await prefilter?.close()
+    await app.close()
+    await store.close()
+  })
+
+  await app.listen({ host: config.host, port: config.port })
+  logger.info({ store: store.kind, docs: `http://${config.host}:${config.port}/docs` }, 'calendar-sync-sidecar ready')
+}
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`calendar-sync-sidecar: ${error.message}\n`)
+    process.exit(1)
+  }
+  throw error
+}
+main(config).catch((error) => {
+  process.stderr.write(`calendar-sync-sidecar failed to start: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exit(1)
+})

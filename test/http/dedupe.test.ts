@@ -1,0 +1,300 @@
+// /dedupe family through app.inject on the memory store: every decision rule, native forms, batch, bad input.
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+
+const notification = (etag: string, changeType = 'updated', id = 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=') => ({
+  subscriptionId: '3f6d9a41-7b2e-4c8f-9d15-6a0e2b7c4d11',
+  subscriptionExpirationDateTime: '2026-03-12T08:00:00.0000000+00:00',
+  changeType,
+  resource: `Users/5b1e/Events/${id}`,
+  resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': `Users/5b1e/Events/${id}`, '@odata.etag': `W/"${etag}"`, id },
+  clientState: 'c3-sync-7Qw2',
+  tenantId: 'a1c4e8f2-3b5d-4f6a-8c9e-0d1f2a3b4c5d',
+})
+
+const changeEventPayload = (changeType: string, recordIds: string[], seq = 1, extra: Record<string, unknown> = {}) => ({
+  ChangeEventHeader: {
+    entityName: 'Event',
+    recordIds,
+    changeType,
+    changeOrigin: 'com/salesforce/api/soap/62.0;client=SfdcInternalAPI/',
+    transactionKey: '000b1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d',
+    sequenceNumber: seq,
+    commitTimestamp: 1773047561000,
+    commitUser: '0055g0000012345AAA',
+    nulledFields: [],
+    diffFields: [],
+    changedFields: [],
+  },
+  ...extra,
+})
+
+t.test('process, commit, then duplicate; stale; unchanged; in_flight', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = (url: string, payload: object) => app.inject({ method: 'POST', url, payload })
+
+  const first = await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v1', modifiedAt: '2026-03-09T09:30:05Z', fields: { subject: 'Hi' } })
+  t.equal(first.statusCode, 200)
+  const body = first.json()
+  t.equal(body.decision, 'process')
+  t.same(body.key, { tenant: 'default', system: 'outlook', itemId: 'A1', version: 'v1' })
+  t.type(body.claim.token, 'string')
+  t.ok(Date.parse(body.claim.expiresAt) > Date.now())
+  t.match(body.reason, /commit/)
+
+  const busy = (await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v2' })).json()
+  t.equal(busy.decision, 'in_flight')
+  t.ok(busy.retryAfterMs > 0 && busy.retryAfterMs <= 60_000)
+  t.notOk(busy.claim)
+
+  const commit = await post('/dedupe/commit', { system: 'outlook', itemId: 'A1', token: body.claim.token })
+  t.same(commit.json(), { committed: true })
+  t.same((await post('/dedupe/commit', { system: 'outlook', itemId: 'A1', token: body.claim.token })).json(), { committed: true }, 'repeat commit')
+
+  const dup = (await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v1' })).json()
+  t.equal(dup.decision, 'duplicate')
+  t.equal(dup.last.version, 'v1')
+  t.equal(dup.last.modifiedAt, '2026-03-09T09:30:05.000Z')
+
+  const stale = (await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v0', modifiedAt: '2026-03-09T09:00:00Z' })).json()
+  t.equal(stale.decision, 'stale')
+
+  const same = (
+    await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v3', modifiedAt: '2026-03-09T11:00:00+01:00', fields: { subject: '  Hi ' } })
+  ).json()
+  t.equal(same.decision, 'unchanged', 'whitespace-only difference is unchanged')
+  t.equal((await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v3' })).json().decision, 'duplicate', 'unchanged version is recorded')
+
+  const changed = (await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v4', fields: { subject: 'Bye' } })).json()
+  t.equal(changed.decision, 'process')
+  t.same((await post('/dedupe/release', { system: 'outlook', itemId: 'A1', token: changed.claim.token })).json(), { released: true })
+  t.same((await post('/dedupe/release', { system: 'outlook', itemId: 'A1', token: changed.claim.token })).json(), { released: false })
+  t.equal((await post('/dedupe', { system: 'outlook', itemId: 'A1', version: 'v4', fields: { subject: 'Bye' } })).json().decision, 'process', 'released event is processable again')
+
+  const record = await app.inject({ method: 'GET', url: '/dedupe/outlook/A1' })
+  t.equal(record.statusCode, 200)
+  const rec = record.json()
+  t.equal(rec.last.version, 'v3', 'an unchanged version becomes the last known one')
+  t.ok(rec.history.length >= 5 && rec.history.length <= 20)
+  t.equal(rec.history[0].decision, 'process', 'newest first')
+  t.type(rec.history[0].reason, 'string')
+
+  t.same((await app.inject({ method: 'DELETE', url: '/dedupe/outlook/A1' })).json(), { deleted: true })
+  t.equal((await app.inject({ method: 'GET', url: '/dedupe/outlook/A1' })).statusCode, 404)
+  t.same((await app.inject({ method: 'DELETE', url: '/dedupe/outlook/A1' })).json(), { deleted: false })
+})
+
+t.test('tenants do not collide', async (t) => {
+  const { app } = await buildTestApp(t)
+  const a = (await app.inject({ method: 'POST', url: '/dedupe', payload: { tenant: 'pair-a', system: 'outlook', itemId: 'X', version: '1' } })).json()
+  const b = (await app.inject({ method: 'POST', url: '/dedupe', payload: { tenant: 'pair-b', system: 'outlook', itemId: 'X', version: '1' } })).json()
+  t.equal(a.decision, 'process')
+  t.equal(b.decision, 'process')
+  t.equal(b.key.tenant, 'pair-b')
+  t.equal((await app.inject({ method: 'GET', url: '/dedupe/outlook/X?tenant=pair-b' })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/dedupe/outlook/X?tenant=pair-c' })).statusCode, 404)
+})
+
+t.test('deleted items: tombstone makes older and undated events stale', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/dedupe', payload }).then((r) => r.json())
+  const del = await post({ system: 'salesforce', itemId: 'S1', version: 'd', changeType: 'deleted', modifiedAt: 2000 })
+  await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'salesforce', itemId: 'S1', token: del.claim.token } })
+  t.equal((await post({ system: 'salesforce', itemId: 'S1', version: 'late', changeType: 'updated' })).decision, 'stale')
+  t.equal((await post({ system: 'salesforce', itemId: 'S1', version: 'older', modifiedAt: 1000 })).decision, 'stale')
+  t.equal((await post({ system: 'salesforce', itemId: 'S1', version: 'undelete', changeType: 'undeleted', modifiedAt: 3000 })).decision, 'process')
+})
+
+t.test('Graph notification native form', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({ method: 'POST', url: '/dedupe', payload: { notification: notification('DwAAABYAAAC7kq2mZ0bVQ4v1xYtGmJ3fAAAx9k1c') } })
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.equal(body.decision, 'process')
+  t.same(body.key, { tenant: 'default', system: 'outlook', itemId: 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=', version: 'DwAAABYAAAC7kq2mZ0bVQ4v1xYtGmJ3fAAAx9k1c' })
+  const rec = (await app.inject({ method: 'GET', url: `/dedupe/outlook/${encodeURIComponent('AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=')}` })).json()
+  t.equal(rec.meta.graphTenantId, 'a1c4e8f2-3b5d-4f6a-8c9e-0d1f2a3b4c5d', 'tenantId kept on the record, not used as tenant')
+
+  const validation = await app.inject({
+    method: 'POST',
+    url: '/dedupe',
+    payload: { notification: { subscriptionId: 'NA', changeType: 'Validation: Testing client application reachability for subscription Request-Id: 8e2b', resource: 'NA' } },
+  })
+  t.equal(validation.statusCode, 400)
+  t.match(validation.json().detail, /validation message/)
+  t.equal(validation.json().errors[0].path, 'notification')
+
+  const lifecycle = await app.inject({
+    method: 'POST',
+    url: '/dedupe',
+    payload: { notification: { subscriptionId: '3f6d', tenantId: 'a1c4', clientState: 'x', lifecycleEvent: 'missed' } },
+  })
+  t.equal(lifecycle.statusCode, 400)
+  t.match(lifecycle.json().detail, /lifecycle/)
+})
+
+t.test('Salesforce change event: CometD, wrapped and decoded forms; gaps; overflow; several recordIds', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/dedupe', payload })
+  const decoded = changeEventPayload('UPDATE', ['00U5g00000Xy12ZEAQ'], 1, { LastModifiedDate: 1773048605000 })
+  const r1 = (await post({ changeEvent: decoded, fields: { subject: 'Q' } })).json()
+  t.equal(r1.decision, 'process')
+  t.same(r1.key, { tenant: 'default', system: 'salesforce', itemId: '00U5g00000Xy12ZEAQ', version: '000b1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d:1' })
+  await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'salesforce', itemId: '00U5g00000Xy12ZEAQ', token: r1.claim.token } })
+
+  const cometd = { schema: 'pR3k', payload: decoded, event: { replayId: 48213377 } }
+  t.equal((await post({ changeEvent: cometd })).json().decision, 'duplicate', 'CometD envelope of the same change')
+  const wrapped = { data: { schema: 'pR3k', payload: decoded, event: { replayId: 48213377 } }, channel: '/data/EventChangeEvent' }
+  t.equal((await post({ changeEvent: wrapped })).json().decision, 'duplicate', 'wrapped form of the same change')
+
+  const gap = changeEventPayload('GAP_UPDATE', ['00U5g00000Xy12ZEAQ'], 2)
+  gap.ChangeEventHeader.commitTimestamp = 1773100800000
+  const g = (await post({ changeEvent: gap, fields: { subject: 'Q' } })).json()
+  t.equal(g.decision, 'process', 'a gap event is never unchanged')
+  t.match(g.reason, /re-read/)
+
+  const overflow = changeEventPayload('GAP_OVERFLOW', ['000000000000000AAA'], 3)
+  const o = (await post({ changeEvent: overflow })).json()
+  t.equal(o.decision, 'process')
+  t.equal(o.key.itemId, 'overflow:Event')
+  t.match(o.reason, /resync/)
+
+  const several = await post({ changeEvent: changeEventPayload('UPDATE', ['00U1', '00U2']) })
+  t.equal(several.statusCode, 400)
+  t.match(several.json().detail, /\/dedupe\/batch/)
+})
+
+t.test('batch: collapse, fan-out, rejected events, per-event tenant', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/dedupe/batch',
+    payload: {
+      tenant: 't1',
+      events: [
+        { system: 'outlook', itemId: 'B', version: '1', modifiedAt: 3000 },
+        { system: 'outlook', itemId: 'B', version: '2', modifiedAt: 1000 },
+        { system: 'outlook', itemId: 'C', version: '1' },
+        { system: 'outlook', itemId: 'C', version: '2' },
+        { system: 'outlook', itemId: '' },
+        { notification: { subscriptionId: 'NA', changeType: 'Validation: probe' } },
+        { changeEvent: changeEventPayload('UPDATE', ['00U1', '00U2']) },
+        { tenant: 't2', system: 'outlook', itemId: 'B', version: '9' },
+      ],
+    },
+  })
+  t.equal(res.statusCode, 200)
+  const { results } = res.json()
+  t.equal(results.length, 8)
+  t.equal(results[0].decision, 'process', 'later modifiedAt wins although earlier in the batch')
+  t.equal(results[1].decision, 'superseded')
+  t.equal(results[2].decision, 'superseded', 'without modifiedAt the later position wins')
+  t.equal(results[3].decision, 'process')
+  t.equal(results[4].decision, 'rejected')
+  t.equal(results[4].error.status, 400)
+  t.equal(results[4].error.errors[0].path, 'events.4.itemId')
+  t.equal(results[5].decision, 'rejected')
+  t.ok(Array.isArray(results[6]) && results[6].length === 2, 'several recordIds fan out')
+  t.same(results[6].map((r: { key: { itemId: string } }) => r.key.itemId), ['00U1', '00U2'])
+  t.equal(results[7].decision, 'process')
+  t.equal(results[7].key.tenant, 't2')
+
+  const tooMany = await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: Array.from({ length: 501 }, (_, i) => ({ system: 'outlook', itemId: String(i), version: '1' })) } })
+  t.equal(tooMany.statusCode, 400)
+  t.equal(tooMany.json().errors[0].path, 'events')
+})
+
+t.test('bad input: 400 naming the field, 413, 415, problem+json on request', async (t) => {
+  const { app } = await buildTestApp(t, { BODY_LIMIT_BYTES: '2048' })
+  const post = (payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/dedupe', payload: payload as object, headers })
+
+  const cases: Array<[unknown, string]> = [
+    [{ itemId: 'x', version: '1' }, 'system'],
+    [{ system: 'outlook', version: '1' }, 'itemId'],
+    [{ system: 'outlook', itemId: 'x' }, 'version'],
+    [{ system: 'Outlook!', itemId: 'x', version: '1' }, 'system'],
+    [{ system: 'outlook', itemId: 'x', version: '1', leaseMs: 10 }, 'leaseMs'],
+    [{ system: 'outlook', itemId: 'x', version: '1', leaseMs: 4_000_000 }, 'leaseMs'],
+    [{ system: 'outlook', itemId: 'x', version: '1', modifiedAt: 'yesterday' }, 'modifiedAt'],
+    [{ system: 'outlook', itemId: 'x', version: '1', changeType: 'moved' }, 'changeType'],
+    [{ system: 'outlook', itemId: 'x', version: '1', fields: {}, fingerprint: 'abc' }, 'fingerprint'],
+    [{ system: 'outlook', itemId: 'x', version: 1 }, 'version'],
+    [{ notification: notification('e'), system: 'outlook' }, 'system'],
+    [{ notification: { changeType: 'updated', resourceData: { id: 'x' } } }, 'notification.resourceData.@odata.etag'],
+    [{ changeEvent: { foo: 1 } }, 'changeEvent'],
+  ]
+  for (const [payload, path] of cases) {
+    const res = await post(payload)
+    t.equal(res.statusCode, 400, `400 for ${JSON.stringify(payload).slice(0, 80)}`)
+    const problem = res.json()
+    t.ok(problem.errors.some((e: { path: string }) => e.path === path), `names ${path}: ${JSON.stringify(problem.errors)}`)
+    t.equal(problem.status, 400)
+    t.equal(problem.code, 'invalid_input')
+    t.match(res.headers['content-type'], /application\/json/)
+  }
+
+  const array = await post([1, 2])
+  t.equal(array.statusCode, 400)
+
+  const big = await post({ system: 'outlook', itemId: 'x', version: '1', fields: { description: 'x'.repeat(4000) } })
+  t.equal(big.statusCode, 413)
+  t.equal(big.json().status, 413)
+
+  const text = await app.inject({ method: 'POST', url: '/dedupe', payload: 'hello', headers: { 'content-type': 'text/plain' } })
+  t.equal(text.statusCode, 415)
+
+  const broken = await app.inject({ method: 'POST', url: '/dedupe', payload: '{"system":', headers: { 'content-type': 'application/json' } })
+  t.equal(broken.statusCode, 400)
+
+  const pj = await post({ system: 'outlook' }, { accept: 'application/problem+json' })
+  t.match(pj.headers['content-type'], /application\/problem\+json/)
+
+  const badQuery = await app.inject({ method: 'GET', url: '/dedupe/outlook/x?tenant=' })
+  t.equal(badQuery.statusCode, 400)
+})
+
+t.test('correlation ids: echoed when valid, replaced when not, present on errors', async (t) => {
+  const { app } = await buildTestApp(t)
+  const sent = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'x-correlation-id': 'mule-123' }, payload: { system: 'outlook', itemId: 'c', version: '1' } })
+  t.equal(sent.headers['x-correlation-id'], 'mule-123')
+  const invalid = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'x-correlation-id': 'x'.repeat(200) }, payload: {} })
+  t.not(invalid.headers['x-correlation-id'], 'x'.repeat(200))
+  t.match(invalid.headers['x-correlation-id'], /^[0-9a-f-]{36}$/)
+  t.equal(invalid.json().correlationId, invalid.headers['x-correlation-id'])
+  const generated = await app.inject({ method: 'GET', url: '/healthz' })
+  t.ok(generated.headers['x-correlation-id'])
+})
+
+t.test('bearer tokens: required when configured, not for health, metrics and docs', async (t) => {
+  const { app } = await buildTestApp(t, { API_TOKENS: 'alpha,beta' })
+  const payload = { system: 'outlook', itemId: 'a', version: '1' }
+  t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload })).statusCode, 401)
+  t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload, headers: { authorization: 'Bearer gamma' } })).statusCode, 401)
+  t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload, headers: { authorization: 'Bearer beta' } })).statusCode, 200)
+  for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.ok(res.statusCode < 400, `${url} is open (${res.statusCode})`)
+  }
+})
+
+t.test('metrics count decisions and latency', async (t) => {
+  const { app } = await buildTestApp(t)
+  await app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'm', version: '1' } })
+  await app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'm', version: '1' } })
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(text, /sidecar_decisions_total\{endpoint="dedupe",decision="process"\} 1/)
+  t.match(text, /sidecar_decisions_total\{endpoint="dedupe",decision="in_flight"\} 1/)
+  t.match(text, /sidecar_http_request_duration_seconds_bucket\{[^}]*route="\/dedupe"/)
+  t.match(text, /sidecar_store_errors_total/)
+})
+
+t.test('50 identical concurrent claims give exactly one process', async (t) => {
+  const { app } = await buildTestApp(t)
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () => app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'race', version: '1' } })),
+  )
+  const decisions = answers.map((r) => r.json().decision)
+  t.equal(decisions.filter((d) => d === 'process').length, 1)
+  t.equal(decisions.filter((d) => d === 'in_flight').length, 49)
+})
