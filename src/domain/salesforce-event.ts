@@ -1,0 +1,283 @@
+// Salesforce side: Event records and change events read into the canonical item, canonical fields written as a patch.
+import {
+  DESCRIPTION_MAX,
+  LOCATION_MAX,
+  SUBJECT_MAX,
+  COMMON_SHOW_AS,
+  normalizeCalendarItem,
+  type CalendarField,
+  type CommonShowAs,
+  type PartialCalendarItem,
+  type ShowAs,
+} from './calendar-item.js'
+import { InvalidFieldError, isPlainObject, joinPath } from './invalid-field.js'
+import { truncateText } from './plain-text.js'
+import { addDays, daysBetween, epochMsToInstant, toInstant, writtenDate } from './time-zones.js'
+
+/** The Event fields the sync reads (REST names). Date-times are ISO strings (REST, CometD) or epoch ms (Pub/Sub). */
+export interface SalesforceRecord {
+  Id?: string
+  Subject?: string | null
+  StartDateTime?: string | number | null
+  EndDateTime?: string | number | null
+  IsAllDayEvent?: boolean | null
+  ActivityDate?: string | number | null
+  ActivityDateTime?: string | number | null
+  DurationInMinutes?: number | null
+  EndDate?: string | number | null
+  Location?: string | null
+  Description?: string | null
+  ShowAs?: string | null
+  IsPrivate?: boolean | null
+  IsDeleted?: boolean | null
+  LastModifiedDate?: string | number | null
+  /** Optional subquery `(SELECT IsInvitee, Relation.Email FROM EventRelations)`: the only way to read attendees. */
+  EventRelations?: { records?: Array<{ IsInvitee?: boolean | null; Relation?: { Email?: string | null } | null }> | null } | null
+  [key: string]: unknown
+}
+
+export type SalesforceShowAs = 'Busy' | 'OutOfOffice' | 'Free'
+
+export interface SalesforceEventPatch {
+  Subject?: string | null
+  Location?: string | null
+  Description?: string | null
+  ShowAs?: SalesforceShowAs
+  IsPrivate?: boolean
+  IsAllDayEvent?: boolean
+  StartDateTime?: string
+  EndDateTime?: string
+  ActivityDate?: string
+  DurationInMinutes?: number
+}
+
+export const MINUTES_PER_DAY = 1440
+
+const SHOW_AS_TO_SALESFORCE: Record<CommonShowAs, SalesforceShowAs> = { busy: 'Busy', oof: 'OutOfOffice', free: 'Free' }
+const SHOW_AS_FROM_SALESFORCE: Record<string, ShowAs> = { busy: 'busy', outofoffice: 'oof', free: 'free' }
+
+/** The mappings that lose information between the two systems, for the docs. */
+export const LOSSY_MAPPINGS: ReadonlyArray<{ field: string; outlook: string; salesforce: string; rule: string }> = [
+  { field: 'showAs', outlook: 'tentative', salesforce: 'Busy', rule: 'not offered to others, so busy' },
+  { field: 'showAs', outlook: 'unknown', salesforce: 'Busy', rule: 'the safe reading of an unknown state' },
+  { field: 'showAs', outlook: 'workingElsewhere', salesforce: 'Free', rule: 'working but not here, as Dynamics maps it' },
+  { field: 'isPrivate', outlook: 'sensitivity personal, private or confidential', salesforce: 'IsPrivate true', rule: 'written back to Outlook as private' },
+  { field: 'isPrivate', outlook: 'sensitivity normal', salesforce: 'IsPrivate false', rule: 'exact' },
+  { field: 'subject, location', outlook: 'any length', salesforce: '255 characters', rule: 'cut at 255; equal when the first 255 agree' },
+  { field: 'description', outlook: 'HTML or text body', salesforce: 'plain text, 32,000 characters', rule: 'HTML to text, cut at 32,000' },
+  { field: 'attendees', outlook: 'attendees', salesforce: 'EventRelation rows', rule: 'read from an EventRelations subquery when present; never written into an Event patch' },
+]
+
+export function readSalesforceRecord(record: unknown, path = 'record'): PartialCalendarItem {
+  if (!isPlainObject(record)) throw new InvalidFieldError(path, 'must be a Salesforce Event record object')
+  const raw: Record<string, unknown> = {}
+  if ('Subject' in record) raw.subject = record.Subject
+  if ('Location' in record) raw.location = record.Location
+  if ('Description' in record) raw.description = record.Description
+  if ('IsPrivate' in record) raw.isPrivate = record.IsPrivate
+  if ('ShowAs' in record) raw.showAs = readShowAs(record.ShowAs, joinPath(path, 'ShowAs'))
+  const attendees = readEventRelations(record.EventRelations, joinPath(path, 'EventRelations'))
+  if (attendees !== undefined) raw.attendees = attendees
+  Object.assign(raw, readRecordTiming(record, path))
+  return normalizeCalendarItem(raw, path)
+}
+
+function readShowAs(value: unknown, path: string): ShowAs | null {
+  if (value === null || value === undefined) return null
+  const found = typeof value === 'string' ? SHOW_AS_FROM_SALESFORCE[value.trim().toLowerCase()] : undefined
+  if (!found) throw new InvalidFieldError(path, 'must be one of Busy, OutOfOffice, Free')
+  return found
+}
+
+function readEventRelations(value: unknown, path: string): string[] | undefined {
+  if (value === undefined) return undefined
+  if (value === null) return []
+  if (!isPlainObject(value) || !Array.isArray(value.records)) throw new InvalidFieldError(path, 'must be a subquery result { records: [...] }')
+  const emails: string[] = []
+  value.records.forEach((row, index) => {
+    if (!isPlainObject(row) || row.IsInvitee === false) return
+    const email = isPlainObject(row.Relation) ? row.Relation.Email : undefined
+    if (email === null || email === undefined) return
+    if (typeof email !== 'string') throw new InvalidFieldError(joinPath(joinPath(path, `records[${index}]`), 'Relation.Email'), 'must be a string')
+    emails.push(email)
+  })
+  return emails
+}
+
+function has(record: Record<string, unknown>, key: string): boolean {
+  return record[key] !== undefined && record[key] !== null
+}
+
+/**
+ * Timing from a full record. All-day: the day is ActivityDate (or the date of StartDateTime), the length
+ * DurationInMinutes / 1440 days, else EndDateTime's date read as the inclusive last day, else one day.
+ * Timed: StartDateTime (or ActivityDateTime), end EndDateTime (or start + DurationInMinutes).
+ */
+function readRecordTiming(record: Record<string, unknown>, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const startKey = has(record, 'StartDateTime') ? 'StartDateTime' : has(record, 'ActivityDateTime') ? 'ActivityDateTime' : undefined
+  let allDay: boolean | undefined
+  if (has(record, 'IsAllDayEvent')) {
+    if (typeof record.IsAllDayEvent !== 'boolean') throw new InvalidFieldError(joinPath(path, 'IsAllDayEvent'), 'must be a boolean')
+    allDay = record.IsAllDayEvent
+  } else if (startKey) allDay = false
+  else if (has(record, 'ActivityDate')) allDay = true
+  if (allDay === undefined) return out
+  out.isAllDay = allDay
+  const duration = readDuration(record.DurationInMinutes, joinPath(path, 'DurationInMinutes'))
+
+  if (allDay) {
+    const dayKey = has(record, 'ActivityDate') ? 'ActivityDate' : startKey
+    if (!dayKey) return out
+    const start = writtenDate(record[dayKey], joinPath(path, dayKey))
+    out.start = start
+    if (duration !== undefined) out.end = addDays(start, Math.max(1, Math.ceil(duration / MINUTES_PER_DAY)))
+    else if (has(record, 'EndDateTime') || has(record, 'EndDate')) {
+      const endKey = has(record, 'EndDateTime') ? 'EndDateTime' : 'EndDate'
+      const lastDay = writtenDate(record[endKey], joinPath(path, endKey))
+      out.end = addDays(lastDay < start ? start : lastDay, 1)
+    } else out.end = addDays(start, 1)
+    return out
+  }
+
+  if (!startKey) return out
+  const start = toInstant(record[startKey], joinPath(path, startKey))
+  out.start = start
+  if (has(record, 'EndDateTime')) out.end = toInstant(record.EndDateTime, joinPath(path, 'EndDateTime'))
+  else if (duration !== undefined) out.end = epochMsToInstant(Date.parse(start) + duration * 60_000, joinPath(path, 'DurationInMinutes'))
+  return out
+}
+
+function readDuration(value: unknown, path: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InvalidFieldError(path, 'must be a whole number of minutes, 0 or more')
+  return value
+}
+
+/** True when a queried record is in the recycle bin. */
+export function isDeletedSalesforceRecord(record: unknown): boolean {
+  return isPlainObject(record) && record.IsDeleted === true
+}
+
+export interface SalesforceChangeRead {
+  changeType: string | undefined
+  /** What the change set, as a partial item; fields set to null are present with null. */
+  fields: PartialCalendarItem
+  /** Canonical fields the change set to null. */
+  nulled: CalendarField[]
+  /** Canonical fields the change touched but whose new value cannot be derived from it: read the record. */
+  unresolved: CalendarField[]
+}
+
+const CHANGE_FIELD_MAP: Record<string, CalendarField> = {
+  Subject: 'subject',
+  Location: 'location',
+  Description: 'description',
+  ShowAs: 'showAs',
+  IsPrivate: 'isPrivate',
+}
+const TIMING_SOURCE_FIELDS = ['IsAllDayEvent', 'ActivityDateTime', 'ActivityDate', 'DurationInMinutes', 'StartDateTime', 'EndDateTime']
+
+/**
+ * A change event (CometD envelope, the older `{ data: { payload } }` form, or the bare decoded payload) as the
+ * partial item it sets. Which keys count as set: with a non-empty `changedFields` (Pub/Sub, Apex), exactly those
+ * plus `nulledFields`, because unchanged fields are null too; otherwise (CometD, CREATE) every key present.
+ * Fields in `diffFields` carry a diff, not a value, so they are unresolved. Change events carry no
+ * StartDateTime/EndDateTime: the start is ActivityDateTime (timed) or ActivityDate (all-day) and the end needs
+ * DurationInMinutes in the same event; a moved start without it leaves `end` unresolved.
+ */
+export function readSalesforceChange(message: unknown, path = 'changeEvent'): SalesforceChangeRead {
+  const located = locatePayload(message, path)
+  const payload = located.payload
+  const payloadPath = located.path
+  const header = isPlainObject(payload.ChangeEventHeader) ? payload.ChangeEventHeader : {}
+  const changeType = typeof header.changeType === 'string' ? header.changeType : undefined
+  const changed = stringList(header.changedFields)
+  const nulledNames = stringList(header.nulledFields)
+  const diffNames = new Set(stringList(header.diffFields))
+  const byHeader = changed.length > 0 || nulledNames.length > 0
+  const setKeys = new Set(byHeader ? [...changed, ...nulledNames] : Object.keys(payload).filter((key) => key !== 'ChangeEventHeader'))
+
+  const raw: Record<string, unknown> = {}
+  const unresolved = new Set<CalendarField>()
+  for (const [source, field] of Object.entries(CHANGE_FIELD_MAP)) {
+    if (!setKeys.has(source)) continue
+    if (diffNames.has(source)) unresolved.add(field)
+    else raw[source] = payload[source] ?? null
+  }
+  const timingKeys = TIMING_SOURCE_FIELDS.filter((key) => setKeys.has(key))
+  for (const key of timingKeys) raw[key] = payload[key] ?? null
+  const partial = readSalesforceRecord(raw, payloadPath)
+  const fields: PartialCalendarItem = {}
+  for (const field of Object.values(CHANGE_FIELD_MAP)) if (field in partial) fields[field] = partial[field] as never
+
+  if (timingKeys.length > 0) {
+    const timing = readChangeTiming(raw, payloadPath)
+    Object.assign(fields, timing.fields)
+    for (const field of timing.unresolved) unresolved.add(field)
+  }
+  const nulled = (Object.keys(fields) as CalendarField[]).filter((field) => fields[field] === null)
+  return { changeType, fields, nulled, unresolved: [...unresolved] }
+}
+
+function readChangeTiming(raw: Record<string, unknown>, path: string): { fields: PartialCalendarItem; unresolved: CalendarField[] } {
+  const record: Record<string, unknown> = {}
+  for (const key of TIMING_SOURCE_FIELDS) if (has(raw, key)) record[key] = raw[key]
+  const timedStart = has(record, 'ActivityDateTime') || has(record, 'StartDateTime')
+  const allDay = typeof record.IsAllDayEvent === 'boolean' ? record.IsAllDayEvent : timedStart ? false : undefined
+  // Only ActivityDate or DurationInMinutes moved and the kind is unknown: guessing could shift the item.
+  if (allDay === undefined) return { fields: {}, unresolved: has(record, 'ActivityDate') ? ['start', 'end'] : ['end'] }
+  record.IsAllDayEvent = allDay
+  // A timed event carries ActivityDate too; it must not decide the start.
+  if (!allDay) delete record.ActivityDate
+  const fields = readSalesforceRecord(record, path)
+  const lengthKnown = has(record, 'DurationInMinutes') || has(record, 'EndDateTime') || has(record, 'EndDate')
+  const unresolved: CalendarField[] = []
+  if (fields.start === undefined) unresolved.push('start', 'end')
+  else if (fields.end === undefined || (allDay && !lengthKnown)) {
+    // An all-day day without its length: the one-day default of a full record would be a guess here.
+    delete fields.end
+    unresolved.push('end')
+  }
+  return { fields, unresolved }
+}
+
+function locatePayload(message: unknown, path: string): { payload: Record<string, unknown>; path: string } {
+  if (!isPlainObject(message)) throw new InvalidFieldError(path, 'must be a Salesforce change event object')
+  if (isPlainObject(message.payload)) return { payload: message.payload, path: joinPath(path, 'payload') }
+  if (isPlainObject(message.data) && isPlainObject(message.data.payload)) {
+    return { payload: message.data.payload, path: joinPath(joinPath(path, 'data'), 'payload') }
+  }
+  return { payload: message, path }
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []
+}
+
+/**
+ * The Salesforce Event patch that sets the given canonical fields. Timed items write StartDateTime and
+ * EndDateTime; all-day ones IsAllDayEvent, ActivityDate and DurationInMinutes = 1440 x days. Text is cut to the
+ * field limits; showAs folds into Busy/OutOfOffice/Free (see LOSSY_MAPPINGS). Attendees are not written: they are
+ * EventRelation rows, not Event fields.
+ */
+export function writeSalesforcePatch(fields: PartialCalendarItem): SalesforceEventPatch {
+  const patch: SalesforceEventPatch = {}
+  if (fields.subject !== undefined) patch.Subject = fields.subject === null ? null : truncateText(fields.subject, SUBJECT_MAX)
+  if (fields.location !== undefined) patch.Location = fields.location === null ? null : truncateText(fields.location, LOCATION_MAX)
+  if (fields.description !== undefined) patch.Description = fields.description === null ? null : truncateText(fields.description, DESCRIPTION_MAX)
+  if (fields.showAs !== undefined && fields.showAs !== null) patch.ShowAs = SHOW_AS_TO_SALESFORCE[COMMON_SHOW_AS[fields.showAs]]
+  if (fields.isPrivate !== undefined && fields.isPrivate !== null) patch.IsPrivate = fields.isPrivate
+  const start = fields.start ?? undefined
+  const end = fields.end ?? undefined
+  const allDay = fields.isAllDay ?? (start ?? end)?.length === 10
+  if (fields.isAllDay !== undefined || start || end) patch.IsAllDayEvent = allDay === true
+  if (allDay) {
+    if (start) patch.ActivityDate = start
+    if (start && end) patch.DurationInMinutes = MINUTES_PER_DAY * Math.max(1, daysBetween(start, end))
+  } else {
+    if (start) patch.StartDateTime = start
+    if (end) patch.EndDateTime = end
+  }
+  return patch
+}

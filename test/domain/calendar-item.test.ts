@@ -1,0 +1,62 @@
+import t from 'tap'
+import { comparableItem, normalizeCalendarItem, sameFieldValue } from '../../src/domain/calendar-item.js'
+import { looksLikeHtml, truncateText } from '../../src/domain/plain-text.js'
+
+t.test('normalises a partial canonical item leniently', async (t) => {
+  t.same(
+    normalizeCalendarItem({
+      subject: ' Plan\n  ahead ',
+      body: { contentType: 'html', content: '<div>Line&nbsp;1</div><div>Line 2</div>' },
+      location: { displayName: 'HQ' },
+      showAs: 'OutOfOffice',
+      isPrivate: false,
+      attendees: ['B@x.com', { emailAddress: { address: 'a@x.com' } }, { address: 'b@x.com' }, ''],
+      start: { dateTime: '2026-03-10T09:00:00.0000000', timeZone: 'Eastern Standard Time' },
+      end: '2026-03-10T15:00:00+01:00',
+      ignored: 'not canonical',
+    }),
+    {
+      subject: 'Plan ahead',
+      location: 'HQ',
+      description: 'Line 1\nLine 2',
+      showAs: 'oof',
+      isPrivate: false,
+      attendees: ['a@x.com', 'b@x.com'],
+      isAllDay: false,
+      start: '2026-03-10T13:00:00.000Z',
+      end: '2026-03-10T14:00:00.000Z',
+    },
+  )
+  t.same(normalizeCalendarItem({}), {})
+  t.same(normalizeCalendarItem({ subject: null, start: null, isAllDay: null }), { subject: null, start: null, isAllDay: null })
+})
+
+t.test('timing rules', async (t) => {
+  t.same(normalizeCalendarItem({ start: '2026-03-05', end: '2026-03-06' }), { start: '2026-03-05', end: '2026-03-06', isAllDay: true })
+  t.throws(() => normalizeCalendarItem({ start: '2026-03-05', end: '2026-03-05T10:00:00Z' }), { name: 'InvalidFieldError', path: 'fields.end' })
+  t.throws(() => normalizeCalendarItem({ start: '2026-03-05', end: '2026-03-05' }), { name: 'InvalidFieldError', path: 'fields.end' }, 'all-day end is exclusive')
+  t.throws(() => normalizeCalendarItem({ start: '2026-03-05', isAllDay: false }), { name: 'InvalidFieldError', path: 'fields.start' })
+  t.throws(() => normalizeCalendarItem({ isAllDay: 'yes' }), { name: 'InvalidFieldError', path: 'fields.isAllDay' })
+  t.throws(() => normalizeCalendarItem('x', 'base'), { name: 'InvalidFieldError', path: 'base' })
+  t.throws(() => normalizeCalendarItem({ attendees: 'a@x.com' }), { name: 'InvalidFieldError', path: 'fields.attendees' })
+  t.throws(() => normalizeCalendarItem({ body: { contentType: 'rtf', content: 'x' } }), { name: 'InvalidFieldError', path: 'fields.body.contentType' })
+  t.throws(() => normalizeCalendarItem({ subject: 42 }), { name: 'InvalidFieldError', path: 'fields.subject' })
+})
+
+t.test('comparison forms fold what the systems cannot tell apart', async (t) => {
+  t.ok(sameFieldValue('showAs', 'unknown', 'busy'))
+  t.notOk(sameFieldValue('showAs', 'oof', 'busy'))
+  t.ok(sameFieldValue('description', 'a\n\nb', 'a b'))
+  t.ok(sameFieldValue('attendees', [], null))
+  t.ok(sameFieldValue('location', undefined, null))
+  t.same(comparableItem({ subject: 'S', location: null, showAs: 'workingElsewhere', attendees: [] }), { subject: 'S', showAs: 'free' })
+})
+
+t.test('text helpers', async (t) => {
+  t.ok(looksLikeHtml('<p>x</p>'))
+  t.ok(looksLikeHtml('a<br>b'))
+  t.notOk(looksLikeHtml('a < b > c'))
+  t.notOk(looksLikeHtml('use <placeholder> here'))
+  t.equal(truncateText('ab😀', 3), 'ab', 'a surrogate pair is never split')
+  t.equal(truncateText('abc', 3), 'abc')
+})
