@@ -24,6 +24,11 @@ t.test('the document is valid OpenAPI 3.0.3 with every path of the contract', as
     ['/dedupe/batch', 'post'],
     ['/dedupe/{system}/{itemId}', 'get'],
     ['/dedupe/{system}/{itemId}', 'delete'],
+    ['/correlate', 'post'],
+    ['/correlate/confirm', 'post'],
+    ['/correlate/{system}/{itemId}', 'get'],
+    ['/correlate/{system}/{itemId}', 'delete'],
+    ['/resolve-conflict', 'post'],
     ['/healthz', 'get'],
     ['/readyz', 'get'],
   ]

@@ -20,6 +20,42 @@ export const API_DESCRIPTION = [
   'Every key is namespaced by `tenant` (default "default").',
 ].join('\n')
 
+type OpenApiDoc = { components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>
+
+/**
+ * The zod provider emits an input and an output copy of every named schema ("XInput" and "X"). Keep the ones the
+ * document uses, and name an input copy plainly when it is the only one or equal to its output twin.
+ */
+function tidyComponents(doc: OpenApiDoc): OpenApiDoc {
+  const schemas = doc.components?.schemas
+  if (!schemas) return doc
+  const refsIn = (value: unknown) => JSON.stringify(value).match(/#\/components\/schemas\/[A-Za-z0-9_]+/g) ?? []
+  // reachable from the paths, following refs between components
+  const used = new Set<string>()
+  const queue = refsIn({ ...doc, components: undefined }).map((ref) => ref.split('/').pop() as string)
+  while (queue.length > 0) {
+    const name = queue.pop() as string
+    if (used.has(name)) continue
+    used.add(name)
+    for (const ref of refsIn(schemas[name])) queue.push(ref.split('/').pop() as string)
+  }
+  const renames = new Map<string, string>()
+  for (const name of used) {
+    if (!name.endsWith('Input')) continue
+    const plain = name.slice(0, -'Input'.length)
+    if (!used.has(plain) || JSON.stringify(schemas[plain]) === JSON.stringify(schemas[name])) renames.set(name, plain)
+  }
+  let text = JSON.stringify({ ...doc, components: { ...doc.components, schemas: Object.fromEntries([...used].sort().map((n) => [n, schemas[n]])) } })
+  for (const [from, to] of renames) text = text.replaceAll(`"#/components/schemas/${from}"`, `"#/components/schemas/${to}"`)
+  const tidy = JSON.parse(text) as OpenApiDoc
+  const out = tidy.components?.schemas as Record<string, unknown>
+  for (const [from, to] of renames) {
+    if (!(to in out)) out[to] = out[from]
+    delete out[from]
+  }
+  return tidy
+}
+
 export default fp(
   async function docs(app: FastifyInstance, opts: { version: string }) {
     await app.register(swagger, {
@@ -41,7 +77,7 @@ export default fp(
         security: [{ bearerAuth: [] }],
       },
       transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/openapi.json', '/metrics'] }),
-      transformObject: jsonSchemaTransformObject,
+      transformObject: (input) => tidyComponents(jsonSchemaTransformObject(input) as OpenApiDoc) as ReturnType<typeof jsonSchemaTransformObject>,
     })
     await app.register(swaggerUi, { routePrefix: '/docs' })
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

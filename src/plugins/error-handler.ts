@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { InvalidFieldError } from '../domain/invalid-field.js'
 import { HttpProblem, InputError, toProblem, type FieldError } from '../errors.js'
 import { StoreUnavailableError } from '../stores/store.js'
 
@@ -20,6 +21,10 @@ const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
 export function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error
   if (error instanceof InputError) return new HttpProblem('invalid_input', `${error.path}: ${error.message}`, { errors: [{ path: error.path, message: error.message }] })
+  if (error instanceof InvalidFieldError) {
+    const message = error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message
+    return new HttpProblem('invalid_input', error.message, { errors: [{ path: error.path, message }] })
+  }
   if (error instanceof StoreUnavailableError) {
     return new HttpProblem('store_unavailable', 'the store is unavailable; retry after the Retry-After delay', { retryAfterSeconds: 1, cause: error })
   }

@@ -70,9 +70,11 @@ function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
   }
 }
 
+const FAIL_OPEN_PREFIX = 'fail-open:'
+
 /** Fail-open: process without shared state; the token commits nothing. */
 function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
-  return { decision: 'process', reason: 'new_version', claim: { token: `fail-open:${randomUUID()}`, expiresAt: now + event.leaseMs } }
+  return { decision: 'process', reason: 'new_version', claim: { token: `${FAIL_OPEN_PREFIX}${randomUUID()}`, expiresAt: now + event.leaseMs } }
 }
 
 export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -117,6 +119,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       const fingerprint = fingerprintOf(body)
       const modifiedAt = readInstant(body.modifiedAt, 'modifiedAt')
       const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
+      // A claim granted fail-open never reached the store, so there is nothing to commit.
+      if (body.token.startsWith(FAIL_OPEN_PREFIX)) return { committed: false as const, reason: 'store_unavailable' as const }
       const result = await callStore<CommitResult | { committed: false; reason: 'store_unavailable' }>(
         app,
         reply,

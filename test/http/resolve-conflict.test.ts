@@ -1,0 +1,198 @@
+// /resolve-conflict over HTTP: native and canonical sides, zones, all-day, HTML, policies, deletes, stored baselines.
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+
+const base = {
+  subject: 'Quarterly review',
+  start: '2026-03-10T15:00:00.000Z',
+  end: '2026-03-10T16:00:00.000Z',
+  isAllDay: false,
+  location: 'Room 4.12',
+  description: 'Agenda in the account plan.',
+  showAs: 'busy',
+  isPrivate: false,
+}
+
+const graphEvent = (over: Record<string, unknown> = {}) => ({
+  id: 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=',
+  subject: 'Quarterly review',
+  // 16:00 in Berlin (UTC+1 in March before the EU switch) is 15:00Z
+  start: { dateTime: '2026-03-10T16:00:00.0000000', timeZone: 'W. Europe Standard Time' },
+  end: { dateTime: '2026-03-10T17:00:00.0000000', timeZone: 'W. Europe Standard Time' },
+  isAllDay: false,
+  location: { displayName: 'Room 4.12' },
+  body: { contentType: 'html', content: '<html><body><p>Agenda in the   account plan.</p></body></html>' },
+  showAs: 'busy',
+  sensitivity: 'normal',
+  lastModifiedDateTime: '2026-03-09T09:31:10.4471032Z',
+  ...over,
+})
+
+const sfRecord = (over: Record<string, unknown> = {}) => ({
+  Id: '00U5g00000Xy12ZEAQ',
+  Subject: 'Quarterly review',
+  StartDateTime: '2026-03-10T15:00:00.000Z',
+  EndDateTime: '2026-03-10T16:00:00.000Z',
+  IsAllDayEvent: false,
+  Location: 'Room 4.12',
+  Description: 'Agenda in the account plan.',
+  ShowAs: 'Busy',
+  IsPrivate: false,
+  LastModifiedDate: '2026-03-09T09:30:05.000Z',
+  ...over,
+})
+
+t.test('the same meeting read from both systems is in_sync (Windows zone, HTML body)', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({ method: 'POST', url: '/resolve-conflict', payload: { outlook: { event: graphEvent() }, salesforce: { record: sfRecord() }, base } })
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.equal(body.outcome, 'in_sync')
+  t.same(body.writes, {})
+  t.equal(body.baseSource, 'request')
+})
+
+t.test('three-way merge: one-sided changes flow both ways, a both-sided change is settled by modifiedAt', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: {
+      outlook: { event: graphEvent({ location: { displayName: 'Room 5' }, subject: 'Review (moved)' }), modifiedAt: '2026-03-09T10:00:00Z' },
+      salesforce: { record: sfRecord({ Description: 'New agenda', Subject: 'Review SF' }), modifiedAt: '2026-03-09T09:45:00Z' },
+      base,
+    },
+  })
+  const body = res.json()
+  t.equal(body.outcome, 'resolved')
+  t.equal(body.merged.location, 'Room 5')
+  t.equal(body.merged.description, 'New agenda')
+  t.equal(body.merged.subject, 'Review (moved)', 'later modifiedAt wins the subject')
+  t.same(body.writes.salesforce.op, 'update')
+  t.equal(body.writes.salesforce.patch.Location, 'Room 5')
+  t.equal(body.writes.salesforce.patch.Subject, 'Review (moved)')
+  t.equal(body.writes.outlook.patch.body.content, 'New agenda')
+  t.notOk('subject' in body.writes.outlook.patch, 'Outlook keeps its own subject')
+  t.equal(body.conflicts.length, 1)
+  t.equal(body.conflicts[0].field, 'subject')
+  t.equal(body.conflicts[0].winner, 'outlook')
+  t.type(body.conflicts[0].rule, 'string')
+})
+
+t.test('policies: salesforce-wins, field-ownership with review, equal modifiedAt', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/resolve-conflict', payload }).then((r) => r.json())
+  const sides = {
+    outlook: { fields: { ...base, subject: 'From Outlook' }, modifiedAt: '2026-03-09T10:00:00Z' },
+    salesforce: { fields: { ...base, subject: 'From Salesforce' }, modifiedAt: '2026-03-09T09:00:00Z' },
+    base,
+  }
+  const sfWins = await post({ ...sides, policy: 'salesforce-wins' })
+  t.equal(sfWins.merged.subject, 'From Salesforce')
+  t.equal(sfWins.writes.outlook.patch.subject, 'From Salesforce')
+  t.notOk(sfWins.writes.salesforce)
+
+  const owned = await post({ ...sides, policy: 'field-ownership', fieldOwners: { subject: 'outlook' } })
+  t.equal(owned.outcome, 'resolved')
+  t.equal(owned.merged.subject, 'From Outlook')
+
+  const unowned = await post({ ...sides, policy: 'field-ownership', fieldOwners: { location: 'salesforce' } })
+  t.equal(unowned.outcome, 'needs_review')
+  t.same(unowned.writes, {})
+
+  const tie = await post({ ...sides, salesforce: { ...sides.salesforce, modifiedAt: '2026-03-09T10:00:00Z' } })
+  t.equal(tie.outcome, 'needs_review', 'equal modifiedAt where it decides')
+})
+
+t.test('deletes: update-wins recreates, delete-wins deletes, both deleted is in_sync', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/resolve-conflict', payload }).then((r) => r.json())
+  const updated = { fields: { ...base, subject: 'Changed' }, modifiedAt: '2026-03-09T10:00:00Z' }
+  const deleted = { deleted: true, modifiedAt: '2026-03-09T09:00:00Z' }
+  const upd = await post({ outlook: updated, salesforce: deleted, base })
+  t.equal(upd.writes.salesforce.op, 'create')
+  t.equal(upd.writes.salesforce.patch.Subject, 'Changed')
+  const del = await post({ outlook: updated, salesforce: deleted, base, deletePolicy: 'delete-wins' })
+  t.same(del.writes.outlook, { op: 'delete' })
+  t.equal(del.merged, null)
+  const review = await post({ outlook: updated, salesforce: deleted, base, deletePolicy: 'review' })
+  t.equal(review.outcome, 'needs_review')
+  const both = await post({ outlook: { deleted: true }, salesforce: { deleted: true }, base })
+  t.equal(both.outcome, 'in_sync')
+  t.equal(both.merged, null)
+})
+
+t.test('all-day events across systems', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: {
+      outlook: {
+        event: graphEvent({
+          isAllDay: true,
+          start: { dateTime: '2026-03-05T00:00:00.0000000', timeZone: 'Pacific Standard Time' },
+          end: { dateTime: '2026-03-07T00:00:00.0000000', timeZone: 'Pacific Standard Time' },
+        }),
+      },
+      salesforce: { record: sfRecord({ IsAllDayEvent: true, StartDateTime: undefined, EndDateTime: undefined, ActivityDate: '2026-03-05', DurationInMinutes: 2880 }) },
+      base: { ...base, isAllDay: true, start: '2026-03-05', end: '2026-03-07' },
+    },
+  })
+  t.equal(res.json().outcome, 'in_sync', 'a two-day all-day event reads the same on both sides')
+})
+
+t.test('stored baseline from /correlate/confirm is the base when none is given', async (t) => {
+  const { app } = await buildTestApp(t)
+  const confirm = await app.inject({
+    method: 'POST',
+    url: '/correlate/confirm',
+    payload: { source: { system: 'salesforce', itemId: '00U5g00000Xy12ZEAQ' }, target: { system: 'outlook', itemId: 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=' }, baseline: base },
+  })
+  t.equal(confirm.statusCode, 200)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: {
+      outlook: { event: graphEvent({ location: { displayName: 'Room 5' } }) },
+      salesforce: { record: sfRecord({ Description: 'New agenda' }) },
+    },
+  })
+  const body = res.json()
+  t.equal(body.baseSource, 'stored')
+  t.equal(body.outcome, 'resolved')
+  t.same(body.conflicts, [], 'against the stored base the changes do not conflict')
+
+  const none = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: { outlook: { itemId: 'unknown', fields: { subject: 'A' } }, salesforce: { itemId: '00Uunknown', fields: { subject: 'B' } } },
+  })
+  t.equal(none.json().baseSource, 'none')
+  t.equal(none.json().conflicts.length, 1, 'without a base every differing field conflicts')
+
+  const mismatch = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: { outlook: { event: graphEvent() }, salesforce: { itemId: '00U000000000001AAA', fields: base } },
+  })
+  t.equal(mismatch.statusCode, 400)
+  t.equal(mismatch.json().errors[0].path, 'salesforce.itemId')
+})
+
+t.test('bad input names the field', async (t) => {
+  const { app } = await buildTestApp(t)
+  const cases: Array<[unknown, string]> = [
+    [{ salesforce: { fields: base } }, 'outlook'],
+    [{ outlook: { fields: base }, salesforce: { fields: base }, policy: 'coin-flip' }, 'policy'],
+    [{ outlook: { fields: base }, salesforce: { fields: base }, fieldOwners: { subject: 'me' } }, 'fieldOwners.subject'],
+    [{ outlook: { event: graphEvent({ start: { dateTime: '2026-03-10T16:00:00', timeZone: 'Mars/Olympus' } }) }, salesforce: { fields: base } }, 'outlook.event.start.timeZone'],
+    [{ outlook: { fields: { ...base, start: 'soon' } }, salesforce: { fields: base } }, 'outlook.fields.start'],
+    [{ outlook: { fields: base, modifiedAt: 'yesterday' }, salesforce: { fields: base } }, 'outlook.modifiedAt'],
+  ]
+  for (const [payload, path] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/resolve-conflict', payload: payload as object })
+    t.equal(res.statusCode, 400, JSON.stringify(payload).slice(0, 60))
+    t.ok(res.json().errors?.some((e: { path: string }) => e.path === path), `names ${path}: ${JSON.stringify(res.json().errors)}`)
+  }
+})
