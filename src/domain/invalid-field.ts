@@ -18,7 +18,7 @@ export function describeInvalidField(error: InvalidFieldError): { path: string; 
 }
 
 export function joinPath(base: string, key: string | number): string {
-  if (typeof key === 'number') return `${base}[${key}]`
+  if (typeof key === 'number') return base ? `${base}.${key}` : String(key)
   return base ? `${base}.${key}` : key
 }
 

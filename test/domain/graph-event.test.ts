@@ -51,7 +51,7 @@ t.test('sensitivities, text bodies, custom zones, partial events', async (t) => 
   t.equal(custom.customZone, true)
   t.equal(custom.item.start, '2026-03-10T15:30:00.000Z')
   t.throws(() => readGraphEvent({ sensitivity: 'secret' }), { name: 'InvalidFieldError', path: 'event.sensitivity' })
-  t.throws(() => readGraphEvent({ attendees: [{ emailAddress: { address: 42 } }] }), { name: 'InvalidFieldError', path: 'event.attendees[0]' })
+  t.throws(() => readGraphEvent({ attendees: [{ emailAddress: { address: 42 } }] }), { name: 'InvalidFieldError', path: 'event.attendees.0' })
   t.throws(() => readGraphEvent([]), { name: 'InvalidFieldError', path: 'event' })
 })
 
