@@ -1,0 +1,151 @@
+%dw 2.0
+// The canonical calendar item the sidecar compares (subject, start, end, isAllDay, location, description, showAs,
+// isPrivate), read the same way from a Salesforce Event and from a Graph event so that fingerprints, echoes and
+// baselines compare like with like; and the way back into each system's shape. Attendees are not synced here.
+// Timed events: UTC instants "2026-03-02T17:00:00.000Z". All-day events: dates "2026-03-05", end exclusive.
+
+// null in, null out: a field the source left empty stays empty instead of failing the whole item.
+fun instant(value) =
+    if (value == null) null
+    else ((value as DateTime) >> "UTC") as String { format: "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'" }
+
+fun day(value) =
+    if (value == null) null
+    else if (value is String) (if (sizeOf(value) >= 10) value[0 to 9] else value)
+    else if (value is Date) value as String { format: "yyyy-MM-dd" }
+    else ((value as DateTime) >> "UTC") as String { format: "yyyy-MM-dd" }
+
+fun addDays(date, days: Number) =
+    if (date == null) null
+    else ((date as Date) + ("P$(days)D" as Period)) as String { format: "yyyy-MM-dd" }
+
+// Keeps line breaks (a description is multi-line) but not the spacing noise HTML and editors add.
+fun tidy(text): String =
+    trim(((text default "") replace /[ \t\u00a0]+/ with " ") replace /\s*\n\s*(\n\s*)+/ with "\n\n")
+
+// Good enough for what Outlook wraps around a text body; the sidecar itself compares bodies by their text.
+fun htmlToText(html: String): String = do {
+    // Line breaks in HTML source are spaces; only tags break lines.
+    var flat = html replace /[\r\n]+/ with " "
+    var noHead = flat replace /(?is)<(head|style|script)\b.*?<\/\1>/ with ""
+    var breaks = noHead replace /(?i)<br\s*\/?>|<\/(p|div|li|tr|h[1-6])>/ with "\n"
+    var noTags = breaks replace /<[^>]*>/ with ""
+    var entities = ((((noTags replace /&nbsp;/ with " ") replace /&lt;/ with "<") replace /&gt;/ with ">")
+        replace /&quot;/ with "\"") replace /&#39;/ with "'"
+    ---
+    entities replace /&amp;/ with "&"
+}
+
+fun bodyText(body): String =
+    if (body == null) ""
+    else if (lower(body.contentType default "text") == "text") tidy(body.content)
+    else tidy(htmlToText(body.content default ""))
+
+fun fromSalesforceShowAs(value): String = value match {
+    case "OutOfOffice" -> "oof"
+    case "Free" -> "free"
+    else -> "busy"
+}
+
+fun toSalesforceShowAs(value): String = value match {
+    case "oof" -> "OutOfOffice"
+    case "free" -> "Free"
+    else -> "Busy"
+}
+
+fun fromSalesforce(record) = do {
+    var allDay = record.IsAllDayEvent default false
+    var days = max([1, ceil((record.DurationInMinutes default 1440) / 1440)])
+    var timedStart = record.StartDateTime default record.ActivityDateTime
+    var timedEnd =
+        if (allDay or timedStart == null) null
+        else if (record.EndDateTime != null) record.EndDateTime
+        else (timedStart as DateTime) + ("PT$(record.DurationInMinutes default 0)M" as Period)
+    ---
+    {
+        subject: tidy(record.Subject),
+        start: if (allDay) day(record.ActivityDate) else instant(timedStart),
+        end: if (allDay) addDays(day(record.ActivityDate), days) else instant(timedEnd),
+        isAllDay: allDay,
+        location: tidy(record.Location),
+        description: tidy(record.Description),
+        showAs: fromSalesforceShowAs(record.ShowAs),
+        isPrivate: record.IsPrivate default false
+    }
+}
+
+// Graph "dateTime" has no offset; get-event is called with outlookTimeZone="UTC", so it is UTC wall time.
+// "2026-03-10T15:30:00.0000000" -> "2026-03-10T15:30:00".
+fun graphLocal(value) = do {
+    var text = value.dateTime default ""
+    ---
+    if (sizeOf(text) >= 19) text[0 to 18] else null
+}
+
+fun graphDate(value) = do {
+    var local = graphLocal(value)
+    ---
+    if (local == null) null else local[0 to 9]
+}
+
+fun graphInstant(value) =
+    if (value == null) null
+    else if (graphLocal(value) == null) null
+    else if (upper(value.timeZone default "UTC") == "UTC") instant(graphLocal(value) ++ "Z")
+    else value
+
+fun fromOutlook(event) = do {
+    var allDay = event.isAllDay default false
+    ---
+    {
+        subject: tidy(event.subject),
+        start: if (allDay) graphDate(event.start) else graphInstant(event.start),
+        end: if (allDay) graphDate(event.end) else graphInstant(event.end),
+        isAllDay: allDay,
+        location: tidy(event.location.displayName),
+        description: bodyText(event.body),
+        showAs: event.showAs default "busy",
+        isPrivate: ["private", "confidential"] contains (event.sensitivity default "normal")
+    }
+}
+
+fun clip(text, length: Number) =
+    if (text == null or sizeOf(text) <= length) text else text[0 to length - 1]
+
+// Salesforce Event fields; all-day events are a date plus a whole number of days.
+fun toSalesforce(item) = {
+    Subject: clip(item.subject, 255),
+    Location: clip(item.location, 255),
+    Description: item.description,
+    ShowAs: toSalesforceShowAs(item.showAs),
+    IsPrivate: item.isPrivate default false,
+    IsAllDayEvent: item.isAllDay default false
+} ++ (if (item.isAllDay default false) {
+    ActivityDate: item.start as Date,
+    DurationInMinutes: max([1, daysBetween(item.start as Date, item.end as Date)]) * 1440
+} else {
+    StartDateTime: item.start as DateTime,
+    EndDateTime: item.end as DateTime
+})
+
+// A patch from /resolve-conflict arrives as JSON: dates and date-times are strings there, the connector wants them typed.
+fun typedForSalesforce(patch) = patch mapObject ((value, key) ->
+    (key): if (value is String and ["StartDateTime", "EndDateTime"] contains (key as String)) value as DateTime
+        else if (value is String and (key as String) == "ActivityDate") value as Date
+        else value)
+
+fun graphTime(value: String, allDay: Boolean) =
+    if (allDay) { dateTime: value ++ "T00:00:00", timeZone: p('outlook.allDayTimeZone') }
+    else { dateTime: ((value as DateTime) >> "UTC") as String { format: "yyyy-MM-dd'T'HH:mm:ss" }, timeZone: "UTC" }
+
+// Graph event properties.
+fun toOutlook(item) = {
+    subject: item.subject,
+    body: { contentType: "text", content: item.description default "" },
+    start: graphTime(item.start, item.isAllDay default false),
+    end: graphTime(item.end, item.isAllDay default false),
+    isAllDay: item.isAllDay default false,
+    location: { displayName: item.location default "" },
+    showAs: item.showAs default "busy",
+    sensitivity: if (item.isPrivate default false) "private" else "normal"
+}

@@ -1,0 +1,16 @@
+%dw 2.0
+// sidecar-request: POST /correlate/confirm
+// A write succeeded: link the pair, record what we wrote (the echo ledger: when it comes back, it is our echo) and
+// the state both sides now share (the baseline for the next conflict check). Built from vars.confirm.
+output application/json
+var confirm = vars.confirm
+---
+{
+    tenant: p('sync.tenant'),
+    source: { system: confirm.source.system, itemId: confirm.source.itemId },
+    target: { system: confirm.target.system, itemId: confirm.target.itemId },
+    (written: { fields: confirm.fields }) if (confirm.fields != null),
+    (baseline: confirm.baseline) if (confirm.baseline != null),
+    (reservationToken: confirm.reservationToken) if (confirm.reservationToken != null),
+    (deleted: true) if (confirm.deleted default false)
+}
