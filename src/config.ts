@@ -167,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.STORE === 'memory' && (e.REDIS_URL || e.REDIS_CLUSTER_NODES.length > 0)) {
     problems.push('STORE: is "memory" but REDIS_URL or REDIS_CLUSTER_NODES is set; choose one store')
   }
+  if (store === 'redis' && !e.REDIS_URL) problems.push('REDIS_URL: STORE is "redis" but REDIS_URL is not set')
   for (const node of e.REDIS_CLUSTER_NODES) {
     if (!/^[^\s:]+:\d+$/.test(node)) problems.push(`REDIS_CLUSTER_NODES: "${node}" is not host:port`)
   }

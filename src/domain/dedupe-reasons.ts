@@ -1,5 +1,5 @@
 // One sentence a person can act on, for every dedupe reason code.
-import type { DedupeReasonCode } from '../stores/dedupe-store.js'
+import type { DedupeReasonCode } from './dedupe-model.js'
 
 const SENTENCES: Record<DedupeReasonCode, string> = {
   new_version: 'New version: write it to the other system, then call /dedupe/commit (or /dedupe/release if the write fails).',

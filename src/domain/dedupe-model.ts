@@ -1,0 +1,83 @@
+// The dedupe model: decisions, reasons, claim/commit inputs and results, the item record (types only).
+import type { ItemKey } from './keys.js'
+
+export type DedupeDecision = 'process' | 'duplicate' | 'stale' | 'unchanged' | 'in_flight'
+
+/** Why a decision was taken; the route turns it into a sentence (domain/dedupe-reasons.ts). */
+export type DedupeReasonCode =
+  | 'new_version' // process: nothing newer committed, no live claim
+  | 'claim_lapsed' // process: an earlier claim lapsed without commit; this delivery takes over
+  | 'gap_event' // process: Salesforce GAP_* event, re-read the record
+  | 'gap_overflow' // process: Salesforce GAP_OVERFLOW, resync the object
+  | 'version_committed' // duplicate: this version was committed
+  | 'version_unchanged' // duplicate: this version was recorded as unchanged
+  | 'older_than_committed' // stale: modifiedAt older than the committed one
+  | 'item_deleted' // stale: item deleted and this event is not newer
+  | 'claim_live' // in_flight: another live claim holds the item
+  | 'same_fingerprint' // unchanged: synced fields did not move
+
+export interface ClaimInput {
+  key: ItemKey
+  version: string
+  /** epoch ms; orders versions of one item */
+  modifiedAt?: number
+  changeType?: 'created' | 'updated' | 'deleted' | 'undeleted'
+  fingerprint?: string
+  /** Salesforce GAP_* (and GAP_OVERFLOW): never `unchanged` */
+  gap?: boolean
+  overflow?: boolean
+  leaseMs: number
+  /** epoch ms, the caller's clock */
+  now: number
+  /** record lifetime, refreshed on every write */
+  ttlMs: number
+  /** extra facts kept on the record (e.g. the Graph notification's tenantId) */
+  meta?: Record<string, string>
+}
+
+export interface LastCommitted {
+  version: string
+  modifiedAt?: number
+  fingerprint?: string
+  changeType?: string
+  committedAt: number
+}
+
+export interface ClaimResult {
+  decision: DedupeDecision
+  reason: DedupeReasonCode
+  /** with process */
+  claim?: { token: string; expiresAt: number }
+  /** with in_flight: ms until the live claim expires (at least 1) */
+  retryAfterMs?: number
+  last?: LastCommitted
+}
+
+export interface CommitInput {
+  key: ItemKey
+  token: string
+  /** override what the claim recorded (what was actually written) */
+  version?: string
+  modifiedAt?: number
+  fingerprint?: string
+  now: number
+  ttlMs: number
+}
+
+export type CommitResult = { committed: true } | { committed: false; reason: 'lease_expired' | 'unknown_token' }
+
+export interface HistoryEntry {
+  at: number
+  decision: DedupeDecision | 'committed' | 'released'
+  version: string
+  reason: DedupeReasonCode | 'committed' | 'released'
+}
+
+export interface DedupeRecord {
+  key: ItemKey
+  last?: LastCommitted
+  claim?: { version: string; expiresAt: number }
+  /** newest first, at most 20 */
+  history: HistoryEntry[]
+  meta?: Record<string, string>
+}

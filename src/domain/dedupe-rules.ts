@@ -1,0 +1,171 @@
+// The /dedupe rules as pure functions: an item's state plus one input gives the answer and the writes to apply.
+// The memory store applies these writes directly; the Redis Lua scripts (stores/redis/dedupe-scripts.ts) mirror them.
+import type {
+  ClaimInput,
+  ClaimResult,
+  CommitInput,
+  CommitResult,
+  HistoryEntry,
+  LastCommitted,
+} from './dedupe-model.js'
+
+export const HISTORY_LIMIT = 20
+/** Versions remembered per item for `duplicate`; older ones fall back to the modifiedAt ordering. */
+export const VERSION_LIMIT = 100
+/** Tokens remembered per item: committed ones so a commit whose answer was lost can be repeated, released ones
+ * so a commit after a release is told the token is no longer known. */
+export const REMEMBERED_TOKEN_LIMIT = 5
+
+/** The claim an item holds until it is committed, released or superseded (a lapsed lease alone keeps it). */
+export interface HeldClaim {
+  token: string
+  version: string
+  expiresAt: number
+  modifiedAt?: number
+  fingerprint?: string
+  changeType?: string
+}
+
+export interface DedupeItemState {
+  /** claims granted so far; a token carries its number, which tells superseded tokens from invented ones */
+  seq: number
+  claim?: HeldClaim
+  last?: LastCommitted
+  /** the last few committed and released tokens (absent: none) */
+  committedTokens?: readonly string[]
+  releasedTokens?: readonly string[]
+}
+
+/** How the event's version was recorded before, if it was. */
+export type SeenVersion = 'committed' | 'unchanged' | undefined
+
+export interface ClaimOutcome {
+  result: ClaimResult
+  history: HistoryEntry
+  /** process: the new claim replaces any lapsed one */
+  grant?: { seq: number; claim: HeldClaim }
+  /** unchanged: the version is remembered and `last` moves to it */
+  unchanged?: { version: string; last: LastCommitted }
+}
+
+export interface CommitOutcome {
+  result: CommitResult
+  commit?: { last: LastCommitted; token: string; history: HistoryEntry }
+}
+
+export interface ReleaseOutcome {
+  released: boolean
+  history?: HistoryEntry
+}
+
+const TOKEN_PATTERN = /^(\d{1,15})\.[A-Za-z0-9_-]{1,64}$/
+
+export function mintToken(seq: number, nonce: string): string {
+  return `${seq}.${nonce}`
+}
+
+/** The claim number a token carries, or undefined when it is not one of ours. */
+export function readTokenSequence(token: string): number | undefined {
+  const match = TOKEN_PATTERN.exec(token)
+  return match ? Number(match[1]) : undefined
+}
+
+/** '' counts as no value, so every store treats an empty fingerprint the same. */
+function present(text: string | undefined): text is string {
+  return text !== undefined && text !== ''
+}
+
+const isDeleteLike = (changeType: string | undefined) => changeType === 'deleted' || changeType === 'undeleted'
+
+/** Rules in order: duplicate, stale, in_flight, unchanged, process. */
+export function decideClaim(state: DedupeItemState | undefined, seen: SeenVersion, input: ClaimInput, nonce: string): ClaimOutcome {
+  const { version, modifiedAt, now } = input
+  const last = state?.last
+  const claim = state?.claim
+  const entry = (decision: HistoryEntry['decision'], reason: HistoryEntry['reason']): HistoryEntry => ({
+    at: now,
+    decision,
+    version,
+    reason,
+  })
+  const answer = (result: ClaimResult): ClaimOutcome => ({
+    result: last ? { ...result, last } : result,
+    history: entry(result.decision, result.reason),
+  })
+
+  if (seen !== undefined) {
+    return answer({ decision: 'duplicate', reason: seen === 'unchanged' ? 'version_unchanged' : 'version_committed' })
+  }
+  if (last?.modifiedAt !== undefined && modifiedAt !== undefined && modifiedAt < last.modifiedAt) {
+    return answer({ decision: 'stale', reason: 'older_than_committed' })
+  }
+  if (last?.changeType === 'deleted' && !(modifiedAt !== undefined && last.modifiedAt !== undefined && modifiedAt > last.modifiedAt)) {
+    return answer({ decision: 'stale', reason: 'item_deleted' })
+  }
+  if (claim && claim.expiresAt > now) {
+    return answer({ decision: 'in_flight', reason: 'claim_live', retryAfterMs: Math.max(1, claim.expiresAt - now) })
+  }
+  if (
+    last &&
+    present(input.fingerprint) &&
+    input.fingerprint === last.fingerprint &&
+    !input.gap &&
+    !input.overflow &&
+    !isDeleteLike(input.changeType) &&
+    !isDeleteLike(last.changeType)
+  ) {
+    const outcome = answer({ decision: 'unchanged', reason: 'same_fingerprint' })
+    const newerModifiedAt =
+      modifiedAt !== undefined && (last.modifiedAt === undefined || modifiedAt > last.modifiedAt) ? modifiedAt : last.modifiedAt
+    // Moving the ordering mark keeps a later-arriving, older edit from overwriting this newer (identical) state.
+    const moved: LastCommitted = { ...last, version, committedAt: now }
+    if (newerModifiedAt !== undefined) moved.modifiedAt = newerModifiedAt
+    outcome.unchanged = { version, last: moved }
+    return outcome
+  }
+
+  const seq = (state?.seq ?? 0) + 1
+  const reason = input.overflow ? 'gap_overflow' : input.gap ? 'gap_event' : claim ? 'claim_lapsed' : 'new_version'
+  const held: HeldClaim = {
+    token: mintToken(seq, nonce),
+    version,
+    expiresAt: now + input.leaseMs,
+    modifiedAt,
+    fingerprint: present(input.fingerprint) ? input.fingerprint : undefined,
+    changeType: input.changeType,
+  }
+  const outcome = answer({ decision: 'process', reason, claim: { token: held.token, expiresAt: held.expiresAt } })
+  outcome.grant = { seq, claim: held }
+  return outcome
+}
+
+/** Commit: the holder commits (even late); a repeated commit answers true; superseded or invented tokens change nothing. */
+export function decideCommit(state: DedupeItemState | undefined, input: CommitInput): CommitOutcome {
+  const { token } = input
+  const sequence = readTokenSequence(token)
+  if (!state || sequence === undefined) return { result: { committed: false, reason: 'unknown_token' } }
+  if (state.committedTokens?.includes(token)) return { result: { committed: true } }
+  if (state.releasedTokens?.includes(token)) return { result: { committed: false, reason: 'unknown_token' } }
+  const claim = state.claim
+  if (!claim || claim.token !== token) {
+    return { result: { committed: false, reason: sequence < state.seq ? 'lease_expired' : 'unknown_token' } }
+  }
+  const version = present(input.version) ? input.version : claim.version
+  const fingerprint = present(input.fingerprint) ? input.fingerprint : claim.fingerprint
+  const last: LastCommitted = { version, committedAt: input.now }
+  const modifiedAt = input.modifiedAt ?? claim.modifiedAt
+  if (modifiedAt !== undefined) last.modifiedAt = modifiedAt
+  if (fingerprint !== undefined) last.fingerprint = fingerprint
+  if (claim.changeType !== undefined) last.changeType = claim.changeType
+  return {
+    result: { committed: true },
+    commit: { last, token, history: { at: input.now, decision: 'committed', version, reason: 'committed' } },
+  }
+}
+
+/** Release ends the claim only for the token that still holds it. */
+export function decideRelease(state: DedupeItemState | undefined, token: string, now: number): ReleaseOutcome {
+  const claim = state?.claim
+  if (!claim || claim.token !== token) return { released: false }
+  return { released: true, history: { at: now, decision: 'released', version: claim.version, reason: 'released' } }
+}

@@ -1,0 +1,112 @@
+// A string-keyed map with a size bound (least recently used goes first) and per-entry expiry, for the memory store.
+// Expiry is checked lazily on access against the caller's clock, and each write also sweeps a few entries, so
+// expired entries leave without timers even when nobody reads them again.
+
+interface Entry<V> {
+  value: V
+  expiresAt: number
+}
+
+export interface BoundedMapOptions<V> {
+  maxEntries: number
+  /** entries inspected for expiry per write; a few keep the sweep cheap and still ahead of inserts */
+  sweepPerWrite?: number
+  /** told about entries dropped by the size bound (not by expiry or delete) */
+  onEvict?: (key: string, value: V) => void
+}
+
+export class BoundedTtlMap<V> {
+  // A Map iterates in insertion order, so re-inserting on use makes the first entry the least recently used.
+  private readonly entries = new Map<string, Entry<V>>()
+  private readonly maxEntries: number
+  private readonly sweepPerWrite: number
+  private readonly onEvict?: (key: string, value: V) => void
+  private cursor?: Iterator<[string, Entry<V>]>
+  private oldest?: Iterator<[string, Entry<V>]>
+
+  constructor(options: BoundedMapOptions<V>) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
+    this.maxEntries = options.maxEntries
+    this.sweepPerWrite = options.sweepPerWrite ?? 4
+    this.onEvict = options.onEvict
+  }
+
+  /** Entries held, expired ones not yet swept included. */
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** The live value, marked as recently used; an expired entry is dropped and reads as absent. */
+  get(key: string, now: number): V | undefined {
+    const entry = this.entries.get(key)
+    if (!entry) return undefined
+    if (entry.expiresAt <= now) {
+      this.entries.delete(key)
+      return undefined
+    }
+    this.entries.delete(key)
+    this.entries.set(key, entry)
+    return entry.value
+  }
+
+  /** The live value without changing its place in the eviction order. */
+  peek(key: string, now: number): V | undefined {
+    const entry = this.entries.get(key)
+    if (!entry || entry.expiresAt <= now) return undefined
+    return entry.value
+  }
+
+  set(key: string, value: V, expiresAt: number, now: number): void {
+    const entry = this.entries.get(key)
+    if (entry) {
+      this.entries.delete(key)
+      entry.value = value
+      entry.expiresAt = expiresAt
+      this.entries.set(key, entry)
+    } else {
+      this.entries.set(key, { value, expiresAt })
+    }
+    this.sweep(now)
+    this.evictOverflow()
+  }
+
+  delete(key: string): boolean {
+    return this.entries.delete(key)
+  }
+
+  clear(): void {
+    this.entries.clear()
+    this.cursor = undefined
+    this.oldest = undefined
+  }
+
+  /** Advances a resumable scan by a few entries, dropping the expired ones it meets. */
+  private sweep(now: number): void {
+    for (let step = 0; step < this.sweepPerWrite; step++) {
+      this.cursor ??= this.entries.entries()
+      const next = this.cursor.next()
+      if (next.done) {
+        this.cursor = undefined
+        return
+      }
+      const [key, entry] = next.value
+      if (entry.expiresAt <= now) this.entries.delete(key)
+    }
+  }
+
+  // A fresh iterator would start at the front and step over every hole earlier deletions left there (V8
+  // compacts a Map's table only when it grows), making each eviction O(deleted); a kept iterator walks them once.
+  private evictOverflow(): void {
+    while (this.entries.size > this.maxEntries) {
+      this.oldest ??= this.entries.entries()
+      const next = this.oldest.next()
+      if (next.done) {
+        this.oldest = undefined
+        continue
+      }
+      const [key, entry] = next.value
+      this.entries.delete(key)
+      this.onEvict?.(key, entry.value)
+    }
+  }
+}

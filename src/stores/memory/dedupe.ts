@@ -1,0 +1,151 @@
+// The embedded DedupeStore: the shared rules applied to items in a bounded TTL map. Each method runs its
+// read-decide-write synchronously, so it is atomic within the one process that owns the map.
+import {
+  HISTORY_LIMIT,
+  REMEMBERED_TOKEN_LIMIT,
+  VERSION_LIMIT,
+  decideClaim,
+  decideCommit,
+  decideRelease,
+  type DedupeItemState,
+  type HeldClaim,
+  type SeenVersion,
+} from '../../domain/dedupe-rules.js'
+import { itemKeyString, type ItemKey } from '../../domain/keys.js'
+import type {
+  ClaimInput,
+  ClaimResult,
+  CommitInput,
+  CommitResult,
+  DedupeRecord,
+  DedupeStore,
+  HistoryEntry,
+  LastCommitted,
+} from '../dedupe-store.js'
+import { createNonce } from '../nonce.js'
+import { BoundedTtlMap } from './bounded-map.js'
+
+// Kept lean, since the store holds up to MEMORY_MAX_ITEMS of these: a class gives every item the same compact
+// shape, and optional parts are created only when needed.
+class MemoryItem implements DedupeItemState {
+  seq = 0
+  claim?: HeldClaim = undefined
+  last?: LastCommitted = undefined
+  committedTokens?: string[] = undefined
+  releasedTokens?: string[] = undefined
+  /** committed or unchanged versions, oldest first */
+  versions?: string[] = undefined
+  /** the subset of versions recorded as unchanged */
+  unchanged?: string[] = undefined
+  /** newest first */
+  history: HistoryEntry[] = []
+  meta?: Record<string, string> = undefined
+}
+
+export interface MemoryDedupeOptions {
+  maxItems: number
+}
+
+export class MemoryDedupeStore implements DedupeStore {
+  private readonly items: BoundedTtlMap<MemoryItem>
+
+  constructor(options: MemoryDedupeOptions) {
+    this.items = new BoundedTtlMap<MemoryItem>({ maxEntries: options.maxItems })
+  }
+
+  /** Items held (expired ones not yet swept included); for metrics and tests. */
+  get size(): number {
+    return this.items.size
+  }
+
+  async claim(input: ClaimInput): Promise<ClaimResult> {
+    return this.claimNow(input)
+  }
+
+  async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
+    return inputs.map((input) => this.claimNow(input))
+  }
+
+  async commit(input: CommitInput): Promise<CommitResult> {
+    const id = itemKeyString(input.key)
+    const item = this.items.peek(id, input.now)
+    const outcome = decideCommit(item, input)
+    if (!item || !outcome.commit) return outcome.result
+    const { last, token, history } = outcome.commit
+    item.last = last
+    item.claim = undefined
+    rememberVersion(item, last.version, 'committed')
+    item.committedTokens = rememberToken(item.committedTokens, token)
+    pushHistory(item, history)
+    this.items.set(id, item, input.now + input.ttlMs, input.now)
+    return outcome.result
+  }
+
+  async release(input: { key: ItemKey; token: string; now: number }): Promise<{ released: boolean }> {
+    const id = itemKeyString(input.key)
+    const item = this.items.get(id, input.now)
+    const outcome = decideRelease(item, input.token, input.now)
+    if (item && outcome.history) {
+      item.claim = undefined
+      item.releasedTokens = rememberToken(item.releasedTokens, input.token)
+      pushHistory(item, outcome.history)
+    }
+    return { released: outcome.released }
+  }
+
+  async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {
+    const item = this.items.peek(itemKeyString(key), now)
+    if (!item) return null
+    const record: DedupeRecord = { key, history: item.history.map((entry) => ({ ...entry })) }
+    if (item.last) record.last = { ...item.last }
+    if (item.claim) record.claim = { version: item.claim.version, expiresAt: item.claim.expiresAt }
+    if (item.meta) record.meta = { ...item.meta }
+    return record
+  }
+
+  async forget(key: ItemKey): Promise<{ deleted: boolean }> {
+    return { deleted: this.items.delete(itemKeyString(key)) }
+  }
+
+  private claimNow(input: ClaimInput): ClaimResult {
+    const id = itemKeyString(input.key)
+    // peek, not get: the set below marks the item as used anyway
+    const existing = this.items.peek(id, input.now)
+    const outcome = decideClaim(existing, findVersion(existing, input.version), input, createNonce())
+    const item = existing ?? new MemoryItem()
+    if (outcome.grant) {
+      item.seq = outcome.grant.seq
+      item.claim = outcome.grant.claim
+    }
+    if (outcome.unchanged) {
+      item.last = outcome.unchanged.last
+      rememberVersion(item, outcome.unchanged.version, 'unchanged')
+    }
+    if (input.meta) item.meta = { ...input.meta }
+    pushHistory(item, outcome.history)
+    this.items.set(id, item, input.now + input.ttlMs, input.now)
+    return outcome.result
+  }
+}
+
+function findVersion(item: MemoryItem | undefined, version: string): SeenVersion {
+  if (!item?.versions?.includes(version)) return undefined
+  return item.unchanged?.includes(version) ? 'unchanged' : 'committed'
+}
+
+// Lists are rebuilt at their exact length with slice/concat: push, unshift and spread reserve room for more
+// entries, which across MEMORY_MAX_ITEMS items costs more than the copying.
+function rememberVersion(item: MemoryItem, version: string, kind: 'committed' | 'unchanged'): void {
+  const versions = (item.versions ?? []).filter((other) => other !== version)
+  item.versions = versions.slice(-(VERSION_LIMIT - 1)).concat([version])
+  const unchanged = item.unchanged?.filter((other) => other !== version && item.versions!.includes(other))
+  item.unchanged = kind === 'unchanged' ? (unchanged ?? []).concat([version]) : unchanged?.length ? unchanged : undefined
+}
+
+function rememberToken(tokens: string[] | undefined, token: string): string[] {
+  return (tokens ?? []).slice(-(REMEMBERED_TOKEN_LIMIT - 1)).concat([token])
+}
+
+function pushHistory(item: MemoryItem, entry: HistoryEntry): void {
+  item.history = [entry].concat(item.history.slice(0, HISTORY_LIMIT - 1))
+}

@@ -1,0 +1,155 @@
+// The Lua behind the Redis DedupeStore: each step is one script over the item's one hash, so it is atomic and
+// slot-local on Redis Cluster. They implement domain/dedupe-rules.ts step for step; the shared contract suite
+// holds both stores to the same answers.
+//
+// One hash per item keeps a claim to three Redis calls (HMGET, HSET, PEXPIRE), which is what the throughput
+// target needs. Fields:
+//   seq                     claims granted so far (tokens are "<seq>.<nonce>")
+//   ct cv ce cm cf cc       the held claim: token, version, expiresAt, modifiedAt, fingerprint, changeType
+//   lv lm lf lc la          last committed: version, modifiedAt, fingerprint, changeType, committedAt
+//   kt, rt                  recently committed / released tokens, space separated (5 of each kept)
+//   meta                    JSON facts kept with the item
+//   hi, h0..h19             history ring: entries written so far, and "at|decision|reason|version" per slot
+//   vi, r0..r99, v:<ver>    remembered versions: a ring of the last 100 (slot -> version) and, per version,
+//                           its kind and ring index ("c12" committed, "u13" unchanged) for the duplicate check
+// Optional values travel as '' (absent). Numbers Redis stores come in as strings, so Lua never reformats them.
+import { REMEMBERED_TOKEN_LIMIT, HISTORY_LIMIT, VERSION_LIMIT } from '../../domain/dedupe-rules.js'
+
+// Shared Lua pieces; each script includes only what it calls, since the chunk runs on every call.
+const PUSH = `
+local function push(w, field, value)
+  w[#w + 1] = field
+  w[#w + 1] = value
+end
+`
+const REMEMBER = `
+local function remember(w, hi, at, decision, reason, version)
+  push(w, 'h' .. (hi % ${HISTORY_LIMIT}), at .. '|' .. decision .. '|' .. reason .. '|' .. version)
+  push(w, 'hi', tostring(hi + 1))
+end
+`
+const TOKENS = `
+local function has_token(list, token)
+  return string.find(' ' .. (list or '') .. ' ', ' ' .. token .. ' ', 1, true) ~= nil
+end
+local function add_token(list, token)
+  local tokens = {}
+  for t in string.gmatch(list or '', '%S+') do tokens[#tokens + 1] = t end
+  tokens[#tokens + 1] = token
+  while #tokens > ${REMEMBERED_TOKEN_LIMIT} do table.remove(tokens, 1) end
+  return table.concat(tokens, ' ')
+end
+`
+// A version's mark is deleted with its ring slot only if no later recording of the same version moved it.
+const RECORD_VERSION = `
+local function record_version(w, vi, kind, version)
+  local slot = 'r' .. (vi % ${VERSION_LIMIT})
+  if vi >= ${VERSION_LIMIT} then
+    local old = redis.call('HGET', KEYS[1], slot)
+    if old then
+      local mark = redis.call('HGET', KEYS[1], 'v:' .. old)
+      if mark and string.sub(mark, 2) == tostring(vi - ${VERSION_LIMIT}) then redis.call('HDEL', KEYS[1], 'v:' .. old) end
+    end
+  end
+  push(w, slot, version)
+  push(w, 'v:' .. version, kind .. vi)
+  push(w, 'vi', tostring(vi + 1))
+end
+`
+
+/**
+ * ARGV: version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now, ttlMs, nonce, meta JSON,
+ * expiresAt (now + leaseMs).
+ * Reply: { decision, reason, token, expiresAt | retryAfterMs } plus { lv, lm, lf, lc, la } when something was committed.
+ */
+export const CLAIM_LUA = `${PUSH}${REMEMBER}${RECORD_VERSION}
+local version, mod, ctype, fp, flags, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. version)
+local ct, ce, lv = r[2], tonumber(r[3]), r[4]
+local lm, lf, lc = r[5] or '', r[6] or '', r[7] or ''
+local seen = r[11]
+local modn, lmn = tonumber(mod), tonumber(lm)
+local hi = tonumber(r[9]) or 0
+local decision, reason, token, n = '', '', '', 0
+local function entry() return now .. '|' .. decision .. '|' .. reason .. '|' .. version end
+if seen then
+  decision = 'duplicate'
+  reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
+elseif lv and modn and lmn and modn < lmn then
+  decision, reason = 'stale', 'older_than_committed'
+elseif lc == 'deleted' and not (modn and lmn and modn > lmn) then
+  decision, reason = 'stale', 'item_deleted'
+elseif ct and ce and ce > tonumber(now) then
+  decision, reason, n = 'in_flight', 'claim_live', ce - tonumber(now)
+elseif lv and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
+    and lc ~= 'deleted' and lc ~= 'undeleted' then
+  decision, reason = 'unchanged', 'same_fingerprint'
+  local newlm = lm
+  if modn and (not lmn or modn > lmn) then newlm = mod end
+  local w = { 'lv', version, 'lm', newlm, 'la', now }
+  record_version(w, tonumber(r[10]) or 0, 'u', version)
+  remember(w, hi, now, decision, reason, version)
+  redis.call('HSET', KEYS[1], unpack(w))
+else
+  decision = 'process'
+  if string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
+  elseif string.find(flags, 'g', 1, true) then reason = 'gap_event'
+  elseif ct then reason = 'claim_lapsed'
+  else reason = 'new_version' end
+  local seq = tostring((tonumber(r[1]) or 0) + 1)
+  token = seq .. '.' .. ARGV[8]
+  n = tonumber(ARGV[10])
+  -- the hot path: one literal HSET, no table
+  redis.call('HSET', KEYS[1], 'seq', seq, 'ct', token, 'cv', version, 'ce', ARGV[10], 'cm', mod, 'cf', fp, 'cc', ctype,
+    'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+end
+if decision ~= 'process' and decision ~= 'unchanged' then
+  redis.call('HSET', KEYS[1], 'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+end
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'meta', ARGV[9]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+if lv then return { decision, reason, token, n, lv, lm, lf, lc, r[8] or '' } end
+return { decision, reason, token, n }
+`
+
+/**
+ * ARGV: token, version, modifiedAt, fingerprint (overrides; '' keeps the claim's), now, ttlMs.
+ * Reply: 'committed' | 'lease_expired' | 'unknown_token'. The caller has already checked the token's shape.
+ */
+export const COMMIT_LUA = `${PUSH}${REMEMBER}${TOKENS}${RECORD_VERSION}
+local token = ARGV[1]
+local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt')
+if not r[1] then return 'unknown_token' end
+if has_token(r[7], token) then return 'committed' end
+if has_token(r[10], token) then return 'unknown_token' end
+if r[2] ~= token then
+  local sequence = tonumber(string.match(token, '^(%d+)%.'))
+  if sequence and sequence < tonumber(r[1]) then return 'lease_expired' end
+  return 'unknown_token'
+end
+local version = (ARGV[2] ~= '') and ARGV[2] or r[3]
+local w = {}
+push(w, 'lv', version)
+push(w, 'lm', (ARGV[3] ~= '') and ARGV[3] or (r[4] or ''))
+push(w, 'lf', (ARGV[4] ~= '') and ARGV[4] or (r[5] or ''))
+push(w, 'lc', r[6] or '')
+push(w, 'la', ARGV[5])
+push(w, 'kt', add_token(r[7], token))
+record_version(w, tonumber(r[8]) or 0, 'c', version)
+remember(w, tonumber(r[9]) or 0, ARGV[5], 'committed', 'committed', version)
+redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc')
+redis.call('HSET', KEYS[1], unpack(w))
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 'committed'
+`
+
+/** ARGV: token, now. Reply: 1 released, 0 not the holder. Keeps the item's remaining lifetime. */
+export const RELEASE_LUA = `${PUSH}${REMEMBER}${TOKENS}
+local r = redis.call('HMGET', KEYS[1], 'ct', 'cv', 'hi', 'rt')
+if r[1] ~= ARGV[1] then return 0 end
+local w = { 'rt', add_token(r[4], ARGV[1]) }
+remember(w, tonumber(r[3]) or 0, ARGV[2], 'released', 'released', r[2])
+redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc')
+redis.call('HSET', KEYS[1], unpack(w))
+return 1
+`

@@ -1,0 +1,198 @@
+// The shared DedupeStore on Redis: one Lua script per step over the item's one hash (see dedupe-scripts.ts).
+import type { ChainableCommander } from 'ioredis'
+import { HISTORY_LIMIT, readTokenSequence } from '../../domain/dedupe-rules.js'
+import { itemKeyString, type ItemKey } from '../../domain/keys.js'
+import type {
+  ClaimInput,
+  ClaimResult,
+  CommitInput,
+  CommitResult,
+  DedupeDecision,
+  DedupeReasonCode,
+  DedupeRecord,
+  DedupeStore,
+  HistoryEntry,
+  LastCommitted,
+} from '../dedupe-store.js'
+import { createNonce } from '../nonce.js'
+import { guard, toStoreError, type RedisClient } from './connection.js'
+import { CLAIM_LUA, COMMIT_LUA, RELEASE_LUA } from './dedupe-scripts.js'
+
+/**
+ * The item's dedupe key. The {hash tag} is the whole URI-encoded item key, so braces in an id cannot split it and
+ * any other key written for the same item with the same tag lands in the same Cluster slot.
+ */
+export function dedupeKey(key: ItemKey): string {
+  return `css:{${itemKeyString(key)}}:d`
+}
+
+type Arg = string | number
+type ClaimReply = [DedupeDecision, DedupeReasonCode, string, number, string?, string?, string?, string?, string?]
+
+// ioredis adds defineCommand'ed scripts as methods (EVALSHA with EVAL fallback) on the client and on pipelines.
+interface DedupeCommands {
+  cssDedupeClaim(...args: Arg[]): Promise<ClaimReply>
+  cssDedupeCommit(...args: Arg[]): Promise<'committed' | 'lease_expired' | 'unknown_token'>
+  cssDedupeRelease(...args: Arg[]): Promise<number>
+}
+interface DedupePipeline {
+  cssDedupeClaim(...args: Arg[]): DedupePipeline
+}
+
+function defineDedupeCommands(client: RedisClient): DedupeCommands {
+  const commands = client as unknown as DedupeCommands
+  if (typeof commands.cssDedupeClaim !== 'function') {
+    client.defineCommand('cssDedupeClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
+    client.defineCommand('cssDedupeCommit', { numberOfKeys: 1, lua: COMMIT_LUA })
+    client.defineCommand('cssDedupeRelease', { numberOfKeys: 1, lua: RELEASE_LUA })
+  }
+  return commands
+}
+
+const optional = (value: string | number | undefined) => (value === undefined ? '' : String(value))
+
+function claimArgs(input: ClaimInput): Arg[] {
+  return [
+    dedupeKey(input.key),
+    input.version,
+    optional(input.modifiedAt),
+    optional(input.changeType),
+    optional(input.fingerprint),
+    (input.gap ? 'g' : '') + (input.overflow ? 'o' : ''),
+    String(input.now),
+    String(input.ttlMs),
+    createNonce(),
+    input.meta ? JSON.stringify(input.meta) : '',
+    String(input.now + input.leaseMs),
+  ]
+}
+
+function readLast(
+  version: string | undefined,
+  modifiedAt: string | undefined,
+  fingerprint: string | undefined,
+  changeType: string | undefined,
+  committedAt: string | undefined,
+): LastCommitted | undefined {
+  if (!version) return undefined
+  const last: LastCommitted = { version, committedAt: Number(committedAt) }
+  if (modifiedAt) last.modifiedAt = Number(modifiedAt)
+  if (fingerprint) last.fingerprint = fingerprint
+  if (changeType) last.changeType = changeType
+  return last
+}
+
+function toClaimResult(reply: ClaimReply): ClaimResult {
+  const [decision, reason, token, number, lv, lm, lf, lc, la] = reply
+  const result: ClaimResult = { decision, reason }
+  if (decision === 'process') result.claim = { token, expiresAt: Number(number) }
+  if (decision === 'in_flight') result.retryAfterMs = Math.max(1, Number(number))
+  const last = readLast(lv, lm, lf, lc, la)
+  if (last) result.last = last
+  return result
+}
+
+function readHistoryEntry(line: string): HistoryEntry {
+  const first = line.indexOf('|')
+  const second = line.indexOf('|', first + 1)
+  const third = line.indexOf('|', second + 1)
+  return {
+    at: Number(line.slice(0, first)),
+    decision: line.slice(first + 1, second) as HistoryEntry['decision'],
+    reason: line.slice(second + 1, third) as HistoryEntry['reason'],
+    version: line.slice(third + 1),
+  }
+}
+
+/** The history ring read newest first. */
+function readHistory(fields: Record<string, string>): HistoryEntry[] {
+  const written = Number(fields.hi ?? 0)
+  const entries: HistoryEntry[] = []
+  for (let index = written - 1; index >= 0 && index >= written - HISTORY_LIMIT; index--) {
+    const line = fields[`h${index % HISTORY_LIMIT}`]
+    if (line !== undefined) entries.push(readHistoryEntry(line))
+  }
+  return entries
+}
+
+function readMeta(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text) as Record<string, string>
+  } catch {
+    return undefined
+  }
+}
+
+export class RedisDedupeStore implements DedupeStore {
+  private readonly commands: DedupeCommands
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly options: { cluster: boolean },
+  ) {
+    this.commands = defineDedupeCommands(client)
+  }
+
+  claim(input: ClaimInput): Promise<ClaimResult> {
+    return this.commands.cssDedupeClaim(...claimArgs(input)).then(toClaimResult, (err: unknown) => {
+      throw toStoreError(err)
+    })
+  }
+
+  async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
+    if (inputs.length === 0) return []
+    // A cluster pipeline must stay within one node; auto-pipelining batches per node for us.
+    if (this.options.cluster) return Promise.all(inputs.map((input) => this.claim(input)))
+    return guard(async () => {
+      const pipeline = this.client.pipeline()
+      const scripted = pipeline as unknown as DedupePipeline
+      for (const input of inputs) scripted.cssDedupeClaim(...claimArgs(input))
+      const replies = await (pipeline as ChainableCommander).exec()
+      if (!replies) throw new Error('pipeline discarded')
+      return replies.map(([err, reply]) => {
+        if (err) throw toStoreError(err)
+        return toClaimResult(reply as ClaimReply)
+      })
+    })
+  }
+
+  async commit(input: CommitInput): Promise<CommitResult> {
+    // A token we could not have issued never needs a round trip.
+    if (readTokenSequence(input.token) === undefined) return { committed: false, reason: 'unknown_token' }
+    const reply = await guard(() =>
+      this.commands.cssDedupeCommit(
+        dedupeKey(input.key),
+        input.token,
+        optional(input.version),
+        optional(input.modifiedAt),
+        optional(input.fingerprint),
+        String(input.now),
+        String(input.ttlMs),
+      ),
+    )
+    return reply === 'committed' ? { committed: true } : { committed: false, reason: reply }
+  }
+
+  async release(input: { key: ItemKey; token: string; now: number }): Promise<{ released: boolean }> {
+    const reply = await guard(() => this.commands.cssDedupeRelease(dedupeKey(input.key), input.token, String(input.now)))
+    return { released: Number(reply) === 1 }
+  }
+
+  async get(key: ItemKey, _now: number): Promise<DedupeRecord | null> {
+    const fields = await guard(() => this.client.hgetall(dedupeKey(key)))
+    if (!fields.seq) return null
+    const record: DedupeRecord = { key, history: readHistory(fields) }
+    const last = readLast(fields.lv, fields.lm, fields.lf, fields.lc, fields.la)
+    if (last) record.last = last
+    if (fields.ct) record.claim = { version: fields.cv, expiresAt: Number(fields.ce) }
+    const meta = readMeta(fields.meta)
+    if (meta) record.meta = meta
+    return record
+  }
+
+  async forget(key: ItemKey): Promise<{ deleted: boolean }> {
+    const removed = await guard(() => this.client.del(dedupeKey(key)))
+    return { deleted: removed > 0 }
+  }
+}

@@ -1,0 +1,320 @@
+// The DedupeStore contract: the same checks run unchanged against the memory store and the Redis store.
+import { randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
+import type { ItemKey } from '../../src/domain/keys.js'
+import type { ClaimInput, DedupeStore } from '../../src/stores/dedupe-store.js'
+
+export type MakeDedupeStore = (t: Test) => Promise<DedupeStore>
+
+const T0 = 1_800_000_000_000
+const LEASE = 60_000
+const TTL = 7 * 24 * 3600 * 1000
+
+const freshKey = (system = 'outlook'): ItemKey => ({ tenant: 'contract', system, itemId: `item-${randomUUID()}` })
+
+const claimOf = (key: ItemKey, version: string, extra: Partial<ClaimInput> = {}): ClaimInput => ({
+  key,
+  version,
+  leaseMs: LEASE,
+  now: T0,
+  ttlMs: TTL,
+  ...extra,
+})
+
+/** Claims and commits one version; returns the token. */
+async function commitVersion(store: DedupeStore, key: ItemKey, version: string, extra: Partial<ClaimInput> = {}): Promise<string> {
+  const input = claimOf(key, version, extra)
+  const result = await store.claim(input)
+  if (result.decision !== 'process' || !result.claim) throw new Error(`expected process for ${version}, got ${result.decision}`)
+  const commit = await store.commit({ key, token: result.claim.token, now: input.now, ttlMs: TTL })
+  if (!commit.committed) throw new Error(`commit of ${version} failed: ${commit.reason}`)
+  return result.claim.token
+}
+
+export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeStore): void {
+  const check = (title: string, body: (t: Test, store: DedupeStore) => Promise<void>) =>
+    t.test(`${name}: ${title}`, async (t) => body(t, await makeStore(t)))
+
+  check('a new version gets process with a lease', async (t, store) => {
+    const key = freshKey()
+    const result = await store.claim(claimOf(key, 'v1'))
+    t.equal(result.decision, 'process')
+    t.equal(result.reason, 'new_version')
+    t.type(result.claim?.token, 'string')
+    t.equal(result.claim?.expiresAt, T0 + LEASE)
+    t.equal(result.last, undefined)
+    t.equal(result.retryAfterMs, undefined)
+  })
+
+  check('a committed version replayed is duplicate, older committed ones too', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v1', { modifiedAt: 100, fingerprint: 'A', changeType: 'created' })
+    const again = await store.claim(claimOf(key, 'v1', { modifiedAt: 100, now: T0 + 1 }))
+    t.equal(again.decision, 'duplicate')
+    t.equal(again.reason, 'version_committed')
+    t.same(again.last, { version: 'v1', modifiedAt: 100, fingerprint: 'A', changeType: 'created', committedAt: T0 })
+    await commitVersion(store, key, 'v2', { fingerprint: 'B', now: T0 + 2 })
+    const older = await store.claim(claimOf(key, 'v1', { now: T0 + 3 }))
+    t.equal(older.decision, 'duplicate')
+    t.equal(older.last?.version, 'v2')
+  })
+
+  check('an older modifiedAt is stale; without modifiedAt a new version is processed', async (t, store) => {
+    const key = freshKey('salesforce')
+    await commitVersion(store, key, 'v2', { modifiedAt: 200 })
+    const older = await store.claim(claimOf(key, 'v1', { modifiedAt: 100, now: T0 + 1 }))
+    t.equal(older.decision, 'stale')
+    t.equal(older.reason, 'older_than_committed')
+    const sameTime = await store.claim(claimOf(key, 'v2b', { modifiedAt: 200, now: T0 + 2 }))
+    t.equal(sameTime.decision, 'process', 'an equal modifiedAt is no ordering: processed')
+
+    const unordered = freshKey()
+    await commitVersion(store, unordered, 'v1')
+    const next = await store.claim(claimOf(unordered, 'v2', { now: T0 + 1 }))
+    t.equal(next.decision, 'process')
+  })
+
+  check('after a delete only a newer modifiedAt is processed', async (t, store) => {
+    const key = freshKey('salesforce')
+    await commitVersion(store, key, 'v1', { modifiedAt: 100, changeType: 'deleted' })
+    const late = await store.claim(claimOf(key, 'v2', { modifiedAt: 100, changeType: 'updated', now: T0 + 1 }))
+    t.equal(late.decision, 'stale')
+    t.equal(late.reason, 'item_deleted')
+    const unordered = await store.claim(claimOf(key, 'v3', { changeType: 'updated', now: T0 + 2 }))
+    t.equal(unordered.decision, 'stale')
+    t.equal(unordered.reason, 'item_deleted')
+    const undelete = await store.claim(claimOf(key, 'v4', { modifiedAt: 300, changeType: 'undeleted', now: T0 + 3 }))
+    t.equal(undelete.decision, 'process')
+  })
+
+  check('a new version with the committed fingerprint is unchanged and remembered', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v1', { modifiedAt: 100, fingerprint: 'A', changeType: 'updated' })
+    const same = await store.claim(claimOf(key, 'v2', { modifiedAt: 300, fingerprint: 'A', now: T0 + 1 }))
+    t.equal(same.decision, 'unchanged')
+    t.equal(same.reason, 'same_fingerprint')
+    t.equal(same.claim, undefined)
+    const replay = await store.claim(claimOf(key, 'v2', { modifiedAt: 300, fingerprint: 'A', now: T0 + 2 }))
+    t.equal(replay.decision, 'duplicate')
+    t.equal(replay.reason, 'version_unchanged')
+    // The unchanged version moved the ordering mark: an edit older than it must not overwrite it.
+    const between = await store.claim(claimOf(key, 'v3', { modifiedAt: 200, fingerprint: 'B', now: T0 + 3 }))
+    t.equal(between.decision, 'stale')
+    const different = await store.claim(claimOf(key, 'v4', { modifiedAt: 400, fingerprint: 'B', now: T0 + 4 }))
+    t.equal(different.decision, 'process')
+  })
+
+  check('gap and overflow events are never unchanged', async (t, store) => {
+    const key = freshKey('salesforce')
+    await commitVersion(store, key, 'v1', { fingerprint: 'A' })
+    const gap = await store.claim(claimOf(key, 'v2', { fingerprint: 'A', gap: true, now: T0 + 1 }))
+    t.equal(gap.decision, 'process')
+    t.equal(gap.reason, 'gap_event')
+
+    const overflowKey: ItemKey = { tenant: 'contract', system: 'salesforce', itemId: `overflow:Event-${randomUUID()}` }
+    await commitVersion(store, overflowKey, 'o1', { fingerprint: 'A', gap: true, overflow: true })
+    const overflow = await store.claim(claimOf(overflowKey, 'o2', { fingerprint: 'A', gap: true, overflow: true, now: T0 + 1 }))
+    t.equal(overflow.decision, 'process')
+    t.equal(overflow.reason, 'gap_overflow')
+  })
+
+  check('unchanged never applies across a delete or an undelete', async (t, store) => {
+    const key = freshKey('salesforce')
+    await commitVersion(store, key, 'v1', { modifiedAt: 100, fingerprint: 'A', changeType: 'updated' })
+    const del = await store.claim(claimOf(key, 'v2', { modifiedAt: 200, fingerprint: 'A', changeType: 'deleted', now: T0 + 1 }))
+    t.equal(del.decision, 'process', 'a delete with the same fields is still a delete')
+    await store.commit({ key, token: del.claim!.token, now: T0 + 1, ttlMs: TTL })
+    const undel = await store.claim(claimOf(key, 'v3', { modifiedAt: 300, fingerprint: 'A', changeType: 'undeleted', now: T0 + 2 }))
+    t.equal(undel.decision, 'process')
+    await store.commit({ key, token: undel.claim!.token, now: T0 + 2, ttlMs: TTL })
+    const after = await store.claim(claimOf(key, 'v4', { modifiedAt: 400, fingerprint: 'A', changeType: 'updated', now: T0 + 3 }))
+    t.equal(after.decision, 'process', 'the first update after an undelete is written')
+  })
+
+  check('a live claim makes every other delivery in_flight', async (t, store) => {
+    const key = freshKey()
+    await store.claim(claimOf(key, 'v1'))
+    const other = await store.claim(claimOf(key, 'v2', { now: T0 + 1_000 }))
+    t.equal(other.decision, 'in_flight')
+    t.equal(other.reason, 'claim_live')
+    t.equal(other.retryAfterMs, LEASE - 1_000)
+    t.equal(other.claim, undefined)
+    const same = await store.claim(claimOf(key, 'v1', { now: T0 + LEASE - 1 }))
+    t.equal(same.decision, 'in_flight')
+    t.equal(same.retryAfterMs, 1)
+  })
+
+  check('a lapsed lease lets the next delivery process', async (t, store) => {
+    const key = freshKey()
+    await store.claim(claimOf(key, 'v1'))
+    const next = await store.claim(claimOf(key, 'v1', { now: T0 + LEASE }))
+    t.equal(next.decision, 'process')
+    t.equal(next.reason, 'claim_lapsed')
+    t.equal(next.claim?.expiresAt, T0 + 2 * LEASE)
+  })
+
+  check('a late commit succeeds while nobody claimed since, else lease_expired and nothing changes', async (t, store) => {
+    const key = freshKey()
+    const first = await store.claim(claimOf(key, 'v1'))
+    t.same(await store.commit({ key, token: first.claim!.token, now: T0 + LEASE + 5_000, ttlMs: TTL }), { committed: true })
+
+    const other = freshKey()
+    const a = await store.claim(claimOf(other, 'v1', { modifiedAt: 100 }))
+    const b = await store.claim(claimOf(other, 'v2', { modifiedAt: 200, now: T0 + LEASE + 1 }))
+    t.equal(b.decision, 'process')
+    t.same(await store.commit({ key: other, token: a.claim!.token, now: T0 + LEASE + 2, ttlMs: TTL }), {
+      committed: false,
+      reason: 'lease_expired',
+    })
+    const record = await store.get(other, T0 + LEASE + 3)
+    t.equal(record?.last, undefined, 'the superseded commit recorded nothing')
+    t.same(record?.claim, { version: 'v2', expiresAt: T0 + 2 * LEASE + 1 }, 'and left the new claim alone')
+    t.same(await store.commit({ key: other, token: b.claim!.token, now: T0 + LEASE + 4, ttlMs: TTL }), { committed: true })
+  })
+
+  check('a commit repeated with the same token answers committed again', async (t, store) => {
+    const key = freshKey()
+    const first = await store.claim(claimOf(key, 'v1'))
+    const token = first.claim!.token
+    t.same(await store.commit({ key, token, now: T0 + 1, ttlMs: TTL }), { committed: true })
+    t.same(await store.commit({ key, token, now: T0 + 2, ttlMs: TTL }), { committed: true })
+    await commitVersion(store, key, 'v2', { now: T0 + 3 })
+    t.same(await store.commit({ key, token, now: T0 + 4, ttlMs: TTL }), { committed: true }, 'even after a later commit')
+    const record = await store.get(key, T0 + 5)
+    t.equal(record?.history.filter((entry) => entry.decision === 'committed').length, 2, 'the repeat recorded nothing')
+    t.equal(record?.last?.version, 'v2')
+  })
+
+  check('commit records the overrides it is given', async (t, store) => {
+    const key = freshKey()
+    const claim = await store.claim(claimOf(key, 'v1', { modifiedAt: 100, fingerprint: 'A', changeType: 'updated' }))
+    await store.commit({ key, token: claim.claim!.token, version: 'v1-written', modifiedAt: 150, fingerprint: 'W', now: T0 + 1, ttlMs: TTL })
+    const record = await store.get(key, T0 + 2)
+    t.same(record?.last, { version: 'v1-written', modifiedAt: 150, fingerprint: 'W', changeType: 'updated', committedAt: T0 + 1 })
+    t.equal((await store.claim(claimOf(key, 'v1-written', { now: T0 + 3 }))).decision, 'duplicate')
+  })
+
+  check('tokens this item never issued are unknown_token', async (t, store) => {
+    const key = freshKey()
+    t.same(await store.commit({ key, token: 'nonsense', now: T0, ttlMs: TTL }), { committed: false, reason: 'unknown_token' })
+    t.same(await store.commit({ key, token: '1.abc', now: T0, ttlMs: TTL }), { committed: false, reason: 'unknown_token' })
+    const claim = await store.claim(claimOf(key, 'v1'))
+    t.same(await store.commit({ key, token: '9.abc', now: T0 + 1, ttlMs: TTL }), { committed: false, reason: 'unknown_token' })
+    t.same(await store.commit({ key, token: `${claim.claim!.token}x`, now: T0 + 1, ttlMs: TTL }), {
+      committed: false,
+      reason: 'unknown_token',
+    })
+    t.same(await store.commit({ key, token: 'a b', now: T0 + 1, ttlMs: TTL }), { committed: false, reason: 'unknown_token' })
+    await store.release({ key, token: claim.claim!.token, now: T0 + 2 })
+    t.same(await store.commit({ key, token: claim.claim!.token, now: T0 + 3, ttlMs: TTL }), {
+      committed: false,
+      reason: 'unknown_token',
+    }, 'a released token')
+    await store.claim(claimOf(key, 'v1', { now: T0 + 4 }))
+    t.same(await store.commit({ key, token: claim.claim!.token, now: T0 + 5, ttlMs: TTL }), {
+      committed: false,
+      reason: 'unknown_token',
+    }, 'a released token stays unknown after the next claim')
+    t.equal(await store.get(key, T0 + 6).then((record) => record?.last), undefined)
+  })
+
+  check('release frees the claim only for its holder', async (t, store) => {
+    const key = freshKey()
+    const claim = await store.claim(claimOf(key, 'v1'))
+    t.same(await store.release({ key, token: 'nobody', now: T0 + 1 }), { released: false })
+    t.same(await store.release({ key, token: claim.claim!.token, now: T0 + 1 }), { released: true })
+    t.same(await store.release({ key, token: claim.claim!.token, now: T0 + 2 }), { released: false })
+    const next = await store.claim(claimOf(key, 'v1', { now: T0 + 3 }))
+    t.equal(next.decision, 'process', 'a released item is free at once')
+    t.equal(next.reason, 'new_version')
+
+    t.same(await store.release({ key, token: next.claim!.token, now: T0 + LEASE + 10 }), { released: true }, 'a lapsed lease still holds')
+    const a = await store.claim(claimOf(key, 'v1', { now: T0 + LEASE + 20 }))
+    await store.claim(claimOf(key, 'v1', { now: T0 + 3 * LEASE }))
+    t.same(await store.release({ key, token: a.claim!.token, now: T0 + 3 * LEASE }), { released: false }, 'a superseded one does not')
+    t.same(await store.release({ key: freshKey(), token: a.claim!.token, now: T0 }), { released: false }, 'nor on an unknown item')
+  })
+
+  check('get shows last, claim and the history newest first (20 kept)', async (t, store) => {
+    const key = freshKey()
+    t.equal(await store.get(key, T0), null)
+    await commitVersion(store, key, 'v1', { modifiedAt: 100, fingerprint: 'A', changeType: 'created', meta: { tenantId: 'graph-tenant' } })
+    await store.claim(claimOf(key, 'v2', { modifiedAt: 200, now: T0 + 1 }))
+    await store.claim(claimOf(key, 'v3', { modifiedAt: 300, now: T0 + 2 }))
+    const record = await store.get(key, T0 + 3)
+    t.same(record?.key, key)
+    t.same(record?.last, { version: 'v1', modifiedAt: 100, fingerprint: 'A', changeType: 'created', committedAt: T0 })
+    t.same(record?.claim, { version: 'v2', expiresAt: T0 + 1 + LEASE })
+    t.same(record?.meta, { tenantId: 'graph-tenant' })
+    t.same(record?.history, [
+      { at: T0 + 2, decision: 'in_flight', version: 'v3', reason: 'claim_live' },
+      { at: T0 + 1, decision: 'process', version: 'v2', reason: 'new_version' },
+      { at: T0, decision: 'committed', version: 'v1', reason: 'committed' },
+      { at: T0, decision: 'process', version: 'v1', reason: 'new_version' },
+    ])
+    for (let i = 0; i < 25; i++) await store.claim(claimOf(key, 'v1', { now: T0 + 10 + i }))
+    const full = await store.get(key, T0 + 100)
+    t.equal(full?.history.length, 20)
+    t.equal(full?.history[0].at, T0 + 34)
+    t.equal(full?.history[19].at, T0 + 15)
+  })
+
+  check('forget removes the item', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v1')
+    t.same(await store.forget(key), { deleted: true })
+    t.equal(await store.get(key, T0 + 1), null)
+    t.same(await store.forget(key), { deleted: false })
+    const again = await store.claim(claimOf(key, 'v1', { now: T0 + 2 }))
+    t.equal(again.decision, 'process', 'a forgotten version is processed again')
+  })
+
+  check('the newest 100 versions are remembered as duplicates', async (t, store) => {
+    const key = freshKey()
+    for (let i = 0; i < 130; i++) await commitVersion(store, key, `v${i}`, { now: T0 + i })
+    const replay = async (version: string) => (await store.claim(claimOf(key, version, { now: T0 + 300 }))).decision
+    t.equal(await replay('v129'), 'duplicate')
+    t.equal(await replay('v30'), 'duplicate')
+    t.equal(await replay('v29'), 'process', 'forgotten beyond the newest 100 (no modifiedAt to order by)')
+  })
+
+  check('records live for ttlMs after their last write', async (t, store) => {
+    const key = freshKey()
+    await store.claim(claimOf(key, 'v1', { now: Date.now(), ttlMs: 150 }))
+    t.not(await store.get(key, Date.now()), null)
+    const deadline = Date.now() + 5_000
+    while ((await store.get(key, Date.now())) !== null) {
+      if (Date.now() > deadline) throw new Error('record outlived its ttl')
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    t.pass('expired')
+    const fresh = await store.claim(claimOf(key, 'v1', { now: Date.now() }))
+    t.equal(fresh.reason, 'new_version')
+  })
+
+  check('50 concurrent claims on one item give exactly one process', async (t, store) => {
+    const key = freshKey()
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.claim(claimOf(key, `v${i % 5}`, { now: T0 + (i % 3) }))),
+    )
+    t.equal(results.filter((result) => result.decision === 'process').length, 1)
+    t.equal(results.filter((result) => result.decision === 'in_flight').length, 49)
+  })
+
+  check('claimMany answers in input order', async (t, store) => {
+    const a = freshKey()
+    const b = freshKey('salesforce')
+    await commitVersion(store, b, 'b1')
+    const results = await store.claimMany([
+      claimOf(a, 'a1', { now: T0 + 1 }),
+      claimOf(b, 'b1', { now: T0 + 1 }),
+      claimOf(a, 'a2', { now: T0 + 2 }),
+      claimOf(b, 'b2', { now: T0 + 2 }),
+    ])
+    t.same(
+      results.map((result) => result.decision),
+      ['process', 'duplicate', 'in_flight', 'process'],
+    )
+    t.same(await store.claimMany([]), [])
+  })
+}

@@ -1,0 +1,140 @@
+// The dedupe contract on a real redis-server this test starts, plus what only Redis has: keys, protocol, outages.
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { loadConfig } from '../../src/config.js'
+import { createStore, StoreUnavailableError, type Store } from '../../src/stores/index.js'
+import { dedupeKey } from '../../src/stores/redis/dedupe.js'
+import { RedisServer, redisSkipReason } from '../support/redis-server.js'
+import { runDedupeContract } from './dedupe-contract.js'
+
+const skip = redisSkipReason()
+if (skip) {
+  t.test('redis dedupe store', { skip }, async () => {})
+} else {
+  const server = await RedisServer.start()
+  t.teardown(() => server.destroy())
+
+  const open = async (target: RedisServer): Promise<Store> =>
+    createStore(loadConfig({ REDIS_URL: target.url, LOG_LEVEL: 'silent' }))
+
+  const shared = await open(server)
+  t.teardown(() => shared.close())
+
+  runDedupeContract(t, 'redis', async () => shared.dedupe)
+
+  t.test('redis: an item lives in one hash-tagged key, whatever its id holds', async (t) => {
+    const key = { tenant: 'a:b', system: 'outlook', itemId: 'AAMk}{x}:y{' }
+    const name = dedupeKey(key)
+    const tags = name.match(/\{[^}]*\}/g) ?? []
+    t.equal(tags.length, 1, 'one complete hash tag')
+    const tag = tags[0] ?? ''
+    t.notMatch(tag.slice(1, -1), /[{}]/, 'no brace from the id reaches the tag')
+    t.not(dedupeKey({ ...key, itemId: 'other' }), name)
+    t.not(dedupeKey({ ...key, tenant: 'a', system: 'b:outlook' }), name, 'parts cannot run into each other')
+
+    const now = Date.now()
+    const first = await shared.dedupe.claim({ key, version: 'v1', leaseMs: 60_000, now, ttlMs: 3_600_000 })
+    await shared.dedupe.commit({ key, token: first.claim!.token, now, ttlMs: 3_600_000 })
+    const raw = new Redis(server.url, { protocol: 2 })
+    t.teardown(() => raw.disconnect())
+    t.same(await raw.keys(`css:${tag}*`), [name], 'every dedupe fact of the item is in that key')
+    const ttl = await raw.pttl(name)
+    t.ok(ttl > 0 && ttl <= 3_600_000, 'and it expires')
+  })
+
+  t.test('redis: a busy item stays one bounded hash', async (t) => {
+    const key = { tenant: 'bounds', system: 'outlook', itemId: `item-${Date.now()}` }
+    const now = 1_800_000_000_000
+    for (let i = 0; i < 130; i++) {
+      const claim = await shared.dedupe.claim({ key, version: `v${i}`, leaseMs: 60_000, now: now + i, ttlMs: 3_600_000 })
+      await shared.dedupe.commit({ key, token: claim.claim!.token, now: now + i, ttlMs: 3_600_000 })
+    }
+    const raw = new Redis(server.url, { protocol: 2 })
+    t.teardown(() => raw.disconnect())
+    const fields = await raw.hkeys(dedupeKey(key))
+    t.equal(fields.filter((field) => field.startsWith('v:')).length, 100, '100 version marks')
+    t.equal(fields.filter((field) => /^h\d+$/.test(field)).length, 20, '20 history slots')
+    t.ok(fields.length <= 100 * 2 + 20 + 20, `${fields.length} fields in all`)
+  })
+
+  t.test('redis: the client speaks RESP2', async (t) => {
+    const probe = new Redis(server.url, { protocol: 2 })
+    t.teardown(() => probe.disconnect())
+    const clients = String(await probe.call('CLIENT', 'LIST'))
+    const ours = clients.split('\n').filter((line) => line.includes('name=calendar-sync-sidecar'))
+    t.ok(ours.length > 0, 'the store connection is named')
+    for (const line of ours) t.match(line, /\bresp=2\b/)
+  })
+
+  t.test('redis: an outage rejects at once with StoreUnavailableError and recovers', async (t) => {
+    const own = await RedisServer.start()
+    t.teardown(() => own.destroy())
+    const store = await open(own)
+    t.teardown(() => store.close())
+    const key = { tenant: 'outage', system: 'outlook', itemId: 'item-1' }
+    const claim = () => store.dedupe.claim({ key, version: `v-${Date.now()}`, leaseMs: 1_000, now: Date.now(), ttlMs: 60_000 })
+    await store.ping()
+    t.equal((await claim()).decision, 'process')
+
+    await own.stop()
+    const bounded = <T>(promise: Promise<T>) =>
+      Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hung')), 2_000))])
+    const calls: Array<() => Promise<unknown>> = [claim, () => store.ping(), () => store.dedupe.get(key, Date.now())]
+    for (const call of calls) {
+      const outcome = await bounded(call()).then(
+        () => 'resolved',
+        (err: Error) => err,
+      )
+      t.type(outcome, StoreUnavailableError, (outcome as Error).message)
+    }
+    await t.rejects(bounded(store.dedupe.claimMany([{ key, version: 'x', leaseMs: 1_000, now: Date.now(), ttlMs: 60_000 }])), StoreUnavailableError)
+
+    await own.start()
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        await store.ping()
+        break
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || Date.now() > deadline) throw err
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+    t.equal((await claim()).decision, 'process', 'serves again after the restart')
+  })
+
+  t.test('redis: a server that stops answering times out as StoreUnavailableError', async (t) => {
+    const own = await RedisServer.start()
+    t.teardown(() => own.destroy())
+    const store = await open(own)
+    t.teardown(() => store.close())
+    const admin = new Redis(own.url, { protocol: 2 })
+    t.teardown(() => admin.disconnect())
+    const key = { tenant: 'hang', system: 'outlook', itemId: 'item-1' }
+    // CLIENT PAUSE holds every client's commands: the socket stays open and nothing answers, like a lost network.
+    await admin.call('CLIENT', 'PAUSE', '1200', 'ALL')
+    const hung = store.dedupe.claim({ key, version: 'v1', leaseMs: 1_000, now: Date.now(), ttlMs: 60_000 })
+    const outcome = await Promise.race([
+      hung.then(() => 'resolved', (err: Error) => err),
+      new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000)),
+    ])
+    t.type(outcome, StoreUnavailableError)
+    t.match((outcome as Error).message, /timed out/i)
+    const deadline = Date.now() + 5_000
+    for (;;) {
+      const result = await store.dedupe.get(key, Date.now()).then((record) => record, () => undefined)
+      if (result !== undefined) break
+      if (Date.now() > deadline) throw new Error('store did not answer after the pause')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    t.pass('answers again once the server does')
+  })
+
+  t.test('redis: createStore reports the kind and closes cleanly', async (t) => {
+    const store = await open(server)
+    t.equal(store.kind, 'redis')
+    await store.ping()
+    await store.close()
+    await t.rejects(store.ping(), StoreUnavailableError)
+  })
+}
