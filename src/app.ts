@@ -7,8 +7,10 @@ import { correlationIdFrom, CORRELATION_HEADER } from './plugins/correlation-id.
 import docs from './plugins/docs.js'
 import errorHandler from './plugins/error-handler.js'
 import metrics, { createMetrics, type SidecarMetrics } from './plugins/metrics.js'
+import { correlateRoutes } from './routes/correlate.js'
 import { dedupeRoutes } from './routes/dedupe.js'
 import { healthRoutes, type ReadinessCheck } from './routes/health.js'
+import { resolveConflictRoutes } from './routes/resolve-conflict.js'
 import type { Store } from './stores/store.js'
 import { VERSION } from './version.js'
 
@@ -68,6 +70,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ],
   })
   await app.register(dedupeRoutes)
+  await app.register(correlateRoutes)
+  await app.register(resolveConflictRoutes)
 
   return app
 }

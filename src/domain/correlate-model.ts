@@ -1,0 +1,90 @@
+// The correlate model: systems, series roles, actions and reasons, links, decide/confirm inputs and results (types only).
+
+
+export type CorrelateSystem = 'outlook' | 'salesforce'
+
+/** How an item sits in a recurring series; decides what it may be linked to (domain/correlate-series.ts). */
+export type SeriesRole = 'single' | 'series_master' | 'occurrence' | 'exception'
+
+export interface ItemRef {
+  system: CorrelateSystem
+  itemId: string
+}
+
+export type CorrelateAction = 'create' | 'update' | 'delete' | 'resolve' | 'skip'
+
+/** Every reason /correlate answers with; the store decides all but child_event and both_changed. */
+export type CorrelateReason =
+  | 'new_item' // create: unlinked, no live reservation; you hold the reservation now
+  | 'linked' // update / delete: the counterpart is target
+  | 'both_changed' // resolve: targetFields differ from the baseline (decided after the store, in the domain)
+  | 'echo' // skip: our own write coming back
+  | 'create_in_flight' // skip: another live reservation is creating the counterpart; retry
+  | 'no_link_for_delete' // skip: delete of an item that was never linked
+  | 'tombstoned' // skip: the pair was deleted
+  | 'conflicting_link' // skip: counterpartHint names an item linked to another counterpart
+  | 'series_occurrence' // skip: an unlinked occurrence is never created alone; its series creates it
+  | 'series_mismatch' // skip: a series master would be paired with a non-series item (or the reverse)
+  | 'child_event' // skip: a Salesforce invitee's child event (decided in the domain)
+
+export interface LinkRecord {
+  tenant: string
+  outlook: string
+  salesforce: string
+  state: 'linked' | 'tombstoned'
+  baseline?: Record<string, unknown>
+  /** the series role each side was last seen with, when known */
+  roles: Partial<Record<CorrelateSystem, SeriesRole>>
+  linkedAt: number
+  updatedAt: number
+}
+
+export interface DecideInput {
+  tenant: string
+  system: CorrelateSystem
+  itemId: string
+  changeType: 'created' | 'updated' | 'deleted'
+  fingerprint?: string
+  /** changedBy / changeOrigin already proved an echo (decided in the domain, no state needed) */
+  echoBySource: boolean
+  counterpartHint?: ItemRef
+  role?: SeriesRole
+  /** the reservation handed out with `create` */
+  token: string
+  createKey: string
+  leaseMs: number
+  /** epoch ms, the caller's clock */
+  now: number
+}
+
+export interface DecideResult {
+  action: Exclude<CorrelateAction, 'resolve'>
+  reason: Exclude<CorrelateReason, 'both_changed' | 'child_event'>
+  target: { system: CorrelateSystem; itemId: string | null }
+  /** with create only */
+  reservation?: { token: string; expiresAt: number; createKey: string }
+  /** with create_in_flight: ms until the live reservation lapses (at least 1) */
+  retryAfterMs?: number
+  /** the link this item is in (or the one that conflicts), when there is one */
+  link?: LinkRecord
+}
+
+export interface ConfirmInput {
+  tenant: string
+  source: ItemRef
+  target: ItemRef
+  /** fingerprint of what was written into target: the echo ledger */
+  writtenFingerprint?: string
+  baseline?: Record<string, unknown>
+  reservationToken?: string
+  deleted?: boolean
+  now: number
+  /** how long a written fingerprint counts as our echo (ECHO_WINDOW) */
+  echoWindowMs: number
+  /** how long a tombstone outlives the pair's delete */
+  tombstoneTtlMs: number
+}
+
+export type ConfirmResult =
+  | { linked: true; link: LinkRecord }
+  | { linked: false; link: LinkRecord; reason?: 'conflicting_link' | 'tombstoned' }

@@ -1,0 +1,200 @@
+// Turns /correlate and /correlate/confirm requests (explicit or native forms) into what the store decides on.
+import type { CorrelateSystem, ItemRef, SeriesRole } from './correlate-model.js'
+import { readGraphEvent } from './graph-event.js'
+import { readGraphNotification } from './graph-notification.js'
+import { canonicalizeFields, fingerprintFromNative } from './fingerprint.js'
+import { InvalidFieldError } from './invalid-field.js'
+import { DEFAULT_TENANT } from './keys.js'
+import { otherSystem, type TargetState } from './correlate-rules.js'
+import { readSeriesFacts, type SeriesFacts } from './correlate-series.js'
+import { readSalesforceChangeEvent } from './salesforce-change-event.js'
+import { readSalesforceRecord } from './salesforce-event.js'
+
+type Json = Record<string, unknown>
+
+/** The /correlate body after schema validation: types are right, cross-field rules are checked here. */
+export interface CorrelateRequestBody {
+  tenant?: string
+  system?: CorrelateSystem
+  itemId?: string
+  changeType?: 'created' | 'updated' | 'deleted' | 'undeleted'
+  fields?: Json
+  fingerprint?: string
+  event?: Json
+  record?: Json
+  changedBy?: string
+  changeOrigin?: string
+  counterpartHint?: ItemRef
+  targetFields?: Json
+  targetEvent?: Json
+  targetRecord?: Json
+  seriesRole?: SeriesRole
+  isChild?: boolean
+  leaseMs?: number
+  notification?: Json
+  changeEvent?: Json
+}
+
+export interface CorrelateChange {
+  tenant: string
+  system: CorrelateSystem
+  itemId: string
+  changeType: 'created' | 'updated' | 'deleted'
+  fingerprint?: string
+  changedBy?: string
+  changeOrigin?: string
+  counterpartHint?: ItemRef
+  target?: TargetState
+  series: SeriesFacts
+  leaseMs: number
+}
+
+
+const given = <K extends string>(body: Partial<Record<K, unknown>>, keys: readonly K[]) => keys.filter((key) => body[key] !== undefined)
+
+/**
+ * The fingerprint of one of fingerprint, fields, event or record (`prefix` is where they sit, e.g. "written.").
+ * `event` belongs to an Outlook item and `record` to a Salesforce one.
+ */
+export function fingerprintOfState(
+  body: { fingerprint?: string; fields?: Json; event?: Json; record?: Json },
+  system: CorrelateSystem,
+  prefix = '',
+): string | undefined {
+  const sent = given(body, ['fields', 'event', 'record', 'fingerprint'] as const)
+  if (sent.length > 1) throw new InvalidFieldError(`${prefix}${sent[1]}`, `send one of fingerprint, fields, event or record, not ${sent.join(' and ')}`)
+  if (body.event !== undefined && system !== 'outlook') throw new InvalidFieldError(`${prefix}event`, 'is a Graph event: it describes an Outlook item, not a Salesforce one')
+  if (body.record !== undefined && system !== 'salesforce') {
+    throw new InvalidFieldError(`${prefix}record`, 'is a Salesforce Event record: it describes a Salesforce item, not an Outlook one')
+  }
+  if (body.fingerprint !== undefined) return body.fingerprint
+  if (sent.length === 0) return undefined
+  return fingerprintFromNative({ fields: body.fields, event: body.event, record: body.record }, { basePath: prefix.replace(/\.$/, '') })
+}
+
+function readTarget(body: CorrelateRequestBody, target: CorrelateSystem): TargetState | undefined {
+  const sent = given(body, ['targetFields', 'targetEvent', 'targetRecord'] as const)
+  if (sent.length > 1) throw new InvalidFieldError(sent[1], `send one of targetFields, targetEvent or targetRecord, not ${sent.join(' and ')}`)
+  if (body.targetEvent !== undefined) {
+    if (target !== 'outlook') throw new InvalidFieldError('targetEvent', 'is a Graph event, but the counterpart of an Outlook item is in Salesforce (send targetRecord or targetFields)')
+    const event = body.targetEvent
+    return { item: readGraphEvent(event, 'targetEvent').item }
+  }
+  if (body.targetRecord !== undefined) {
+    if (target !== 'salesforce') throw new InvalidFieldError('targetRecord', 'is a Salesforce record, but the counterpart of a Salesforce item is in Outlook (send targetEvent or targetFields)')
+    const record = body.targetRecord
+    return { item: readSalesforceRecord(record, 'targetRecord') }
+  }
+  if (body.targetFields !== undefined) {
+    const fields = body.targetFields
+    canonicalizeFields(fields, { path: 'targetFields' })
+    return { fields }
+  }
+  return undefined
+}
+
+const NATIVE_DERIVED = ['system', 'itemId', 'changeType'] as const
+
+/** One item change to correlate; native forms give system, itemId, changeType (and changedBy, changeOrigin). */
+export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { leaseMs: number }): CorrelateChange {
+  const natives = given(body, ['notification', 'changeEvent'] as const)
+  if (natives.length > 1) throw new InvalidFieldError('changeEvent', 'send one of notification or changeEvent, not both')
+  if (natives.length === 1) {
+    const extra = NATIVE_DERIVED.find((key) => body[key] !== undefined)
+    if (extra) throw new InvalidFieldError(extra, `is derived from ${natives[0]}; do not send it with the native form`)
+  }
+
+  let system: CorrelateSystem
+  let itemId: string
+  let changeType: CorrelateRequestBody['changeType']
+  let changedBy = body.changedBy
+  let changeOrigin = body.changeOrigin
+  let payload: Json | undefined
+  if (body.notification !== undefined) {
+    const change = readGraphNotification(body.notification)
+    ;({ system, itemId, changeType } = change)
+  } else if (body.changeEvent !== undefined) {
+    const changes = readSalesforceChangeEvent(body.changeEvent)
+    const [change] = changes
+    if (changes.length > 1) {
+      throw new InvalidFieldError(
+        'changeEvent.ChangeEventHeader.recordIds',
+        `holds ${changes.length} record ids: /correlate decides one item; call it once per id with the explicit form (system, itemId, changeType)`,
+      )
+    }
+    if (change.overflow) {
+      throw new InvalidFieldError('changeEvent.ChangeEventHeader.changeType', 'is GAP_OVERFLOW: it names no record; resync the object instead of correlating it')
+    }
+    ;({ system, itemId, changeType } = change)
+    changedBy ??= change.commitUser
+    changeOrigin ??= change.changeOrigin
+    payload = change.payload
+  } else {
+    for (const key of NATIVE_DERIVED) {
+      if (body[key] === undefined) throw new InvalidFieldError(key, 'is required (or send the native form: notification or changeEvent)')
+    }
+    system = body.system as CorrelateSystem
+    itemId = body.itemId as string
+    changeType = body.changeType
+  }
+
+  const other = otherSystem(system)
+  const hint = body.counterpartHint
+  if (hint && hint.system !== other) {
+    throw new InvalidFieldError('counterpartHint.system', `must be "${other}": the hint names the counterpart, in the other system`)
+  }
+  const target = readTarget(body, other)
+  return {
+    tenant: body.tenant ?? DEFAULT_TENANT,
+    system,
+    itemId,
+    // An undelete brings the item back: like an update it updates a link, creates when unlinked, stays tombstoned.
+    changeType: changeType === 'undeleted' ? 'updated' : (changeType as CorrelateChange['changeType']),
+    fingerprint: fingerprintOfState(body, system),
+    changedBy,
+    changeOrigin,
+    counterpartHint: hint,
+    target,
+    series: readSeriesFacts(system, [body.event ?? body.record, payload], { seriesRole: body.seriesRole, isChild: body.isChild }),
+    leaseMs: body.leaseMs ?? defaults.leaseMs,
+  }
+}
+
+/** The /correlate/confirm body after schema validation. */
+export interface ConfirmRequestBody {
+  tenant?: string
+  source: ItemRef
+  target: ItemRef
+  written?: { fields?: Json; fingerprint?: string; event?: Json; record?: Json }
+  baseline?: Json
+  reservationToken?: string
+  deleted?: boolean
+}
+
+export interface ConfirmChange {
+  tenant: string
+  source: ItemRef
+  target: ItemRef
+  writtenFingerprint?: string
+  baseline?: Json
+  reservationToken?: string
+  deleted: boolean
+}
+
+export function readConfirmRequest(body: ConfirmRequestBody): ConfirmChange {
+  if (body.source.system === body.target.system) {
+    throw new InvalidFieldError('target.system', `must be "${otherSystem(body.source.system)}": a link pairs an Outlook item with a Salesforce item`)
+  }
+  const baseline = body.baseline
+  // Checked now so a later both_changed comparison can always read it; stored exactly as given.
+  if (baseline !== undefined) canonicalizeFields(baseline, { path: 'baseline' })
+  return {
+    tenant: body.tenant ?? DEFAULT_TENANT,
+    source: body.source,
+    target: body.target,
+    writtenFingerprint: body.written ? fingerprintOfState(body.written, body.target.system, 'written.') : undefined,
+    baseline,
+    reservationToken: body.reservationToken,
+    deleted: body.deleted === true,
+  }
+}

@@ -1,0 +1,227 @@
+// zod schemas of the /correlate family: validation, types and the OpenAPI document in one place.
+import { z } from 'zod'
+import { describeCorrelateReasons } from '../domain/correlate-reasons.js'
+import {
+  changeEventSchema,
+  fieldsSchema,
+  fingerprintSchema,
+  itemIdSchema,
+  leaseMsSchema,
+  notificationSchema,
+  tenantSchema,
+} from './common-schemas.js'
+
+export const correlateSystemSchema = z
+  .enum(['outlook', 'salesforce'], { error: 'must be "outlook" or "salesforce"' })
+  .describe('The system the item lives in: "outlook" (Microsoft Graph) or "salesforce".')
+
+export const itemRefSchema = z
+  .object({ system: correlateSystemSchema, itemId: itemIdSchema })
+  .describe('One item: its system and its id there.')
+
+const graphEventSchema = z
+  .record(z.string(), z.unknown(), { error: 'must be a Graph event object' })
+  .describe(
+    'A Graph event resource (as GET /events/{id} returns it). Stands in for fields: read into the canonical item, so it fingerprints like the same meeting read from Salesforce. Its type / seriesMasterId also tell the series role.',
+  )
+
+const salesforceRecordSchema = z
+  .record(z.string(), z.unknown(), { error: 'must be a Salesforce Event record object' })
+  .describe(
+    'A Salesforce Event record (REST field names). Stands in for fields: read into the canonical item. Its IsChild, GroupEventType, IsRecurrence, IsRecurrence2, IsRecurrence2Exception, Recurrence2PatternText and RecurrenceActivityId tell the series role.',
+  )
+
+export const seriesRoleSchema = z
+  .enum(['single', 'series_master', 'occurrence', 'exception'], { error: 'must be single, series_master, occurrence or exception' })
+  .describe(
+    'How the item sits in a recurring series. series_master: a Graph seriesMaster or a Salesforce series record; occurrence / exception: one instance of a series; single: no series.',
+  )
+
+const baselineSchema = z
+  .record(z.string(), z.unknown(), { error: 'must be an object of the synced fields' })
+  .describe(
+    'The synced fields both sides agree on after this write, best as the canonical calendar item (subject, start, end, isAllDay, location, description, showAs, isPrivate, attendees). Stored exactly as given; /correlate compares targetFields with it, /resolve-conflict uses it as the base.',
+  )
+
+export const correlateRequestSchema = z
+  .object({
+    tenant: tenantSchema.optional(),
+    system: correlateSystemSchema.optional().describe('Explicit form: the system of the changed item. Required unless notification or changeEvent is sent.'),
+    itemId: itemIdSchema.optional().describe('Explicit form: the changed item. Required unless notification or changeEvent is sent.'),
+    changeType: z
+      .enum(['created', 'updated', 'deleted', 'undeleted'], { error: 'must be "created", "updated" or "deleted"' })
+      .optional()
+      .describe('Explicit form: what happened. Required unless notification or changeEvent is sent. "undeleted" counts as "updated".'),
+    fields: fieldsSchema
+      .optional()
+      .describe(
+        'The synced fields of the changed item as they are now, best the canonical calendar item; fingerprinted like /dedupe and matched against the echo ledger. Send one of fields, event, record or fingerprint.',
+      ),
+    fingerprint: fingerprintSchema.optional().describe('Your own hash of the synced fields, compared as given with written fingerprints.'),
+    event: graphEventSchema.optional(),
+    record: salesforceRecordSchema.optional(),
+    changedBy: z
+      .string({ error: 'must be a string' })
+      .min(1, 'must not be empty')
+      .max(64, 'must be at most 64 characters')
+      .optional()
+      .describe(
+        'Salesforce commitUser or LastModifiedById (15 or 18 characters). A change by one of SALESFORCE_INTEGRATION_USER_IDS is our echo. Taken from the change event header with the native form.',
+      ),
+    changeOrigin: z
+      .string({ error: 'must be a string' })
+      .max(1024, 'must be at most 1024 characters')
+      .optional()
+      .describe(
+        'Salesforce changeOrigin, e.g. "com/salesforce/api/rest/62.0;client=c3-sync". When its client= value equals SALESFORCE_CLIENT_ID exactly the change is our echo. Taken from the change event header with the native form.',
+      ),
+    counterpartHint: itemRefSchema
+      .optional()
+      .describe(
+        'The source id our create stamped on this item (an Outlook single-value extended property, a Salesforce external-id field), when present. An unlinked item naming an item we created is our own create coming back: skip / echo, and the pair is linked.',
+      ),
+    targetFields: fieldsSchema
+      .optional()
+      .describe(
+        'The counterpart\'s synced fields now, when the flow has read them. A linked update whose targetFields differ from the baseline (on the fields both know) is resolve / both_changed.',
+      ),
+    targetEvent: graphEventSchema.optional().describe('Instead of targetFields when the counterpart is in Outlook: its Graph event resource.'),
+    targetRecord: salesforceRecordSchema
+      .optional()
+      .describe('Instead of targetFields when the counterpart is in Salesforce: its Event record.'),
+    seriesRole: seriesRoleSchema.optional().describe('Overrides the series role read from event / record / changeEvent; send it when you send canonical fields.'),
+    isChild: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('Overrides IsChild read from record / changeEvent: a Salesforce invitee\'s child event, skipped with child_event.'),
+    leaseMs: leaseMsSchema.optional().describe('How long a create reservation holds, 1000-3600000 ms. Default DEFAULT_LEASE_MS (60 s).'),
+    notification: notificationSchema.optional().describe('Native form: one Graph changeNotification; system "outlook", itemId = resourceData.id, changeType as sent.'),
+    changeEvent: changeEventSchema
+      .optional()
+      .describe(
+        'Native form: a Salesforce change event (CometD envelope, wrapped or decoded payload); itemId = the one id in recordIds, changedBy = commitUser, changeOrigin from the header, IsChild and series fields from the payload. Several recordIds: call once per id with the explicit form.',
+      ),
+  })
+  .describe(
+    'A change in one system to correlate with the other. Explicit form: system, itemId, changeType. Native forms: { notification } or { changeEvent }.',
+  )
+  .meta({ id: 'CorrelateRequest' })
+
+const isoSchema = (what: string) => z.string().describe(`${what} (ISO-8601)`)
+
+export const linkSchema = z
+  .object({
+    tenant: z.string().describe('tenant'),
+    outlook: z.object({ itemId: z.string().describe('the Outlook event id') }).describe('The Outlook side.'),
+    salesforce: z.object({ itemId: z.string().describe('the Salesforce Event id') }).describe('The Salesforce side.'),
+    state: z
+      .enum(['linked', 'tombstoned'])
+      .describe('linked: changes flow between the two. tombstoned: the pair was deleted; late changes of either id are skipped.'),
+    baseline: z.record(z.string(), z.unknown()).optional().describe('The synced fields both sides agreed on at the last confirm.'),
+    series: z
+      .object({ outlook: seriesRoleSchema.optional(), salesforce: seriesRoleSchema.optional() })
+      .optional()
+      .describe('The series role each side was last seen with, when known.'),
+    linkedAt: isoSchema('when the pair was linked'),
+    updatedAt: isoSchema('the last confirm that changed it'),
+  })
+  .describe('A link: one Outlook item and one Salesforce item that are the same meeting.')
+  .meta({ id: 'CorrelateLink' })
+
+const ACTION_GUIDE =
+  'create: create the counterpart in target.system (use reservation.createKey as Graph transactionId or Salesforce external-id upsert key, stamp the source id on it), then /correlate/confirm. update: write the change to target.itemId, then /correlate/confirm. delete: delete target.itemId, then /correlate/confirm with deleted true. resolve: call /resolve-conflict, write both sides, then /correlate/confirm. skip: write nothing (with create_in_flight: redeliver after retryAfterMs).'
+
+export const correlateResponseSchema = z
+  .object({
+    action: z.enum(['create', 'update', 'delete', 'resolve', 'skip']).describe(ACTION_GUIDE),
+    reason: z
+      .enum([
+        'new_item',
+        'linked',
+        'both_changed',
+        'echo',
+        'create_in_flight',
+        'no_link_for_delete',
+        'tombstoned',
+        'conflicting_link',
+        'series_occurrence',
+        'series_mismatch',
+        'child_event',
+      ])
+      .describe(describeCorrelateReasons()),
+    detail: z.string().describe('One sentence a person can act on (the reason, spelled out).'),
+    target: z
+      .object({
+        system: correlateSystemSchema.describe('The system to write to: always the other one.'),
+        itemId: z.string().nullable().describe('The counterpart id; null when there is none yet.'),
+      })
+      .describe('Where the write goes.'),
+    reservation: z
+      .object({
+        token: z.string().describe('Send it as reservationToken to /correlate/confirm.'),
+        expiresAt: isoSchema('When the reservation lapses; the next delivery then gets create again'),
+        createKey: z
+          .string()
+          .describe(
+            'Stable per source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash never makes a second copy.',
+          ),
+      })
+      .optional()
+      .describe('With create only: stops a second, concurrent create of the same item.'),
+    retryAfterMs: z.number().int().optional().describe('With create_in_flight: when the live reservation lapses.'),
+    baseline: z.record(z.string(), z.unknown()).optional().describe('The fields both sides agreed on at the last sync, when linked.'),
+    series: z
+      .object({ role: seriesRoleSchema, masterId: z.string().optional().describe('the series master id the source named') })
+      .optional()
+      .describe('The series role read from the request, when known.'),
+    link: linkSchema.optional().describe('With tombstoned, conflicting_link and series_mismatch: the link that decided it.'),
+  })
+  .describe('What to do with the change. Always HTTP 200.')
+  .meta({ id: 'CorrelateResponse' })
+
+export const confirmRequestSchema = z
+  .object({
+    tenant: tenantSchema.optional(),
+    source: itemRefSchema.describe('The item whose change you synced.'),
+    target: itemRefSchema.describe('The item you wrote (created, updated or deleted), in the other system.'),
+    written: z
+      .object({
+        fields: fieldsSchema.optional().describe('The synced fields you wrote into target.'),
+        fingerprint: fingerprintSchema.optional(),
+        event: graphEventSchema.optional().describe('The Graph event as written (target in Outlook).'),
+        record: salesforceRecordSchema.optional().describe('The Salesforce record as written (target in Salesforce).'),
+      })
+      .optional()
+      .describe(
+        'What you wrote into target (one of fields, fingerprint, event, record): the echo ledger. For ECHO_WINDOW a change of target with this fingerprint is skip / echo.',
+      ),
+    baseline: baselineSchema.optional(),
+    reservationToken: z
+      .string({ error: 'must be a string' })
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .optional()
+      .describe('The reservation token from create. A confirm links even after the reservation lapsed.'),
+    deleted: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('true after deleting target: tombstones the pair, so late changes of either id are skipped.'),
+  })
+  .describe('Record a write that succeeded. Source and target may be either way round: a link is one pair.')
+  .meta({ id: 'CorrelateConfirmRequest' })
+
+export const confirmResponseSchema = z
+  .object({
+    linked: z.boolean().describe('true: the pair is linked. false: tombstoned (deleted true) or refused (reason).'),
+    reason: z
+      .enum(['conflicting_link', 'tombstoned'])
+      .optional()
+      .describe(
+        'conflicting_link: source or target is already linked to another item; nothing changed. Delete the extra copy you made. tombstoned: the pair (or one of the items) was deleted meanwhile; nothing changed: delete what you just wrote if it must not outlive the pair (DELETE /correlate first to resync on purpose).',
+      ),
+    detail: z.string().optional().describe('With reason: what to do.'),
+    link: linkSchema.describe('The pair as stored now (with conflicting_link: the existing link).'),
+  })
+  .meta({ id: 'CorrelateConfirmResponse' })
+
+export const correlateParamsSchema = z.object({ system: correlateSystemSchema, itemId: itemIdSchema })

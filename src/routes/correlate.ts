@@ -1,0 +1,205 @@
+// The /correlate family: what to do with a change (create, update, delete, resolve, skip), confirm, look up, unlink.
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { isEchoBySource } from '../domain/correlate-echo.js'
+import { deriveCreateKey } from '../domain/correlate-key.js'
+import { describeCorrelateReasons, explainCorrelate } from '../domain/correlate-reasons.js'
+import { readConfirmRequest, readCorrelateRequest, type CorrelateChange } from '../domain/correlate-request.js'
+import { otherSystem, targetMovedFromBaseline } from '../domain/correlate-rules.js'
+import { DEFAULT_TENANT } from '../domain/keys.js'
+import { HttpProblem } from '../errors.js'
+import type { CorrelateReason, DecideResult, LinkRecord } from '../stores/correlate-store.js'
+import { isoOf, tenantQuerySchema } from './common-schemas.js'
+import {
+  confirmRequestSchema,
+  confirmResponseSchema,
+  correlateParamsSchema,
+  correlateRequestSchema,
+  correlateResponseSchema,
+  linkSchema,
+} from './correlate-schemas.js'
+import { deletedResponseSchema, problemSchema } from './dedupe-schemas.js'
+import { callStore } from './store-call.js'
+
+type CorrelateResponse = z.infer<typeof correlateResponseSchema>
+type LinkOut = z.infer<typeof linkSchema>
+
+const errorResponses = { 400: problemSchema, 401: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema }
+
+/** Reasons whose reply carries the link that decided them. */
+const SHOWS_LINK = new Set<CorrelateReason>(['tombstoned', 'conflicting_link', 'series_mismatch'])
+
+export function linkOut(link: LinkRecord): LinkOut {
+  const series = Object.keys(link.roles).length > 0 ? link.roles : undefined
+  return {
+    tenant: link.tenant,
+    outlook: { itemId: link.outlook },
+    salesforce: { itemId: link.salesforce },
+    state: link.state,
+    baseline: link.baseline,
+    series,
+    linkedAt: isoOf(link.linkedAt) as string,
+    updatedAt: isoOf(link.updatedAt) as string,
+  }
+}
+
+/** The store's answer, or one the route decides alone (child_event). */
+type Outcome = Omit<DecideResult, 'reason'> & { reason: CorrelateReason }
+
+function respond(change: CorrelateChange, result: Outcome): CorrelateResponse {
+  let action: CorrelateResponse['action'] = result.action
+  let reason: CorrelateReason = result.reason
+  const baseline = result.link?.state === 'linked' ? result.link.baseline : undefined
+  if (action === 'update' && baseline && change.target && targetMovedFromBaseline(baseline, change.target)) {
+    action = 'resolve'
+    reason = 'both_changed'
+  }
+  // A delete event carries no fields; the link remembers what the item was (an occurrence delete may be a series rewrite).
+  const role = change.series.role ?? result.link?.roles[change.system]
+  const { masterId } = change.series
+  return {
+    action,
+    reason,
+    detail: explainCorrelate(reason),
+    target: result.target,
+    reservation: result.reservation && { ...result.reservation, expiresAt: isoOf(result.reservation.expiresAt) as string },
+    retryAfterMs: result.retryAfterMs,
+    baseline,
+    series: role ? { role, masterId } : undefined,
+    link: result.link && SHOWS_LINK.has(reason) ? linkOut(result.link) : undefined,
+  }
+}
+
+export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
+  const store = app.store.correlate
+  const { config } = app
+
+  app.post(
+    '/correlate',
+    {
+      schema: {
+        tags: ['correlate'],
+        summary: 'What to do with this change: create, update, delete, resolve or skip',
+        description: [
+          'Call it before writing a change of one system into the other; it names the counterpart and recognises our own echoes.',
+          'Rules: a Salesforce child event is skip / child_event. A deleted pair\'s ids are skip / tombstoned.',
+          'skip / echo: the fingerprint of fields (or event, record) equals one written into this item by /correlate/confirm within ECHO_WINDOW (as often as it repeats), or changedBy is in SALESFORCE_INTEGRATION_USER_IDS, or changeOrigin\'s client= equals SALESFORCE_CLIENT_ID; a real edit with other fields is not an echo.',
+          'Linked: delete -> delete the counterpart; otherwise update / linked, or resolve / both_changed when targetFields differ from the baseline.',
+          'Unlinked: a counterpartHint naming an item we created is skip / echo and links the pair (conflicting_link when that item is linked elsewhere); a live reservation gives skip / create_in_flight (retry after retryAfterMs); a delete is skip / no_link_for_delete; an occurrence is skip / series_occurrence; else create with a reservation. A reservation not confirmed by expiresAt lapses and the next delivery gets create again.',
+          'Series: a series master links to a series record, an occurrence to the occurrence with the same original start (confirm each pair); a series never links to a single event (series_mismatch). A linked Graph master\'s update may stand for occurrence edits or deletions: re-read its instances. A delete with series.role occurrence may come from a Salesforce critical series change (all occurrences recreated): when the series record changed in the same transaction, resync the series instead of deleting.',
+          'A store outage is always 503 (no fail-open here: without the links there is no safe answer).',
+          `Reasons: ${describeCorrelateReasons()}`,
+        ].join(' '),
+        body: correlateRequestSchema,
+        response: { 200: correlateResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const change = readCorrelateRequest(request.body, { leaseMs: config.defaultLeaseMs })
+      if (change.series.child) {
+        app.metrics.decisions.inc({ endpoint: 'correlate', decision: 'skip' })
+        return respond(change, { action: 'skip', reason: 'child_event', target: { system: otherSystem(change.system), itemId: null } })
+      }
+      const result = await callStore(app, reply, 'correlate', () =>
+        store.decide({
+          tenant: change.tenant,
+          system: change.system,
+          itemId: change.itemId,
+          changeType: change.changeType,
+          fingerprint: change.fingerprint,
+          echoBySource: isEchoBySource(change, config),
+          counterpartHint: change.counterpartHint,
+          role: change.series.role,
+          token: randomUUID(),
+          createKey: deriveCreateKey(change.tenant, change.system, change.itemId),
+          leaseMs: change.leaseMs,
+          now: Date.now(),
+        }),
+      )
+      const out = respond(change, result)
+      app.metrics.decisions.inc({ endpoint: 'correlate', decision: out.action })
+      return out
+    },
+  )
+
+  app.post(
+    '/correlate/confirm',
+    {
+      schema: {
+        tags: ['correlate'],
+        summary: 'Record a write that succeeded: link, echo ledger, baseline, tombstone',
+        description:
+          'Call it after every successful write that /correlate asked for. It links source and target both ways (either may be the source: a confirm with the two swapped updates the same link), stores the baseline when given (kept otherwise), drops the reservation, and puts the fingerprint of written into the target\'s echo ledger for ECHO_WINDOW. It links even when the reservation lapsed, unless source or target is already linked to another item: then linked false / conflicting_link and nothing changes (delete the extra copy you made). deleted true tombstones the pair: linked false with state tombstoned; a later confirm of a tombstoned item answers linked false / tombstoned and never revives it. Repeating a confirm changes nothing, so retries are safe.',
+        body: confirmRequestSchema,
+        response: { 200: confirmResponseSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const confirm = readConfirmRequest(request.body)
+      const result = await callStore(app, reply, 'correlate_confirm', () =>
+        store.confirm({
+          tenant: confirm.tenant,
+          source: confirm.source,
+          target: confirm.target,
+          writtenFingerprint: confirm.writtenFingerprint,
+          baseline: confirm.baseline,
+          reservationToken: confirm.reservationToken,
+          deleted: confirm.deleted,
+          now: Date.now(),
+          echoWindowMs: config.echoWindowMs,
+          tombstoneTtlMs: config.dedupeTtlMs,
+        }),
+      )
+      const reason = result.linked ? undefined : result.reason
+      app.metrics.decisions.inc({ endpoint: 'correlate_confirm', decision: result.linked ? 'linked' : (reason ?? 'tombstoned') })
+      return {
+        linked: result.linked,
+        reason,
+        detail: reason ? explainCorrelate(reason) : undefined,
+        link: linkOut(result.link),
+      }
+    },
+  )
+
+  app.get(
+    '/correlate/:system/:itemId',
+    {
+      schema: {
+        tags: ['correlate'],
+        summary: 'The item\'s link: its counterpart, state and baseline',
+        description:
+          'Either id finds the pair. state tombstoned: the pair was deleted (kept DEDUPE_TTL so late changes are skipped). 404 when the item is not linked (a live reservation is no link).',
+        params: correlateParamsSchema,
+        querystring: tenantQuerySchema,
+        response: { 200: linkSchema, 404: problemSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.query.tenant ?? DEFAULT_TENANT
+      const ref = request.params
+      const link = await callStore(app, reply, 'correlate_get', () => store.getLink(tenant, ref, Date.now()))
+      if (!link) throw new HttpProblem('not_found', `no link for ${ref.system} item ${ref.itemId} in tenant ${tenant}`)
+      return linkOut(link)
+    },
+  )
+
+  app.delete(
+    '/correlate/:system/:itemId',
+    {
+      schema: {
+        tags: ['correlate'],
+        summary: 'Unlink the pair both ways (an operator\'s reset)',
+        description:
+          'Forgets the link or tombstone of the item and its counterpart, their reservations and echo ledgers. The item then counts as unlinked: its next change gets create. deleted false when nothing was linked.',
+        params: correlateParamsSchema,
+        querystring: tenantQuerySchema,
+        response: { 200: deletedResponseSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.query.tenant ?? DEFAULT_TENANT
+      return callStore(app, reply, 'correlate_delete', () => store.unlink(tenant, request.params, Date.now()))
+    },
+  )
+}

@@ -1,0 +1,257 @@
+// The embedded CorrelateStore: links kept both ways, create reservations, the echo ledger and tombstones in bounded maps.
+// Mirrors redis/correlate-scripts.ts rule for rule; the shared contract suite holds both to the same answers.
+import { otherSystem, rolesClash } from '../../domain/correlate-rules.js'
+import { itemKeyString } from '../../domain/keys.js'
+import {
+  RESERVATION_GRACE_MS,
+  type ConfirmInput,
+  type ConfirmResult,
+  type CorrelateStore,
+  type CorrelateSystem,
+  type DecideInput,
+  type DecideResult,
+  type ItemRef,
+  type LinkRecord,
+  type SeriesRole,
+} from '../correlate-store.js'
+import { BoundedTtlMap } from './bounded-map.js'
+
+/** One side of a pair: what this item is linked to. Both sides are written together and hold the same facts. */
+interface Side {
+  counterpart: string
+  state: 'linked' | 'tombstoned'
+  /** JSON text: stored as given, compared as text for idempotent confirms, never shared with callers */
+  baseline?: string
+  role?: SeriesRole
+  counterpartRole?: SeriesRole
+  linkedAt: number
+  updatedAt: number
+}
+
+interface Reservation {
+  token: string
+  expiresAt: number
+  createKey: string
+  role?: SeriesRole
+}
+
+const FOREVER = Number.POSITIVE_INFINITY
+
+export class MemoryCorrelateStore implements CorrelateStore {
+  private readonly links: BoundedTtlMap<Side>
+  private readonly reservations: BoundedTtlMap<Reservation>
+  private readonly ledger: BoundedTtlMap<Map<string, number>>
+
+  constructor(options: { maxItems: number }) {
+    // A pair is two entries; evicting one side drops the other, so no half-link ever answers.
+    this.links = new BoundedTtlMap<Side>({
+      maxEntries: options.maxItems * 2,
+      onEvict: (key, side) => this.dropCounterpart(key, side),
+    })
+    this.reservations = new BoundedTtlMap<Reservation>({ maxEntries: options.maxItems })
+    this.ledger = new BoundedTtlMap<Map<string, number>>({ maxEntries: options.maxItems })
+  }
+
+  async decide(input: DecideInput): Promise<DecideResult> {
+    const { tenant, system, itemId, now } = input
+    const other = otherSystem(system)
+    const selfKey = keyOf(tenant, system, itemId)
+    const self = this.links.get(selfKey, now)
+
+    if (self?.state === 'tombstoned') {
+      return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
+    }
+
+    if (self) {
+      const target = { system: other, itemId: self.counterpart }
+      if (rolesClash(input.role, self.counterpartRole)) {
+        return { action: 'skip', reason: 'series_mismatch', target, link: toLink(tenant, system, itemId, self) }
+      }
+      if (input.role && input.role !== self.role) this.learnRole(tenant, system, itemId, self, input.role, now)
+      const hintNamesCounterpart =
+        input.changeType === 'created' && input.counterpartHint?.system === other && input.counterpartHint.itemId === self.counterpart
+      const link = toLink(tenant, system, itemId, self)
+      if (input.echoBySource || this.inLedger(selfKey, input.fingerprint, now) || hintNamesCounterpart) {
+        return { action: 'skip', reason: 'echo', target, link }
+      }
+      if (input.changeType === 'deleted') return { action: 'delete', reason: 'linked', target, link }
+      // The item moved past what we wrote: a later change back to that state is a person's edit, not our echo.
+      if (input.fingerprint !== undefined) this.ledger.delete(selfKey)
+      return { action: 'update', reason: 'linked', target, link }
+    }
+
+    const hint = input.counterpartHint
+    if (hint && hint.system === other) {
+      const hintKey = keyOf(tenant, hint.system, hint.itemId)
+      const hinted = this.links.get(hintKey, now)
+      const target = { system: other, itemId: hint.itemId }
+      if (hinted?.state === 'linked' && hinted.counterpart !== itemId) {
+        return { action: 'skip', reason: 'conflicting_link', target, link: toLink(tenant, hint.system, hint.itemId, hinted) }
+      }
+      if (hinted?.state === 'tombstoned') {
+        return { action: 'skip', reason: 'tombstoned', target, link: toLink(tenant, hint.system, hint.itemId, hinted) }
+      }
+      const hintRole = this.reservations.get(hintKey, now)?.role ?? hinted?.role
+      if (rolesClash(input.role, hintRole)) return { action: 'skip', reason: 'series_mismatch', target }
+      // Our own create coming back before (or without) its confirm: link the pair now.
+      const side = (counterpart: string, role?: SeriesRole, counterpartRole?: SeriesRole): Side => ({
+        counterpart,
+        state: 'linked',
+        role,
+        counterpartRole,
+        linkedAt: now,
+        updatedAt: now,
+      })
+      const mine = side(hint.itemId, input.role, hintRole)
+      this.links.set(selfKey, mine, FOREVER, now)
+      this.links.set(hintKey, side(itemId, hintRole, input.role), FOREVER, now)
+      this.reservations.delete(hintKey)
+      const link = toLink(tenant, system, itemId, mine)
+      // The stamp proves the pair, so a delete of the copy is a linked delete.
+      if (input.changeType === 'deleted' && !input.echoBySource) return { action: 'delete', reason: 'linked', target, link }
+      return { action: 'skip', reason: 'echo', target, link }
+    }
+
+    const unlinked = { system: other, itemId: null }
+    if (input.echoBySource || this.inLedger(selfKey, input.fingerprint, now)) return { action: 'skip', reason: 'echo', target: unlinked }
+    const held = this.reservations.get(selfKey, now)
+    if (held && held.expiresAt > now) {
+      return { action: 'skip', reason: 'create_in_flight', target: unlinked, retryAfterMs: Math.max(1, held.expiresAt - now) }
+    }
+    if (input.changeType === 'deleted') return { action: 'skip', reason: 'no_link_for_delete', target: unlinked }
+    if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
+    const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey: input.createKey }
+    this.reservations.set(selfKey, { ...reservation, role: input.role }, reservation.expiresAt + RESERVATION_GRACE_MS, now)
+    return { action: 'create', reason: 'new_item', target: unlinked, reservation }
+  }
+
+  async confirm(input: ConfirmInput): Promise<ConfirmResult> {
+    const { tenant, source, target, now } = input
+    const sourceKey = keyOf(tenant, source.system, source.itemId)
+    const targetKey = keyOf(tenant, target.system, target.itemId)
+    const fromSource = this.links.get(sourceKey, now)
+    const fromTarget = this.links.get(targetKey, now)
+    if (fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
+      return { linked: false, reason: 'conflicting_link', link: toLink(tenant, source.system, source.itemId, fromSource) }
+    }
+    if (fromTarget?.state === 'linked' && fromTarget.counterpart !== source.itemId) {
+      return { linked: false, reason: 'conflicting_link', link: toLink(tenant, target.system, target.itemId, fromTarget) }
+    }
+    const samePair = fromSource?.counterpart === target.itemId && fromTarget?.counterpart === source.itemId
+    const sourceRole = fromSource?.role ?? this.reservations.get(sourceKey, now)?.role
+    const targetRole = fromTarget?.role
+    const baseline = input.baseline === undefined ? undefined : JSON.stringify(input.baseline)
+    const write = (state: Side['state'], linkedAt: number, expiresAt: number): Side => {
+      const kept =
+        fromSource?.counterpart === target.itemId ? fromSource.baseline : fromTarget?.counterpart === source.itemId ? fromTarget.baseline : undefined
+      const sourceSide: Side = {
+        counterpart: target.itemId,
+        state,
+        baseline: baseline ?? kept,
+        role: sourceRole,
+        counterpartRole: targetRole,
+        linkedAt,
+        updatedAt: now,
+      }
+      this.links.set(sourceKey, sourceSide, expiresAt, now)
+      this.links.set(targetKey, { ...sourceSide, counterpart: source.itemId, role: targetRole, counterpartRole: sourceRole }, expiresAt, now)
+      return sourceSide
+    }
+
+    if (input.deleted) {
+      this.reservations.delete(sourceKey)
+      this.reservations.delete(targetKey)
+      if (samePair && fromSource?.state === 'tombstoned' && fromTarget?.state === 'tombstoned') {
+        return { linked: false, link: toLink(tenant, source.system, source.itemId, fromSource) }
+      }
+      const linkedAt = samePair && fromSource ? fromSource.linkedAt : now
+      const side = write('tombstoned', linkedAt, now + input.tombstoneTtlMs)
+      return { linked: false, link: toLink(tenant, source.system, source.itemId, side) }
+    }
+
+    const dead = fromSource?.state === 'tombstoned' ? fromSource : fromTarget?.state === 'tombstoned' ? fromTarget : undefined
+    if (dead) {
+      const [system, itemId] = dead === fromSource ? [source.system, source.itemId] : [target.system, target.itemId]
+      return { linked: false, reason: 'tombstoned', link: toLink(tenant, system, itemId, dead) }
+    }
+    this.reservations.delete(sourceKey)
+    // Past the checks above, the same pair means both sides are linked to each other already.
+    let side = fromSource as Side
+    if (!samePair || (baseline !== undefined && baseline !== side.baseline)) {
+      side = write('linked', samePair ? side.linkedAt : now, FOREVER)
+    }
+    if (input.writtenFingerprint !== undefined) this.record(targetKey, input.writtenFingerprint, now + input.echoWindowMs, now)
+    return { linked: true, link: toLink(tenant, source.system, source.itemId, side) }
+  }
+
+  async getLink(tenant: string, ref: ItemRef, now: number): Promise<LinkRecord | null> {
+    const side = this.links.peek(keyOf(tenant, ref.system, ref.itemId), now)
+    return side ? toLink(tenant, ref.system, ref.itemId, side) : null
+  }
+
+  async unlink(tenant: string, ref: ItemRef, now: number): Promise<{ deleted: boolean }> {
+    const selfKey = keyOf(tenant, ref.system, ref.itemId)
+    const side = this.links.peek(selfKey, now)
+    if (side) {
+      const counterpartKey = keyOf(tenant, otherSystem(ref.system), side.counterpart)
+      this.dropCounterpart(selfKey, side)
+      this.reservations.delete(counterpartKey)
+      this.ledger.delete(counterpartKey)
+    }
+    this.links.delete(selfKey)
+    this.reservations.delete(selfKey)
+    this.ledger.delete(selfKey)
+    return { deleted: side !== undefined }
+  }
+
+  private inLedger(key: string, fingerprint: string | undefined, now: number): boolean {
+    if (fingerprint === undefined) return false
+    const expiresAt = this.ledger.get(key, now)?.get(fingerprint)
+    return expiresAt !== undefined && expiresAt > now
+  }
+
+  /** Adds a written fingerprint; a live entry is left as it is, so a repeated confirm changes nothing. */
+  private record(key: string, fingerprint: string, expiresAt: number, now: number): void {
+    const entries = this.ledger.get(key, now) ?? new Map<string, number>()
+    const live = entries.get(fingerprint)
+    if (live !== undefined && live > now) return
+    for (const [fp, at] of entries) if (at <= now) entries.delete(fp)
+    entries.set(fingerprint, expiresAt)
+    this.ledger.set(key, entries, Math.max(...entries.values()), now)
+  }
+
+  /** Records the role this item now shows on both sides of its link. */
+  private learnRole(tenant: string, system: CorrelateSystem, itemId: string, self: Side, role: SeriesRole, now: number): void {
+    self.role = role
+    const counterpart = this.links.peek(keyOf(tenant, otherSystem(system), self.counterpart), now)
+    if (counterpart && counterpart.counterpart === itemId) counterpart.counterpartRole = role
+  }
+
+  /** Removes the other side of `key`'s pair when it still points back at it. */
+  private dropCounterpart(key: string, side: Side): void {
+    const [tenant, system, itemId] = key.split(':').map(decodeURIComponent)
+    const counterpartKey = keyOf(tenant, otherSystem(system as CorrelateSystem), side.counterpart)
+    const counterpart = this.links.peek(counterpartKey, Number.NEGATIVE_INFINITY)
+    if (counterpart && counterpart.counterpart === itemId) this.links.delete(counterpartKey)
+  }
+}
+
+const keyOf = (tenant: string, system: CorrelateSystem, itemId: string) => itemKeyString({ tenant, system, itemId })
+
+function toLink(tenant: string, system: CorrelateSystem, itemId: string, side: Side): LinkRecord {
+  const outlook = system === 'outlook' ? itemId : side.counterpart
+  const salesforce = system === 'salesforce' ? itemId : side.counterpart
+  const roles: LinkRecord['roles'] = {}
+  if (side.role) roles[system] = side.role
+  if (side.counterpartRole) roles[otherSystem(system)] = side.counterpartRole
+  return {
+    tenant,
+    outlook,
+    salesforce,
+    state: side.state,
+    baseline: side.baseline === undefined ? undefined : (JSON.parse(side.baseline) as Record<string, unknown>),
+    roles,
+    linkedAt: side.linkedAt,
+    updatedAt: side.updatedAt,
+  }
+}

@@ -1,0 +1,206 @@
+// The Lua behind the Redis CorrelateStore: each step is one script over one tenant's keys (one hash slot).
+// They implement the same rules as memory/correlate.ts; the shared contract suite holds both to the same answers.
+//
+// Keys, all under the tenant's prefix P = css:{c:<tenant>}: (ids URI-encoded):
+//   P link:<system>:<id>  hash, one side of a pair: cp (counterpart id), cpe (cp encoded), st (linked | tombstoned),
+//                         base (baseline JSON), role, cprole (series roles), at (linkedAt), up (updatedAt),
+//                         exp (tombstones only: when it stops counting). Both sides are written together.
+//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
+//   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting
+// A counterpart's keys are found from cpe inside the script: undeclared, but in the same slot by the hash tag.
+// Optional values travel as '' (absent); every time is judged against the caller's `now`, TTLs only collect garbage.
+// Replies are JSON text, the same under RESP2 and RESP3.
+
+const HELPERS = `
+local function side(key, now)
+  local h = redis.call('HGETALL', key)
+  if #h == 0 then return false end
+  local r = {}
+  for i = 1, #h, 2 do r[h[i]] = h[i + 1] end
+  if r.exp and tonumber(r.exp) <= now then return false end
+  return r
+end
+local function put(key, t, pttl)
+  redis.call('DEL', key)
+  local args = {}
+  for k, v in pairs(t) do
+    if v and v ~= '' then
+      args[#args + 1] = k
+      args[#args + 1] = v
+    end
+  end
+  redis.call('HSET', key, unpack(args))
+  if pttl then redis.call('PEXPIRE', key, pttl) end
+end
+local function clash(a, b)
+  return a and b and a ~= '' and b ~= '' and ((a == 'series_master') ~= (b == 'series_master'))
+end
+local function reservedRole(key, now)
+  local r = redis.call('HMGET', key, 'role', 'gc')
+  if r[1] and r[2] and tonumber(r[2]) > now then return r[1] end
+  return ''
+end
+`
+
+/**
+ * KEYS: self link, self reservation, self ledger, hint link, hint reservation (the self keys again without a hint).
+ * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
+ *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
+ *       reservation pttl.
+ * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side } }.
+ */
+export const DECIDE_LUA = `${HELPERS}
+local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local hid, hide, role, nowText = ARGV[9], ARGV[10], ARGV[11], ARGV[14]
+local now = tonumber(nowText)
+local function reply(a, r, t, extra)
+  local out = extra or {}
+  out.a, out.r, out.t = a, r, t
+  return cjson.encode(out)
+end
+local function ledgerHit()
+  if fp == '' then return false end
+  local s = redis.call('ZSCORE', KEYS[3], fp)
+  return s and tonumber(s) > now
+end
+
+local self = side(KEYS[1], now)
+if self and self.st == 'tombstoned' then
+  return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
+end
+
+if self then
+  if clash(role, self.cprole) then
+    return reply('skip', 'series_mismatch', self.cp, { link = { sys = sys, id = id, s = self } })
+  end
+  if role ~= '' and role ~= self.role then
+    self.role = role
+    redis.call('HSET', KEYS[1], 'role', role)
+    local cpKey = prefix .. 'link:' .. other .. ':' .. self.cpe
+    if redis.call('HGET', cpKey, 'cp') == id then redis.call('HSET', cpKey, 'cprole', role) end
+  end
+  local link = { link = { sys = sys, id = id, s = self } }
+  if echo == '1' or ledgerHit() or (ctype == 'created' and hid ~= '' and hid == self.cp) then
+    return reply('skip', 'echo', self.cp, link)
+  end
+  if ctype == 'deleted' then return reply('delete', 'linked', self.cp, link) end
+  -- the item moved past what we wrote: a later change back to that state is a person's edit
+  if fp ~= '' then redis.call('DEL', KEYS[3]) end
+  return reply('update', 'linked', self.cp, link)
+end
+
+if hid ~= '' then
+  local hinted = side(KEYS[4], now)
+  if hinted and hinted.st == 'linked' and hinted.cp ~= id then
+    return reply('skip', 'conflicting_link', hid, { link = { sys = other, id = hid, s = hinted } })
+  end
+  if hinted and hinted.st == 'tombstoned' then
+    return reply('skip', 'tombstoned', hid, { link = { sys = other, id = hid, s = hinted } })
+  end
+  local hrole = reservedRole(KEYS[5], now)
+  if hrole == '' and hinted and hinted.role then hrole = hinted.role end
+  if clash(role, hrole) then return reply('skip', 'series_mismatch', hid) end
+  -- our own create coming back before (or without) its confirm: link the pair now
+  local mine = { cp = hid, cpe = hide, st = 'linked', role = role, cprole = hrole, at = nowText, up = nowText }
+  put(KEYS[1], mine)
+  put(KEYS[4], { cp = id, cpe = ide, st = 'linked', role = hrole, cprole = role, at = nowText, up = nowText })
+  redis.call('DEL', KEYS[5])
+  -- the stamp proves the pair, so a delete of the copy is a linked delete
+  if ctype == 'deleted' and echo ~= '1' then return reply('delete', 'linked', hid, { link = { sys = sys, id = id, s = mine } }) end
+  return reply('skip', 'echo', hid, { link = { sys = sys, id = id, s = mine } })
+end
+
+if echo == '1' or ledgerHit() then return reply('skip', 'echo', '') end
+local held = tonumber(redis.call('HGET', KEYS[2], 'exp') or '')
+if held and held > now then
+  return reply('skip', 'create_in_flight', '', { retry = math.max(1, held - now) })
+end
+if ctype == 'deleted' then return reply('skip', 'no_link_for_delete', '') end
+if role == 'occurrence' or role == 'exception' then return reply('skip', 'series_occurrence', '') end
+put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ARGV[13], role = role, gc = ARGV[16] }, ARGV[17])
+return reply('create', 'new_item', '')
+`
+
+/**
+ * KEYS: source link, target link, source reservation, target reservation, target ledger.
+ * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
+ *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
+ *       tombstone pttl.
+ * Reply JSON: { linked: 0 | 1, reason? (conflicting_link | tombstoned), link: { sys, id, s: side } }.
+ */
+export const CONFIRM_LUA = `${HELPERS}
+local ssys, sid, senc, tsys, tid, tenc = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local fp, baseline, deleted, nowText = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local now = tonumber(nowText)
+local ls, lt = side(KEYS[1], now), side(KEYS[2], now)
+if ls and ls.st == 'linked' and ls.cp ~= tid then
+  return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = ssys, id = sid, s = ls } })
+end
+if lt and lt.st == 'linked' and lt.cp ~= sid then
+  return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = tsys, id = tid, s = lt } })
+end
+local samePair = ls and lt and ls.cp == tid and lt.cp == sid
+local srole = (ls and ls.role) or reservedRole(KEYS[3], now)
+local trole = (lt and lt.role) or ''
+local kept = (ls and ls.cp == tid and ls.base) or (lt and lt.cp == sid and lt.base) or ''
+local base = baseline
+if base == '' then base = kept end
+local function write(st, at, exp, pttl)
+  local mine = { cp = tid, cpe = tenc, st = st, base = base, role = srole, cprole = trole, at = at, up = nowText, exp = exp }
+  put(KEYS[1], mine, pttl)
+  put(KEYS[2], { cp = sid, cpe = senc, st = st, base = base, role = trole, cprole = srole, at = at, up = nowText, exp = exp }, pttl)
+  return mine
+end
+
+if deleted == '1' then
+  redis.call('DEL', KEYS[3], KEYS[4])
+  if samePair and ls.st == 'tombstoned' and lt.st == 'tombstoned' then
+    return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = ls } })
+  end
+  local at = (samePair and ls.at) or nowText
+  return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = write('tombstoned', at, ARGV[13], ARGV[14]) } })
+end
+
+-- a late confirm never revives a deleted pair
+if ls and ls.st == 'tombstoned' then
+  return cjson.encode({ linked = 0, reason = 'tombstoned', link = { sys = ssys, id = sid, s = ls } })
+end
+if lt and lt.st == 'tombstoned' then
+  return cjson.encode({ linked = 0, reason = 'tombstoned', link = { sys = tsys, id = tid, s = lt } })
+end
+redis.call('DEL', KEYS[3])
+-- past the checks above, the same pair means both sides are linked to each other already
+local mine = ls
+if not (samePair and (baseline == '' or baseline == ls.base)) then
+  local at = nowText
+  if samePair then at = ls.at end
+  mine = write('linked', at, '', nil)
+end
+if fp ~= '' then
+  local score = redis.call('ZSCORE', KEYS[5], fp)
+  if not score or tonumber(score) <= now then
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', nowText)
+    redis.call('ZADD', KEYS[5], ARGV[11], fp)
+    redis.call('PEXPIRE', KEYS[5], ARGV[12])
+  end
+end
+return cjson.encode({ linked = 1, link = { sys = ssys, id = sid, s = mine } })
+`
+
+/**
+ * KEYS: self link, self reservation, self ledger. ARGV: prefix, other system, itemId, now.
+ * Reply: 1 when a link or tombstone was removed, else 0.
+ */
+export const UNLINK_LUA = `${HELPERS}
+local prefix, other, id = ARGV[1], ARGV[2], ARGV[3]
+local h = side(KEYS[1], tonumber(ARGV[4]))
+local removed = 0
+if h then
+  removed = 1
+  local cpKey = prefix .. 'link:' .. other .. ':' .. h.cpe
+  if redis.call('HGET', cpKey, 'cp') == id then redis.call('DEL', cpKey) end
+  redis.call('DEL', prefix .. 'res:' .. other .. ':' .. h.cpe, prefix .. 'echo:' .. other .. ':' .. h.cpe)
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return removed
+`

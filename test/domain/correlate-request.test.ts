@@ -1,0 +1,132 @@
+// Reading /correlate and /correlate/confirm bodies: explicit and native forms, cross-field rules, both_changed.
+import { InvalidFieldError } from '../../src/domain/invalid-field.js'
+import t from 'tap'
+import { readConfirmRequest, readCorrelateRequest } from '../../src/domain/correlate-request.js'
+import { targetMovedFromBaseline } from '../../src/domain/correlate-rules.js'
+import { fingerprintFields } from '../../src/domain/fingerprint.js'
+
+const defaults = { leaseMs: 60_000 }
+const fields = { subject: 'Quarterly review', start: '2026-03-10T15:00:00Z', end: '2026-03-10T16:00:00Z' }
+
+const notification = (changeType = 'updated') => ({
+  subscriptionId: 'sub-1',
+  changeType,
+  resource: 'Users/u1/Events/AAMk1=',
+  resourceData: { '@odata.etag': 'W/"CK1"', id: 'AAMk1=' },
+  tenantId: 'graph-tenant',
+})
+const changeEvent = (over: Record<string, unknown> = {}, header: Record<string, unknown> = {}) => ({
+  schema: 's',
+  payload: {
+    ChangeEventHeader: {
+      entityName: 'Event',
+      recordIds: ['00U5g00000Xy12ZEAQ'],
+      changeType: 'CREATE',
+      changeOrigin: 'com/salesforce/api/rest/62.0;client=c3-sync',
+      transactionKey: 'tx-1',
+      sequenceNumber: 1,
+      commitTimestamp: 1773047561000,
+      commitUser: '0055g00000INTEGAAQ',
+      ...header,
+    },
+    IsChild: false,
+    ...over,
+  },
+  event: { replayId: 1 },
+})
+
+const pathOf = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (error) {
+    if (error instanceof InvalidFieldError) return error.path
+    throw error
+  }
+  return 'no error'
+}
+
+t.test('explicit form', async (t) => {
+  const change = readCorrelateRequest({ system: 'outlook', itemId: 'AAMk1=', changeType: 'created', fields }, defaults)
+  t.match(change, { tenant: 'default', system: 'outlook', itemId: 'AAMk1=', changeType: 'created', leaseMs: 60_000 })
+  t.equal(change.fingerprint, fingerprintFields(fields), 'the /dedupe fingerprint')
+  t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'undeleted' }, defaults).changeType, 'updated')
+  t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', changeType: 'created' }, defaults)), 'itemId')
+  t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'created', fields, fingerprint: 'f' }, defaults)), 'fingerprint')
+})
+
+t.test('event and record stand in for fields and fingerprint the same meeting alike', async (t) => {
+  const event = {
+    subject: 'Quarterly review',
+    start: { dateTime: '2026-03-10T16:00:00.0000000', timeZone: 'W. Europe Standard Time' },
+    end: { dateTime: '2026-03-10T17:00:00.0000000', timeZone: 'W. Europe Standard Time' },
+    type: 'seriesMaster',
+  }
+  const record = { Subject: 'Quarterly review', StartDateTime: '2026-03-10T15:00:00.000Z', EndDateTime: '2026-03-10T16:00:00.000Z', IsAllDayEvent: false }
+  const fromEvent = readCorrelateRequest({ system: 'outlook', itemId: 'o', changeType: 'updated', event }, defaults)
+  const fromRecord = readCorrelateRequest({ system: 'salesforce', itemId: 's', changeType: 'updated', record }, defaults)
+  t.equal(fromEvent.fingerprint, fromRecord.fingerprint)
+  t.equal(fromEvent.series.role, 'series_master', 'the series role is read from the event')
+  t.equal(pathOf(() => readCorrelateRequest({ system: 'salesforce', itemId: 's', changeType: 'updated', event }, defaults)), 'event')
+})
+
+t.test('native Graph notification', async (t) => {
+  const change = readCorrelateRequest({ notification: notification('deleted'), tenant: 'acme' }, defaults)
+  t.match(change, { tenant: 'acme', system: 'outlook', itemId: 'AAMk1=', changeType: 'deleted' })
+  t.equal(pathOf(() => readCorrelateRequest({ notification: { subscriptionId: 'NA', changeType: 'Validation: x' } }, defaults)), 'notification')
+  t.equal(pathOf(() => readCorrelateRequest({ notification: { lifecycleEvent: 'missed', subscriptionId: 's' } }, defaults)), 'notification')
+  t.equal(pathOf(() => readCorrelateRequest({ notification: notification(), itemId: 'x' }, defaults)), 'itemId')
+})
+
+t.test('native Salesforce change event', async (t) => {
+  const change = readCorrelateRequest({ changeEvent: changeEvent() }, defaults)
+  t.match(change, {
+    system: 'salesforce',
+    itemId: '00U5g00000Xy12ZEAQ',
+    changeType: 'created',
+    changedBy: '0055g00000INTEGAAQ',
+    changeOrigin: 'com/salesforce/api/rest/62.0;client=c3-sync',
+  })
+  t.equal(readCorrelateRequest({ changeEvent: changeEvent({ IsChild: true }) }, defaults).series.child, true)
+  t.equal(readCorrelateRequest({ changeEvent: changeEvent(), changedBy: 'someone' }, defaults).changedBy, 'someone', 'explicit wins')
+  t.equal(
+    pathOf(() => readCorrelateRequest({ changeEvent: changeEvent({}, { recordIds: ['00U1', '00U2'] }) }, defaults)),
+    'changeEvent.ChangeEventHeader.recordIds',
+  )
+  t.equal(
+    pathOf(() => readCorrelateRequest({ changeEvent: changeEvent({}, { changeType: 'GAP_OVERFLOW' }) }, defaults)),
+    'changeEvent.ChangeEventHeader.changeType',
+  )
+  t.equal(pathOf(() => readCorrelateRequest({ changeEvent: changeEvent(), notification: notification() }, defaults)), 'changeEvent')
+})
+
+t.test('counterpartHint and target state', async (t) => {
+  const base = { system: 'outlook' as const, itemId: 'o', changeType: 'updated' as const }
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { system: 'outlook', itemId: 'x' } }, defaults)), 'counterpartHint.system')
+  t.same(readCorrelateRequest({ ...base, targetFields: fields }, defaults).target, { fields })
+  t.ok(readCorrelateRequest({ ...base, targetRecord: { Subject: 'x' } }, defaults).target)
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, targetEvent: { subject: 'x' } }, defaults)), 'targetEvent')
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, targetFields: fields, targetRecord: {} }, defaults)), 'targetRecord')
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, targetFields: { start: 'not a time' } }, defaults)), 'targetFields.start')
+})
+
+t.test('targetMovedFromBaseline compares the fields both know, in comparison form', async (t) => {
+  t.notOk(targetMovedFromBaseline(fields, { fields }))
+  t.notOk(targetMovedFromBaseline(fields, { fields: { subject: '  Quarterly   review ' } }), 'whitespace and a partial read')
+  t.notOk(targetMovedFromBaseline(fields, { fields: { start: '2026-03-10T16:00:00+01:00' } }), 'the same instant')
+  t.ok(targetMovedFromBaseline(fields, { fields: { subject: 'Moved review' } }))
+  t.ok(targetMovedFromBaseline({ ...fields, location: 'Room 4' }, { fields: { location: null } }), 'cleared on the target')
+  t.notOk(targetMovedFromBaseline(fields, { fields: { location: 'Room 9' } }), 'a field the baseline never knew tells nothing')
+  t.notOk(targetMovedFromBaseline(fields, { item: { subject: 'Quarterly review' } }))
+  t.ok(targetMovedFromBaseline(fields, { item: { subject: 'Other' } }))
+})
+
+t.test('confirm request', async (t) => {
+  const o = { system: 'outlook' as const, itemId: 'o' }
+  const s = { system: 'salesforce' as const, itemId: 's' }
+  const read = readConfirmRequest({ source: o, target: s, written: { fields }, baseline: fields })
+  t.match(read, { tenant: 'default', deleted: false, writtenFingerprint: fingerprintFields(fields), baseline: fields })
+  t.equal(pathOf(() => readConfirmRequest({ source: o, target: { ...o, itemId: 'p' } })), 'target.system')
+  t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, written: { fields, fingerprint: 'x' } })), 'written.fingerprint')
+  t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, written: { event: {} } })), 'written.event', 'the target is in Salesforce')
+  t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, baseline: { end: 'nope' } })), 'baseline.end')
+})

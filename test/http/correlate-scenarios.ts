@@ -1,0 +1,329 @@
+// /correlate through app.inject: every rule, the loop test and the race test; run on the memory and the Redis store.
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+
+export const CORRELATE_ENV = {
+  SALESFORCE_INTEGRATION_USER_IDS: '0055g00000INTEGAAQ',
+  SALESFORCE_CLIENT_ID: 'c3-sync',
+}
+
+type Build = (t: Test) => Promise<FastifyInstance>
+type Json = Record<string, any>
+
+const uniq = (prefix: string) => `${prefix}${randomUUID().replaceAll('-', '').slice(0, 12)}`
+const outlookId = () => uniq('AAMkAGQ1ZT=')
+const salesforceId = () => `00U5g0000${uniq('').slice(0, 9)}`
+
+const fieldsA = { subject: 'Quarterly review', start: '2026-03-10T15:00:00Z', end: '2026-03-10T16:00:00Z', location: 'Room 4.12' }
+const fieldsB = { ...fieldsA, subject: 'Quarterly review (moved)', start: '2026-03-10T16:00:00Z', end: '2026-03-10T17:00:00Z' }
+
+const notification = (id: string, changeType = 'updated') => ({
+  subscriptionId: '3f6d9a41-7b2e-4c8f-9d15-6a0e2b7c4d11',
+  changeType,
+  resource: `Users/5b1e/Events/${id}`,
+  resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': `Users/5b1e/Events/${id}`, '@odata.etag': 'W/"DwAAABYAAAC7"', id },
+  clientState: 'c3-sync-7Qw2',
+  tenantId: 'a1c4e8f2-3b5d-4f6a-8c9e-0d1f2a3b4c5d',
+})
+
+const changeEvent = (id: string, changeType: string, header: Json = {}, body: Json = {}) => ({
+  schema: 'pR3kVb0qT1x9yLmNo2CdEf',
+  payload: {
+    ChangeEventHeader: {
+      entityName: 'Event',
+      recordIds: [id],
+      changeType,
+      changeOrigin: 'com/salesforce/api/soap/62.0;client=SfdcInternalAPI/',
+      transactionKey: randomUUID(),
+      sequenceNumber: 1,
+      commitTimestamp: 1773047561000,
+      commitUser: '0055g0000012345AAA',
+      ...header,
+    },
+    ...body,
+  },
+  event: { replayId: 48213377 },
+})
+
+export function runCorrelateHttp(t: Test, build: Build): void {
+  const client = async (t: Test) => {
+    const app = await build(t)
+    const post = async (url: string, payload: object) => {
+      const res = await app.inject({ method: 'POST', url, payload })
+      return { status: res.statusCode, body: res.json() as Json }
+    }
+    return {
+      app,
+      correlate: async (payload: object) => {
+        const res = await post('/correlate', payload)
+        if (res.status !== 200) throw new Error(`/correlate answered ${res.status}: ${JSON.stringify(res.body)}`)
+        return res.body
+      },
+      confirm: async (payload: object) => {
+        const res = await post('/correlate/confirm', payload)
+        if (res.status !== 200) throw new Error(`/correlate/confirm answered ${res.status}: ${JSON.stringify(res.body)}`)
+        return res.body
+      },
+      post,
+      get: async (system: string, itemId: string, tenant?: string) => {
+        const url = `/correlate/${system}/${encodeURIComponent(itemId)}${tenant ? `?tenant=${tenant}` : ''}`
+        const res = await app.inject({ method: 'GET', url })
+        return { status: res.statusCode, body: res.json() as Json }
+      },
+      del: async (system: string, itemId: string) =>
+        (await app.inject({ method: 'DELETE', url: `/correlate/${system}/${encodeURIComponent(itemId)}` })).json() as Json,
+    }
+  }
+
+  t.test('loop test: outlook -> salesforce -> outlook stops after one hop', async (t) => {
+    const api = await client(t)
+    // Two fake calendars and the Mule flow between them: every write produces a change event on the written side.
+    const calendars: Record<string, Map<string, Json>> = { outlook: new Map(), salesforce: new Map() }
+    const queue: Array<{ system: string; itemId: string; changeType: string; fields: Json }> = []
+    let writes = 0
+    const runFlow = async () => {
+      for (let step = 0; step < 20 && queue.length > 0; step++) {
+        const change = queue.shift() as (typeof queue)[number]
+        const answer = await api.correlate(change)
+        if (answer.action === 'skip') continue
+        const target = answer.target.system as string
+        const targetId = answer.action === 'create' ? (target === 'outlook' ? outlookId() : salesforceId()) : answer.target.itemId
+        calendars[target].set(targetId, { ...change.fields })
+        writes++
+        await api.confirm({
+          source: { system: change.system, itemId: change.itemId },
+          target: { system: target, itemId: targetId },
+          written: { fields: change.fields },
+          baseline: change.fields,
+          reservationToken: answer.reservation?.token,
+        })
+        // The target system notifies its own change (Graph sends several notifications for one write).
+        const echoType = answer.action === 'create' ? 'created' : 'updated'
+        queue.push({ system: target, itemId: targetId, changeType: echoType, fields: { ...change.fields } })
+        queue.push({ system: target, itemId: targetId, changeType: 'updated', fields: { ...change.fields } })
+      }
+    }
+
+    const o1 = outlookId()
+    calendars.outlook.set(o1, fieldsA)
+    queue.push({ system: 'outlook', itemId: o1, changeType: 'created', fields: fieldsA })
+    await runFlow()
+    t.equal(writes, 1, 'one create in Salesforce, its echoes stop there')
+    t.equal(queue.length, 0, 'nothing left bouncing')
+    t.equal(calendars.salesforce.size, 1)
+
+    const [s1] = [...calendars.salesforce.keys()]
+    calendars.salesforce.set(s1, fieldsB)
+    queue.push({ system: 'salesforce', itemId: s1, changeType: 'updated', fields: fieldsB })
+    await runFlow()
+    t.equal(writes, 2, 'a person\'s edit in Salesforce makes one update in Outlook and stops')
+    t.same(calendars.outlook.get(o1), fieldsB)
+    t.equal(queue.length, 0)
+  })
+
+  t.test('race test: 20 concurrent created for one new item give exactly one create', async (t) => {
+    const api = await client(t)
+    const itemId = outlookId()
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => api.correlate({ system: 'outlook', itemId, changeType: 'created', fields: fieldsA })),
+    )
+    const creates = answers.filter((a) => a.action === 'create')
+    t.equal(creates.length, 1)
+    t.equal(answers.filter((a) => a.action === 'skip' && a.reason === 'create_in_flight').length, 19)
+    t.ok(answers.filter((a) => a.reason === 'create_in_flight').every((a) => a.retryAfterMs > 0 && a.retryAfterMs <= 60_000))
+    const [create] = creates
+    t.match(create.reservation, { token: String, expiresAt: String, createKey: /^css-[0-9a-f]{32}$/ })
+    t.same(create.target, { system: 'salesforce', itemId: null })
+  })
+
+  t.test('create reservations: stable createKey; after expiry the next delivery creates again', async (t) => {
+    const api = await client(t)
+    const itemId = salesforceId()
+    const first = await api.correlate({ system: 'salesforce', itemId, changeType: 'created', leaseMs: 1_000 })
+    t.equal(first.action, 'create')
+    t.equal(first.reason, 'new_item')
+    const deadline = Date.now() + 10_000
+    let again: Json
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      again = await api.correlate({ system: 'salesforce', itemId, changeType: 'updated', leaseMs: 1_000 })
+    } while (again.action !== 'create' && Date.now() < deadline)
+    t.equal(again.action, 'create', 'nothing is lost: the lapsed create is handed out again')
+    t.not(again.reservation.token, first.reservation.token)
+    t.equal(again.reservation.createKey, first.reservation.createKey, 'the same createKey, so the retried create cannot make a second copy')
+    const late = await api.confirm({ source: { system: 'salesforce', itemId }, target: { system: 'outlook', itemId: outlookId() }, reservationToken: first.reservation.token })
+    t.equal(late.linked, true, 'a confirm with the lapsed token still links')
+  })
+
+  t.test('echoes: ledger fingerprint, integration user, client id; a real edit is no echo', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const created = await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: fieldsA })
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, written: { fields: fieldsA }, baseline: fieldsA, reservationToken: created.reservation.token })
+
+    for (let i = 0; i < 3; i++) {
+      const echo = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: { ...fieldsA, start: '2026-03-10T16:00:00+01:00' } })
+      t.match(echo, { action: 'skip', reason: 'echo', target: { system: 'outlook', itemId: o } }, `repeat ${i + 1} is still an echo`)
+    }
+    const record = { Subject: 'Quarterly review', StartDateTime: '2026-03-10T15:00:00.000Z', EndDateTime: '2026-03-10T16:00:00.000Z', Location: 'Room 4.12', IsAllDayEvent: false }
+    t.equal((await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', record })).reason, 'echo', 'the native record fingerprints the same')
+
+    const byUser = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', { commitUser: '0055g00000INTEG' }) })
+    t.match(byUser, { action: 'skip', reason: 'echo' }, 'integration user (15-character form)')
+    const byClient = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', { changeOrigin: 'com/salesforce/api/rest/62.0;client=c3-sync' }) })
+    t.match(byClient, { action: 'skip', reason: 'echo' }, 'our client id')
+    const explicit = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', changedBy: '0055g00000INTEGAAQ' })
+    t.equal(explicit.reason, 'echo')
+
+    const edit = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsB })
+    t.match(edit, { action: 'update', reason: 'linked', target: { system: 'outlook', itemId: o }, baseline: fieldsA }, 'a real edit inside the window')
+    const person = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', {}, { Subject: 'x' }) })
+    t.equal(person.action, 'update', 'a person in Lightning is no echo')
+  })
+
+  t.test('counterpartHint: our own create coming back before its confirm is an echo and links the pair', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const created = await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: fieldsA })
+    const back = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'created', counterpartHint: { system: 'outlook', itemId: o } })
+    t.match(back, { action: 'skip', reason: 'echo', target: { system: 'outlook', itemId: o } })
+    t.equal((await api.get('outlook', o)).body.salesforce.itemId, s)
+    const confirmed = await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, reservationToken: created.reservation.token })
+    t.equal(confirmed.linked, true)
+    const copy = await api.correlate({ system: 'salesforce', itemId: salesforceId(), changeType: 'created', counterpartHint: { system: 'outlook', itemId: o } })
+    t.match(copy, { action: 'skip', reason: 'conflicting_link', link: { salesforce: { itemId: s } } }, 'a second copy is flagged, not linked')
+  })
+
+  t.test('updates, both_changed, deletes, tombstones', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, baseline: fieldsA })
+
+    const update = await api.correlate({ system: 'outlook', itemId: o, changeType: 'updated', fields: fieldsB, targetFields: fieldsA })
+    t.match(update, { action: 'update', reason: 'linked', target: { system: 'salesforce', itemId: s } }, 'the target still equals the baseline')
+    const partial = await api.correlate({ system: 'outlook', itemId: o, changeType: 'updated', targetFields: { subject: 'Quarterly review' } })
+    t.equal(partial.action, 'update', 'a partial read that agrees with the baseline')
+    const both = await api.correlate({ system: 'outlook', itemId: o, changeType: 'updated', fields: fieldsB, targetFields: { ...fieldsA, location: 'Room 9' } })
+    t.match(both, { action: 'resolve', reason: 'both_changed', baseline: fieldsA })
+    const viaRecord = await api.correlate({ system: 'outlook', itemId: o, changeType: 'updated', targetRecord: { Subject: 'Renamed in Salesforce' } })
+    t.equal(viaRecord.reason, 'both_changed', 'targetRecord stands in for targetFields')
+
+    const del = await api.correlate({ notification: notification(o, 'deleted') })
+    t.match(del, { action: 'delete', reason: 'linked', target: { system: 'salesforce', itemId: s } })
+    const tomb = await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, deleted: true })
+    t.match(tomb, { linked: false, link: { state: 'tombstoned', outlook: { itemId: o }, salesforce: { itemId: s } } })
+    t.same(await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, deleted: true }), tomb)
+    t.match(await api.correlate({ changeEvent: changeEvent(s, 'UPDATE') }), { action: 'skip', reason: 'tombstoned' })
+    t.match(await api.correlate({ changeEvent: changeEvent(s, 'DELETE') }), { action: 'skip', reason: 'tombstoned' })
+    t.match(await api.correlate({ notification: notification(o, 'updated') }), { action: 'skip', reason: 'tombstoned' })
+    t.equal((await api.get('salesforce', s)).body.state, 'tombstoned')
+
+    t.match(await api.correlate({ changeEvent: changeEvent(salesforceId(), 'DELETE') }), {
+      action: 'skip',
+      reason: 'no_link_for_delete',
+      target: { system: 'outlook', itemId: null },
+    })
+  })
+
+  t.test('confirm: swapped updates the same link, idempotent, conflicting_link', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const first = await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, baseline: fieldsA })
+    t.match(first, { linked: true, link: { tenant: 'default', outlook: { itemId: o }, salesforce: { itemId: s }, state: 'linked', baseline: fieldsA } })
+    const repeat = await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, baseline: fieldsA })
+    t.same(repeat, first, 'the same confirm twice changes nothing')
+    const swapped = await api.confirm({ source: { system: 'salesforce', itemId: s }, target: { system: 'outlook', itemId: o }, baseline: fieldsB })
+    t.match(swapped, { linked: true, link: { outlook: { itemId: o }, salesforce: { itemId: s }, baseline: fieldsB, linkedAt: first.link.linkedAt } })
+    const got = await api.get('outlook', o)
+    t.equal(got.status, 200)
+    t.same(got.body, swapped.link, 'GET shows the one link')
+    const conflicting = await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: salesforceId() } })
+    t.match(conflicting, { linked: false, reason: 'conflicting_link', link: { salesforce: { itemId: s } } })
+    t.type(conflicting.detail, 'string')
+  })
+
+  t.test('GET and DELETE', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const missing = await api.get('outlook', o)
+    t.equal(missing.status, 404)
+    t.equal(missing.body.code, 'not_found')
+    await api.confirm({ tenant: 'acme', source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s } })
+    t.equal((await api.get('outlook', o)).status, 404, 'another tenant')
+    const got = await api.get('salesforce', s, 'acme')
+    t.same(Object.keys(got.body).sort(), ['linkedAt', 'outlook', 'salesforce', 'state', 'tenant', 'updatedAt'])
+    const del = await api.app.inject({ method: 'DELETE', url: `/correlate/salesforce/${s}?tenant=acme` })
+    t.same(del.json(), { deleted: true })
+    t.equal((await api.get('outlook', o, 'acme')).status, 404, 'unlinked both ways')
+    t.equal((await api.correlate({ tenant: 'acme', system: 'outlook', itemId: o, changeType: 'updated' })).action, 'create')
+    t.same(await api.del('outlook', outlookId()), { deleted: false })
+    t.equal((await api.app.inject({ method: 'GET', url: '/correlate/gmail/x' })).statusCode, 400)
+  })
+
+  t.test('series and child events', async (t) => {
+    const api = await client(t)
+    const child = await api.correlate({ changeEvent: changeEvent(salesforceId(), 'CREATE', {}, { IsChild: true, OwnerId: '0055g0000099999AAA' }) })
+    t.match(child, { action: 'skip', reason: 'child_event', target: { system: 'outlook', itemId: null } })
+    const explicitChild = await api.correlate({ system: 'salesforce', itemId: salesforceId(), changeType: 'updated', isChild: true })
+    t.equal(explicitChild.reason, 'child_event')
+
+    const occurrence = await api.correlate({
+      system: 'outlook',
+      itemId: outlookId(),
+      changeType: 'created',
+      event: { type: 'occurrence', seriesMasterId: 'AAMkMaster=', subject: 'Weekly' },
+    })
+    t.match(occurrence, { action: 'skip', reason: 'series_occurrence', series: { role: 'occurrence', masterId: 'AAMkMaster=' } })
+    const sfOccurrence = await api.correlate({ changeEvent: changeEvent(salesforceId(), 'CREATE', {}, { IsRecurrence2: true, IsChild: false }) })
+    t.equal(sfOccurrence.reason, 'series_occurrence')
+
+    const occO = outlookId()
+    await api.confirm({ source: { system: 'salesforce', itemId: salesforceId() }, target: { system: 'outlook', itemId: occO } })
+    const seen = await api.correlate({ system: 'outlook', itemId: occO, changeType: 'updated', event: { type: 'exception', seriesMasterId: 'M' } })
+    t.match(seen, { action: 'update', series: { role: 'exception' } }, 'a linked occurrence updates its counterpart')
+    const occDelete = await api.correlate({ notification: notification(occO, 'deleted') })
+    t.match(occDelete, { action: 'delete', series: { role: 'exception' } }, 'the link remembers the role a bare delete lacks')
+
+    const master = outlookId()
+    const seriesCreate = await api.correlate({ system: 'outlook', itemId: master, changeType: 'created', event: { type: 'seriesMaster', recurrence: { pattern: {} } } })
+    t.match(seriesCreate, { action: 'create', series: { role: 'series_master' } })
+    const single = await api.correlate({
+      changeEvent: changeEvent(salesforceId(), 'CREATE', { commitUser: '0055g00000INTEGAAQ' }, { IsRecurrence2: false, IsRecurrence: false }),
+      counterpartHint: { system: 'outlook', itemId: master },
+    })
+    t.match(single, { action: 'skip', reason: 'series_mismatch' }, 'a single event never links to a series master')
+    t.equal((await api.get('outlook', master)).status, 404)
+  })
+
+  t.test('bad input is a 400 naming the field', async (t) => {
+    const api = await client(t)
+    const cases: Array<[string, object, string]> = [
+      ['/correlate', { system: 'outlook', changeType: 'created' }, 'itemId'],
+      ['/correlate', { system: 'gmail', itemId: 'x', changeType: 'created' }, 'system'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'moved' }, 'changeType'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', leaseMs: 5 }, 'leaseMs'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', fields: { a: 1 }, fingerprint: 'f' }, 'fingerprint'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'outlook', itemId: 'y' } }, 'counterpartHint.system'],
+      ['/correlate', { notification: { subscriptionId: 'NA', changeType: 'Validation: Testing client application reachability 9f2c' } }, 'notification'],
+      ['/correlate', { notification: { lifecycleEvent: 'reauthorizationRequired', subscriptionId: 's' } }, 'notification'],
+      ['/correlate', { changeEvent: { ...changeEvent('00U1', 'UPDATE'), payload: { ...changeEvent('00U1', 'UPDATE').payload, ChangeEventHeader: { ...changeEvent('00U1', 'UPDATE').payload.ChangeEventHeader, recordIds: ['00U1', '00U2'] } } } }, 'changeEvent.ChangeEventHeader.recordIds'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'outlook', itemId: 'b' } }, 'target.system'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' } }, 'target'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, deleted: 'yes' }, 'deleted'],
+    ]
+    for (const [url, payload, path] of cases) {
+      const res = await api.post(url, payload)
+      t.equal(res.status, 400, `${url} ${JSON.stringify(payload).slice(0, 80)}`)
+      t.ok(
+        res.body.errors?.some((e: Json) => e.path === path),
+        `names ${path}: ${JSON.stringify(res.body.errors)}`,
+      )
+    }
+  })
+}

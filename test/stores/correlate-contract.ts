@@ -1,0 +1,317 @@
+// The CorrelateStore contract: one suite, run unchanged against the memory store and the Redis store.
+import { randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
+import type { ConfirmInput, CorrelateStore, DecideInput, ItemRef } from '../../src/stores/correlate-store.js'
+
+const T0 = Date.UTC(2026, 2, 9, 9, 0, 0)
+const LEASE = 60_000
+const WINDOW = 600_000
+const TOMBSTONE_TTL = 7 * 24 * 3600_000
+
+let counter = 0
+const uniq = (prefix: string) => `${prefix}-${++counter}-${randomUUID().slice(0, 8)}`
+
+export function runCorrelateContract(t: Test, store: () => CorrelateStore): void {
+  const tenant = uniq('tenant')
+  const outlook = (itemId = uniq('AAMk')): ItemRef => ({ system: 'outlook', itemId })
+  const salesforce = (itemId = uniq('00U')): ItemRef => ({ system: 'salesforce', itemId })
+
+  const decide = (ref: ItemRef, over: Partial<DecideInput> = {}) =>
+    store().decide({
+      tenant,
+      ...ref,
+      changeType: 'updated',
+      echoBySource: false,
+      token: randomUUID(),
+      createKey: `ck-${ref.itemId}`,
+      leaseMs: LEASE,
+      now: T0,
+      ...over,
+    })
+  const confirm = (source: ItemRef, target: ItemRef, over: Partial<ConfirmInput> = {}) =>
+    store().confirm({ tenant, source, target, now: T0, echoWindowMs: WINDOW, tombstoneTtlMs: TOMBSTONE_TTL, ...over })
+
+  /** A pair linked the way a flow links it: create, write, confirm. */
+  const linkPair = async (over: Partial<ConfirmInput> = {}) => {
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    await confirm(o, s, { reservationToken: created.reservation?.token, ...over })
+    return { o, s }
+  }
+
+  t.test('the first change of an unlinked item gets create with a reservation', async (t) => {
+    const o = outlook()
+    const result = await decide(o, { changeType: 'created', token: 'tok-1', createKey: 'ck-1' })
+    t.same(result, {
+      action: 'create',
+      reason: 'new_item',
+      target: { system: 'salesforce', itemId: null },
+      reservation: { token: 'tok-1', expiresAt: T0 + LEASE, createKey: 'ck-1' },
+    })
+    t.equal(await store().getLink(tenant, o, T0), null, 'a reservation is no link')
+  })
+
+  t.test('a concurrent change waits for the reservation; after it lapses the next one creates again', async (t) => {
+    const s = salesforce()
+    await decide(s, { changeType: 'created' })
+    const second = await decide(s, { now: T0 + 1_000 })
+    t.equal(second.action, 'skip')
+    t.equal(second.reason, 'create_in_flight')
+    t.equal(second.retryAfterMs, LEASE - 1_000)
+    t.same(second.target, { system: 'outlook', itemId: null })
+    t.notOk(second.reservation)
+    const deleted = await decide(s, { changeType: 'deleted', now: T0 + 2_000 })
+    t.equal(deleted.reason, 'create_in_flight', 'a delete during a create waits too: after the confirm it deletes the copy')
+    const after = await decide(s, { now: T0 + LEASE, token: 'tok-again' })
+    t.equal(after.action, 'create', 'a lapsed reservation leaves the item unlinked')
+    t.equal(after.reservation?.token, 'tok-again')
+    t.equal(after.reservation?.expiresAt, T0 + 2 * LEASE)
+  })
+
+  t.test('a delete of an unlinked item is skip / no_link_for_delete', async (t) => {
+    const result = await decide(outlook(), { changeType: 'deleted' })
+    t.same(result, { action: 'skip', reason: 'no_link_for_delete', target: { system: 'salesforce', itemId: null } })
+  })
+
+  t.test('20 concurrent decides for one new item give exactly one create', async (t) => {
+    const o = outlook()
+    const results = await Promise.all(Array.from({ length: 20 }, () => decide(o, { changeType: 'created' })))
+    t.equal(results.filter((r) => r.action === 'create').length, 1)
+    t.equal(results.filter((r) => r.reason === 'create_in_flight').length, 19)
+  })
+
+  t.test('confirm links both ways with the baseline and times', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    const baseline = { subject: 'Quarterly review', start: '2026-03-10T15:00:00.000Z' }
+    const result = await confirm(o, s, { reservationToken: created.reservation?.token, baseline, now: T0 + 500 })
+    const link = { tenant, outlook: o.itemId, salesforce: s.itemId, state: 'linked', baseline, roles: {}, linkedAt: T0 + 500, updatedAt: T0 + 500 }
+    t.same(result, { linked: true, link })
+    t.same(await store().getLink(tenant, o, T0 + 600), link, 'found from the outlook id')
+    t.same(await store().getLink(tenant, s, T0 + 600), link, 'found from the salesforce id')
+
+    const update = await decide(o, { now: T0 + 1_000, fingerprint: 'fp-new' })
+    t.equal(update.action, 'update')
+    t.equal(update.reason, 'linked')
+    t.same(update.target, { system: 'salesforce', itemId: s.itemId })
+    t.same(update.link?.baseline, baseline)
+    const fromOther = await decide(s, { now: T0 + 1_000 })
+    t.same([fromOther.action, fromOther.target], ['update', { system: 'outlook', itemId: o.itemId }])
+  })
+
+  t.test('the same confirm twice changes nothing', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    await decide(o, { changeType: 'created' })
+    const input = { baseline: { subject: 'a' }, writtenFingerprint: 'fp-a' }
+    const first = await confirm(o, s, input)
+    const second = await confirm(o, s, { ...input, now: T0 + 5_000 })
+    t.same(second, first)
+    t.same(await store().getLink(tenant, o, T0 + 5_000), first.link)
+  })
+
+  t.test('a confirm with source and target swapped updates the same link', async (t) => {
+    const { o, s } = await linkPair({ baseline: { subject: 'one' } })
+    const swapped = await confirm(s, o, { baseline: { subject: 'two' }, now: T0 + 10_000 })
+    t.equal(swapped.linked, true)
+    t.same([swapped.link.outlook, swapped.link.salesforce], [o.itemId, s.itemId])
+    t.same(swapped.link.baseline, { subject: 'two' })
+    t.equal(swapped.link.linkedAt, T0, 'still the same link')
+    t.equal(swapped.link.updatedAt, T0 + 10_000)
+    t.same((await store().getLink(tenant, o, T0 + 10_000))?.baseline, { subject: 'two' })
+    const withoutBaseline = await confirm(o, s, { now: T0 + 11_000 })
+    t.same(withoutBaseline.link.baseline, { subject: 'two' }, 'a confirm without baseline keeps the stored one')
+  })
+
+  t.test('a confirm links after its reservation lapsed, unless the source is linked elsewhere', async (t) => {
+    const o = outlook()
+    const s1 = salesforce()
+    const first = await decide(o, { changeType: 'created' })
+    const late = await confirm(o, s1, { reservationToken: first.reservation?.token, now: T0 + 10 * LEASE })
+    t.equal(late.linked, true, 'lapsed but nobody linked the source since')
+
+    const s2 = salesforce()
+    const conflicting = await confirm(o, s2, { now: T0 + 11 * LEASE, baseline: { subject: 'x' } })
+    t.same(conflicting, { linked: false, reason: 'conflicting_link', link: late.link })
+    t.same(await store().getLink(tenant, o, T0 + 11 * LEASE), late.link, 'nothing changed')
+    t.equal(await store().getLink(tenant, s2, T0 + 11 * LEASE), null)
+    const otherWay = await confirm(outlook(), s1, { now: T0 + 11 * LEASE })
+    t.equal(otherWay.linked, false, 'nor when the target is linked to a third item')
+    t.equal(otherWay.linked === false && otherWay.reason, 'conflicting_link')
+  })
+
+  t.test('the echo ledger: a written fingerprint is an echo as often as it repeats inside the window', async (t) => {
+    const { o, s } = await linkPair({ writtenFingerprint: 'fp-written' })
+    for (const at of [1_000, 2_000, WINDOW - 1]) {
+      const echo = await decide(s, { fingerprint: 'fp-written', now: T0 + at })
+      t.same([echo.action, echo.reason, echo.target], ['skip', 'echo', { system: 'outlook', itemId: o.itemId }], `at +${at} ms`)
+    }
+    const notTheSource = await decide(o, { fingerprint: 'fp-written', now: T0 + 3_000 })
+    t.equal(notTheSource.action, 'update', 'the ledger belongs to the item written into')
+    const expired = await decide(s, { fingerprint: 'fp-written', now: T0 + WINDOW })
+    t.equal(expired.action, 'update', 'after the window the same state is a real change')
+  })
+
+  t.test('a real edit inside the window is no echo, and afterwards the written state is no echo either', async (t) => {
+    const { s } = await linkPair({ writtenFingerprint: 'fp-written' })
+    const edit = await decide(s, { fingerprint: 'fp-person', now: T0 + 1_000 })
+    t.same([edit.action, edit.reason], ['update', 'linked'])
+    const back = await decide(s, { fingerprint: 'fp-written', now: T0 + 2_000 })
+    t.equal(back.action, 'update', 'the person changed it back: a real edit')
+    const noFields = await decide(s, { now: T0 + 3_000 })
+    t.equal(noFields.action, 'update', 'without a fingerprint no ledger answers')
+  })
+
+  t.test('several writes inside the window are all remembered', async (t) => {
+    const { o, s } = await linkPair({ writtenFingerprint: 'fp-1' })
+    await confirm(o, s, { writtenFingerprint: 'fp-2', now: T0 + 1_000 })
+    t.equal((await decide(s, { fingerprint: 'fp-1', now: T0 + 2_000 })).reason, 'echo')
+    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 2_000 })).reason, 'echo')
+  })
+
+  t.test('echoBySource is an echo, linked or not', async (t) => {
+    const { s } = await linkPair()
+    const linked = await decide(s, { echoBySource: true })
+    t.same([linked.action, linked.reason], ['skip', 'echo'])
+    const unlinked = await decide(salesforce(), { echoBySource: true, changeType: 'created' })
+    t.same([unlinked.action, unlinked.reason, unlinked.target.itemId], ['skip', 'echo', null])
+  })
+
+  t.test('a linked delete targets the counterpart; a deleted confirm tombstones the pair', async (t) => {
+    const { o, s } = await linkPair({ baseline: { subject: 'gone soon' } })
+    const del = await decide(o, { changeType: 'deleted', now: T0 + 1_000 })
+    t.same([del.action, del.reason, del.target], ['delete', 'linked', { system: 'salesforce', itemId: s.itemId }])
+    const tomb = await confirm(o, s, { deleted: true, now: T0 + 2_000 })
+    t.equal(tomb.linked, false)
+    t.same(tomb.link, {
+      tenant,
+      outlook: o.itemId,
+      salesforce: s.itemId,
+      state: 'tombstoned',
+      baseline: { subject: 'gone soon' },
+      roles: {},
+      linkedAt: T0,
+      updatedAt: T0 + 2_000,
+    })
+    t.same(await confirm(o, s, { deleted: true, now: T0 + 3_000 }), tomb, 'repeating it changes nothing')
+    for (const [ref, changeType] of [[o, 'updated'], [s, 'updated'], [s, 'deleted'], [o, 'created']] as const) {
+      const late = await decide(ref, { changeType, now: T0 + 5_000 })
+      t.same([late.action, late.reason], ['skip', 'tombstoned'], `${ref.system} ${changeType}`)
+    }
+    t.equal((await store().getLink(tenant, s, T0 + 5_000))?.state, 'tombstoned')
+    const lateConfirm = await confirm(s, o, { baseline: { subject: 'revived?' }, writtenFingerprint: 'fp-late', now: T0 + 6_000 })
+    t.same(lateConfirm, { linked: false, reason: 'tombstoned', link: { ...tomb.link, outlook: o.itemId } }, 'a late confirm never revives the pair')
+    t.equal((await decide(o, { fingerprint: 'fp-late', now: T0 + 7_000 })).reason, 'tombstoned')
+    const elsewhere = await confirm(o, salesforce(), { now: T0 + 6_000 })
+    t.same([elsewhere.linked, elsewhere.linked === false && elsewhere.reason], [false, 'tombstoned'], 'nor links a deleted item anew')
+    const afterTtl = await decide(o, { now: T0 + 2_000 + TOMBSTONE_TTL })
+    t.equal(afterTtl.action, 'create', 'a tombstone ends after its TTL')
+  })
+
+  t.test('counterpartHint: our own create coming back is an echo and links the pair', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    const back = await decide(s, { changeType: 'created', counterpartHint: o, now: T0 + 1_000 })
+    t.same([back.action, back.reason, back.target], ['skip', 'echo', { system: 'outlook', itemId: o.itemId }])
+    t.same(back.link && [back.link.outlook, back.link.salesforce, back.link.state], [o.itemId, s.itemId, 'linked'])
+    t.equal((await store().getLink(tenant, o, T0 + 1_000))?.salesforce, s.itemId, 'linked from both sides')
+    const confirmed = await confirm(o, s, { reservationToken: created.reservation?.token, baseline: { subject: 'b' }, now: T0 + 2_000 })
+    t.equal(confirmed.linked, true, 'the late confirm lands on the same link')
+    const again = await decide(s, { changeType: 'created', counterpartHint: o, now: T0 + 3_000 })
+    t.same([again.action, again.reason], ['skip', 'echo'], 'a redelivered create of the copy stays an echo')
+    const edit = await decide(s, { changeType: 'updated', counterpartHint: o, now: T0 + 4_000 })
+    t.same([edit.action, edit.target.itemId], ['update', o.itemId], 'the stamp stays on later edits: they are updates')
+  })
+
+  t.test('counterpartHint without a reservation still links: the stamp proves our create', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const back = await decide(s, { changeType: 'updated', counterpartHint: o })
+    t.same([back.action, back.reason], ['skip', 'echo'])
+    t.equal((await decide(o, { now: T0 + 1 })).action, 'update')
+  })
+
+  t.test('counterpartHint on a delete: the stamp proves the pair, so it is a linked delete', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    await decide(o, { changeType: 'created' })
+    const gone = await decide(s, { changeType: 'deleted', counterpartHint: o, now: T0 + 1 })
+    t.same([gone.action, gone.reason, gone.target], ['delete', 'linked', { system: 'outlook', itemId: o.itemId }])
+    t.equal((await store().getLink(tenant, o, T0 + 1))?.salesforce, s.itemId)
+    const ours = await decide(salesforce(), { changeType: 'deleted', counterpartHint: outlook(), echoBySource: true })
+    t.same([ours.action, ours.reason], ['skip', 'echo'], 'our own delete stays an echo')
+  })
+
+  t.test('counterpartHint naming an item linked elsewhere is a conflicting_link', async (t) => {
+    const { o, s } = await linkPair()
+    const copy = salesforce()
+    const result = await decide(copy, { changeType: 'created', counterpartHint: o })
+    t.same([result.action, result.reason, result.target], ['skip', 'conflicting_link', { system: 'outlook', itemId: o.itemId }])
+    t.equal(result.link?.salesforce, s.itemId, 'the link it conflicts with')
+    t.equal(await store().getLink(tenant, copy, T0), null, 'the copy is not linked')
+  })
+
+  t.test('unlink forgets the pair both ways; the item then counts as unlinked', async (t) => {
+    const { o, s } = await linkPair({ writtenFingerprint: 'fp-w' })
+    t.same(await store().unlink(tenant, s, T0 + 1), { deleted: true })
+    t.equal(await store().getLink(tenant, o, T0 + 1), null)
+    t.equal(await store().getLink(tenant, s, T0 + 1), null)
+    t.equal((await decide(o, { now: T0 + 2 })).action, 'create')
+    t.equal((await decide(s, { fingerprint: 'fp-w', now: T0 + 2 })).action, 'create', 'its ledger went too')
+    t.same(await store().unlink(tenant, salesforce(), T0), { deleted: false })
+  })
+
+  t.test('series: occurrences never create alone; roles are kept; a series never links to a single item', async (t) => {
+    const occurrence = await decide(outlook(), { changeType: 'created', role: 'occurrence' })
+    t.same([occurrence.action, occurrence.reason], ['skip', 'series_occurrence'])
+    const exception = await decide(salesforce(), { role: 'exception' })
+    t.same([exception.action, exception.reason], ['skip', 'series_occurrence'])
+
+    const master = outlook()
+    const series = salesforce()
+    const created = await decide(master, { changeType: 'created', role: 'series_master' })
+    t.equal(created.action, 'create', 'a series master creates its series')
+    const confirmed = await confirm(master, series, {})
+    t.same(confirmed.link.roles, { outlook: 'series_master' })
+    const seen = await decide(series, { role: 'series_master', now: T0 + 1 })
+    t.equal(seen.action, 'update')
+    t.same((await store().getLink(tenant, master, T0 + 1))?.roles, { outlook: 'series_master', salesforce: 'series_master' })
+
+    // occurrences are linked one to one by the flow (matched by original start), then update normally
+    const occO = outlook()
+    const occS = salesforce()
+    await confirm(occO, occS, {})
+    t.same((await decide(occO, { role: 'occurrence', now: T0 + 2 })).action, 'update')
+    const clash = await decide(occS, { role: 'series_master', now: T0 + 3 })
+    t.same([clash.action, clash.reason], ['skip', 'series_mismatch'], 'an occurrence-linked item turned into a series')
+
+    const single = outlook()
+    await decide(single, { changeType: 'created', role: 'single' })
+    const hinted = await decide(salesforce(), { changeType: 'created', role: 'series_master', counterpartHint: single })
+    t.same([hinted.action, hinted.reason], ['skip', 'series_mismatch'], 'a series copy never links to a single event')
+    t.equal(await store().getLink(tenant, single, T0), null)
+  })
+
+  t.test('tenants are separate and odd ids are safe', async (t) => {
+    const o = outlook('AAMk:{odd}/id+=é')
+    const s = salesforce('00U{x}:1')
+    await decide(o, { changeType: 'created' })
+    await confirm(o, s, { writtenFingerprint: 'fp' })
+    t.equal((await store().getLink(tenant, o, T0))?.salesforce, s.itemId)
+    const elsewhere = await store().decide({
+      tenant: `${tenant}-b`,
+      ...s,
+      changeType: 'updated',
+      fingerprint: 'fp',
+      echoBySource: false,
+      token: 'tok',
+      createKey: 'ck',
+      leaseMs: LEASE,
+      now: T0,
+    })
+    t.equal(elsewhere.action, 'create', 'another tenant knows nothing of the link or the ledger')
+  })
+}

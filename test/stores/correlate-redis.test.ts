@@ -1,0 +1,39 @@
+// Runs the CorrelateStore contract against a real redis-server started by this test, plus the key layout.
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { correlateKeys, RedisCorrelateStore } from '../../src/stores/redis/correlate.js'
+import { RedisServer, redisSkipReason } from '../support/redis-server.js'
+import { runCorrelateContract } from './correlate-contract.js'
+
+const skip = redisSkipReason()
+if (skip) {
+  t.test('redis correlate store', { skip }, async () => {})
+} else {
+  const server = await RedisServer.start()
+  const client = new Redis(server.url, { protocol: 2, maxRetriesPerRequest: 0, lazyConnect: false })
+  t.teardown(async () => {
+    client.disconnect()
+    await server.destroy()
+  })
+  const store = new RedisCorrelateStore(client)
+  runCorrelateContract(t, () => store)
+
+  t.test('all of a tenant\'s keys share one hash tag; links have no TTL', async (t) => {
+    const o = correlateKeys('acme', { system: 'outlook', itemId: 'AAMk{x}' })
+    const s = correlateKeys('acme', { system: 'salesforce', itemId: '00U1' })
+    const tags = [o.link, o.reservation, o.ledger, s.link].map((key) => /\{([^}]*)\}/.exec(key)?.[1])
+    t.same(tags, ['c:acme', 'c:acme', 'c:acme', 'c:acme'], 'one hash tag (slots are checked in correlate-redis-cluster.test.ts)')
+    await store.confirm({
+      tenant: 'acme',
+      source: { system: 'outlook', itemId: 'AAMk{x}' },
+      target: { system: 'salesforce', itemId: '00U1' },
+      writtenFingerprint: 'fp',
+      now: Date.now(),
+      echoWindowMs: 600_000,
+      tombstoneTtlMs: 3_600_000,
+    })
+    t.equal(await client.pttl(o.link), -1, 'links live until unlinked')
+    t.equal(await client.pttl(s.link), -1)
+    t.ok((await client.pttl(s.ledger)) > 600_000, 'the ledger lives the window plus a grace')
+  })
+}
