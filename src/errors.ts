@@ -55,21 +55,6 @@ export class HttpProblem extends Error {
   }
 }
 
-/** A 400 for one field; `path` is dotted from the body root. */
-export function invalidField(path: string, message: string): HttpProblem {
-  return new HttpProblem('invalid_input', `${path || 'body'}: ${message}`, { errors: [{ path, message }] })
-}
-
-/** A domain reader's refusal of one field, before it is bound to an HTTP status. */
-export class InputError extends Error {
-  readonly path: string
-  constructor(path: string, message: string) {
-    super(message)
-    this.name = 'InputError'
-    this.path = path
-  }
-}
-
 export function toProblem(problem: HttpProblem, instance?: string, correlationId?: string): ProblemDetails {
   const entry = ERROR_CATALOGUE[problem.code]
   return {

@@ -1,5 +1,5 @@
 // Turns a /dedupe request (explicit, Graph notification or Salesforce change event) into the change(s) to decide.
-import { InputError } from '../errors.js'
+import { InvalidFieldError } from './invalid-field.js'
 import { fingerprintFields } from './fingerprint.js'
 import { readGraphNotification, type ChangeType } from './graph-notification.js'
 import { DEFAULT_TENANT, type ItemKey } from './keys.js'
@@ -37,7 +37,7 @@ const EXPLICIT_KEYS = ['system', 'itemId', 'version', 'modifiedAt', 'changeType'
 /** Cross-field rules shared by every route that takes fields-or-fingerprint. */
 export function fingerprintOf(body: { fields?: Record<string, unknown>; fingerprint?: string }, at = ''): string | undefined {
   if (body.fields !== undefined && body.fingerprint !== undefined) {
-    throw new InputError(`${at}fingerprint`, 'send fields or fingerprint, not both')
+    throw new InvalidFieldError(`${at}fingerprint`, 'send fields or fingerprint, not both')
   }
   if (body.fingerprint !== undefined) return body.fingerprint
   if (body.fields !== undefined) return fingerprintFields(body.fields)
@@ -56,13 +56,13 @@ export function readDedupeRequest(
   const tenant = body.tenant ?? defaults.tenant ?? DEFAULT_TENANT
   const leaseMs = body.leaseMs ?? defaults.leaseMs
   const natives = [body.notification !== undefined && 'notification', body.changeEvent !== undefined && 'changeEvent'].filter(Boolean)
-  if (natives.length > 1) throw new InputError(`${at}changeEvent`, 'send one of notification or changeEvent, not both')
+  if (natives.length > 1) throw new InvalidFieldError(`${at}changeEvent`, 'send one of notification or changeEvent, not both')
   const fingerprint = fingerprintOf(body, at)
 
   if (natives.length === 1) {
     const extra = EXPLICIT_KEYS.find((k) => body[k] !== undefined)
     if (extra) {
-      throw new InputError(`${at}${extra}`, `is derived from ${natives[0]}; do not send it with the native form`)
+      throw new InvalidFieldError(`${at}${extra}`, `is derived from ${natives[0]}; do not send it with the native form`)
     }
   }
 
@@ -88,7 +88,7 @@ export function readDedupeRequest(
   if (body.changeEvent !== undefined) {
     const changes = readSalesforceChangeEvent(body.changeEvent, `${at}changeEvent`)
     if (changes.length > 1 && !defaults.allowFanOut) {
-      throw new InputError(
+      throw new InvalidFieldError(
         `${at}changeEvent.ChangeEventHeader.recordIds`,
         `holds ${changes.length} record ids: send this change event to /dedupe/batch, which answers one result per id`,
       )
@@ -109,7 +109,7 @@ export function readDedupeRequest(
 
   for (const k of ['system', 'itemId', 'version'] as const) {
     if (body[k] === undefined) {
-      throw new InputError(`${at}${k}`, 'is required (or send the native form: notification or changeEvent)')
+      throw new InvalidFieldError(`${at}${k}`, 'is required (or send the native form: notification or changeEvent)')
     }
   }
   return [

@@ -1,5 +1,5 @@
 // Reads one Microsoft Graph changeNotification into the item change it describes.
-import { InputError } from '../errors.js'
+import { InvalidFieldError } from './invalid-field.js'
 
 export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted'
 
@@ -30,38 +30,38 @@ export function changeKeyFromEtag(etag: string): string {
 }
 
 /**
- * Throws InputError (path under `at`) for validation and lifecycle messages and for notifications
+ * Throws InvalidFieldError (path under `at`) for validation and lifecycle messages and for notifications
  * that lack what a change needs; they are answered with a 400 that says where they belong.
  */
 export function readGraphNotification(raw: unknown, at = 'notification'): GraphChange {
-  if (!isObject(raw)) throw new InputError(at, 'must be one Graph changeNotification object')
+  if (!isObject(raw)) throw new InvalidFieldError(at, 'must be one Graph changeNotification object')
   if (Array.isArray(raw.value)) {
-    throw new InputError(at, 'is a notification collection ({ value: [...] }); send one element of value per call, or use /dedupe/batch')
+    throw new InvalidFieldError(at, 'is a notification collection ({ value: [...] }); send one element of value per call, or use /dedupe/batch')
   }
   if (isValidationNotification(raw)) {
-    throw new InputError(
+    throw new InvalidFieldError(
       at,
       'is a Graph validation message (subscriptionId "NA" / changeType "Validation: ..."): it carries no change; drop it before the sidecar (the pre-filter does)',
     )
   }
   if (typeof raw.lifecycleEvent === 'string') {
-    throw new InputError(
+    throw new InvalidFieldError(
       at,
       `is a Graph lifecycle notification (${raw.lifecycleEvent}): it carries no item change; route it to the subscription-maintenance flow (reauthorize, recreate or resync)`,
     )
   }
   const changeType = raw.changeType
   if (changeType !== 'created' && changeType !== 'updated' && changeType !== 'deleted') {
-    throw new InputError(`${at}.changeType`, 'must be "created", "updated" or "deleted"')
+    throw new InvalidFieldError(`${at}.changeType`, 'must be "created", "updated" or "deleted"')
   }
   const resourceData = raw.resourceData
-  if (!isObject(resourceData)) throw new InputError(`${at}.resourceData`, 'is required for a change notification')
+  if (!isObject(resourceData)) throw new InvalidFieldError(`${at}.resourceData`, 'is required for a change notification')
   const itemId = resourceData.id
-  if (typeof itemId !== 'string' || itemId.length === 0) throw new InputError(`${at}.resourceData.id`, 'must be a non-empty string')
-  if (itemId.length > 1024) throw new InputError(`${at}.resourceData.id`, 'must be at most 1024 characters')
+  if (typeof itemId !== 'string' || itemId.length === 0) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be a non-empty string')
+  if (itemId.length > 1024) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be at most 1024 characters')
   const etag = resourceData['@odata.etag']
   if (typeof etag !== 'string' || changeKeyFromEtag(etag).length === 0) {
-    throw new InputError(`${at}.resourceData.@odata.etag`, 'must be the weak ETag W/"<changeKey>" that versions the item')
+    throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, 'must be the weak ETag W/"<changeKey>" that versions the item')
   }
   return {
     system: 'outlook',

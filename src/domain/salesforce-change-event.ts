@@ -1,5 +1,5 @@
 // Reads a Salesforce Change Data Capture event (CometD envelope, wrapped form or decoded payload) into item changes.
-import { InputError } from '../errors.js'
+import { InvalidFieldError } from './invalid-field.js'
 import type { ChangeType } from './graph-notification.js'
 
 export interface SalesforceChange {
@@ -34,11 +34,11 @@ const CHANGE_TYPES: Record<string, ChangeType> = {
   UNDELETE: 'undeleted',
 }
 
-/** Epoch ms from an ISO string or an epoch-ms number; undefined when absent; InputError when malformed. */
+/** Epoch ms from an ISO string or an epoch-ms number; undefined when absent; InvalidFieldError when malformed. */
 export function readInstant(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new InputError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
+    if (!Number.isFinite(value) || value < 0) throw new InvalidFieldError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
     return Math.trunc(value)
   }
   if (typeof value === 'string') {
@@ -49,7 +49,7 @@ export function readInstant(value: unknown, path: string): number | undefined {
       if (Number.isFinite(ms)) return ms
     }
   }
-  throw new InputError(path, 'must be an ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds')
+  throw new InvalidFieldError(path, 'must be an ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds')
 }
 
 const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
@@ -64,7 +64,7 @@ function unwrap(raw: Record<string, unknown>, at: string): { payload: Record<str
     const data = raw.data
     return { payload: data.payload as Record<string, unknown>, path: `${at}.data.payload`, replayId: isObject(data.event) ? data.event.replayId : undefined }
   }
-  throw new InputError(
+  throw new InvalidFieldError(
     at,
     'must be a Salesforce change event: a CometD message { schema, payload: { ChangeEventHeader, ... }, event }, the wrapped form { data: { payload, event }, channel }, or the decoded payload { ChangeEventHeader, ... }',
   )
@@ -72,28 +72,28 @@ function unwrap(raw: Record<string, unknown>, at: string): { payload: Record<str
 
 /** One change per record id (a GAP_OVERFLOW gives one change with itemId `overflow:<entityName>`). */
 export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): SalesforceChange[] {
-  if (!isObject(raw)) throw new InputError(at, 'must be a Salesforce change event object')
+  if (!isObject(raw)) throw new InvalidFieldError(at, 'must be a Salesforce change event object')
   const { payload, path, replayId } = unwrap(raw, at)
   const header = payload.ChangeEventHeader as Record<string, unknown>
   const hp = `${path}.ChangeEventHeader`
 
   const rawType = header.changeType
-  if (typeof rawType !== 'string') throw new InputError(`${hp}.changeType`, 'is required')
+  if (typeof rawType !== 'string') throw new InvalidFieldError(`${hp}.changeType`, 'is required')
   const gap = rawType.startsWith('GAP_')
   const overflow = rawType === 'GAP_OVERFLOW'
   const baseType = gap ? rawType.slice(4) : rawType
   const changeType: ChangeType | undefined = overflow ? 'updated' : CHANGE_TYPES[baseType]
   if (!changeType) {
-    throw new InputError(`${hp}.changeType`, `"${rawType}" is not a change this sidecar orders (CREATE, UPDATE, DELETE, UNDELETE, GAP_*, GAP_OVERFLOW)`)
+    throw new InvalidFieldError(`${hp}.changeType`, `"${rawType}" is not a change this sidecar orders (CREATE, UPDATE, DELETE, UNDELETE, GAP_*, GAP_OVERFLOW)`)
   }
 
   const entityName = typeof header.entityName === 'string' && header.entityName.length > 0 ? header.entityName : undefined
-  if (!entityName) throw new InputError(`${hp}.entityName`, 'must be a non-empty string')
+  if (!entityName) throw new InvalidFieldError(`${hp}.entityName`, 'must be a non-empty string')
   const transactionKey = header.transactionKey
-  if (typeof transactionKey !== 'string' || transactionKey.length === 0) throw new InputError(`${hp}.transactionKey`, 'must be a non-empty string')
+  if (typeof transactionKey !== 'string' || transactionKey.length === 0) throw new InvalidFieldError(`${hp}.transactionKey`, 'must be a non-empty string')
   const sequenceNumber = header.sequenceNumber
   if (typeof sequenceNumber !== 'number' || !Number.isInteger(sequenceNumber) || sequenceNumber < 0) {
-    throw new InputError(`${hp}.sequenceNumber`, 'must be a non-negative integer')
+    throw new InvalidFieldError(`${hp}.sequenceNumber`, 'must be a non-negative integer')
   }
   const commitTimestamp = readInstant(header.commitTimestamp, `${hp}.commitTimestamp`)
   const lastModified = readInstant(payload.LastModifiedDate, `${path}.LastModifiedDate`)
@@ -103,10 +103,10 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     ids = [`overflow:${entityName}`]
   } else {
     const recordIds = header.recordIds
-    if (!Array.isArray(recordIds) || recordIds.length === 0) throw new InputError(`${hp}.recordIds`, 'must hold at least one record id')
+    if (!Array.isArray(recordIds) || recordIds.length === 0) throw new InvalidFieldError(`${hp}.recordIds`, 'must hold at least one record id')
     recordIds.forEach((id, i) => {
       if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
-        throw new InputError(`${hp}.recordIds.${i}`, 'must be a non-empty record id')
+        throw new InvalidFieldError(`${hp}.recordIds.${i}`, 'must be a non-empty record id')
       }
     })
     ids = recordIds as string[]

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { InvalidFieldError } from '../domain/invalid-field.js'
-import { HttpProblem, InputError, toProblem, type FieldError } from '../errors.js'
+import { HttpProblem, toProblem, type FieldError } from '../errors.js'
 import { StoreUnavailableError } from '../stores/store.js'
 
 const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
@@ -20,7 +20,6 @@ const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
 /** Maps any thrown value to an HttpProblem; unknown errors become a generic 500. */
 export function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error
-  if (error instanceof InputError) return new HttpProblem('invalid_input', `${error.path}: ${error.message}`, { errors: [{ path: error.path, message: error.message }] })
   if (error instanceof InvalidFieldError) {
     const message = error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message
     return new HttpProblem('invalid_input', error.message, { errors: [{ path: error.path, message }] })

@@ -1,4 +1,5 @@
 // /dedupe, /dedupe/commit, /dedupe/release, /dedupe/batch and the item record: thin handlers over domain + store.
+import { InvalidFieldError } from '../domain/invalid-field.js'
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -8,7 +9,7 @@ import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/de
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
-import { HttpProblem, InputError, toProblem } from '../errors.js'
+import { HttpProblem, toProblem } from '../errors.js'
 import { asProblem } from '../plugins/error-handler.js'
 import type { ClaimInput, ClaimResult, CommitResult, LastCommitted } from '../stores/dedupe-store.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
@@ -185,7 +186,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           const parsed = dedupeRequestSchema.safeParse(raw)
           if (!parsed.success) {
             const issue = parsed.error.issues[0]
-            throw new InputError(`events.${i}${issue.path.length ? '.' + issue.path.join('.') : ''}`, issue.message)
+            throw new InvalidFieldError(`events.${i}${issue.path.length ? '.' + issue.path.join('.') : ''}`, issue.message)
           }
           const events = readDedupeRequest(parsed.data, { tenant: body.tenant, ...defaults(true) }, `events.${i}.`)
           return { slots: events.map((event) => ({ event })), fanOut: events.length > 1 }
