@@ -1,5 +1,5 @@
 // buildApp(config, deps): registers infrastructure, error handling, docs and routes, in that order; never listens.
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import auth from './plugins/auth.js'
@@ -23,8 +23,8 @@ declare module 'fastify' {
 
 export interface AppDeps {
   store: Store
-  /** pino options or false; server.ts passes the real logger settings, tests usually none */
-  logger?: FastifyServerOptions['logger']
+  /** the process's pino logger (server.ts); tests usually pass none, which means no logging */
+  logger?: FastifyBaseLogger
   metrics?: SidecarMetrics
   /** extra readiness checks, e.g. the Event Hubs pre-filter */
   readiness?: ReadinessCheck[]
@@ -34,7 +34,7 @@ export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization',
 
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     genReqId: correlationIdFrom,
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),

@@ -1,0 +1,67 @@
+// The real entry point as a new user runs it: starts on the memory store, serves /docs and /dedupe, stops on SIGTERM.
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import { freePort } from './support/redis-server.js'
+
+async function waitFor(url: string, deadlineMs: number): Promise<Response> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    try {
+      return await fetch(url)
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${url} did not answer`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}
+
+t.test('src/server.ts serves the API on the memory store with nothing else set up', async (t) => {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('..', import.meta.url),
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: '', STORE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let logs = ''
+  child.stdout.on('data', (d) => (logs += d))
+  child.stderr.on('data', (d) => (logs += d))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+
+  const base = `http://127.0.0.1:${port}`
+  t.equal((await waitFor(base + '/healthz', 20_000)).status, 200)
+  t.equal((await fetch(base + '/readyz')).status, 200)
+  const docs = await fetch(base + '/docs/')
+  t.equal(docs.status, 200)
+  t.match(await docs.text(), /swagger/i)
+  const spec = await (await fetch(base + '/openapi.json')).json()
+  t.equal(spec.openapi, '3.0.3')
+  const res = await fetch(base + '/dedupe', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-correlation-id': 'server-test-1' },
+    body: JSON.stringify({ system: 'outlook', itemId: 'A', version: '1' }),
+  })
+  t.equal(res.status, 200)
+  t.equal((await res.json()).decision, 'process')
+
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'exits cleanly on SIGTERM')
+  const lines = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  t.ok(lines.some((l) => l.correlationId === 'server-test-1'), 'log lines carry the correlation id')
+  t.ok(lines.some((l) => /ready/.test(l.msg ?? '')), 'logs that it is ready')
+})
+
+t.test('refuses to start open on a non-loopback address', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('..', import.meta.url),
+    env: { ...process.env, HOST: '0.0.0.0', PORT: '0', API_TOKENS: '', ALLOW_UNAUTHENTICATED: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  child.stderr.on('data', (d) => (err += d))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  t.equal(code, 1)
+  t.match(err, /API_TOKENS/)
+})
