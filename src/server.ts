@@ -17,9 +17,9 @@ async function main(config: Config) {
   if (config.prefilter) {
     const { startPrefilter } = await import('./prefilter/index.js')
     prefilter = await startPrefilter(config.prefilter, {
-      logger: logger.child({ component: 'prefilter' }),
+      logger,
       registry: metrics.registry,
-      redis: store.redisClient,
+      redis: store.client,
       shutdownGraceMs: config.shutdownGraceMs,
     })
     readiness.push({ name: 'prefilter', check: () => prefilter?.isReady() ?? false })

@@ -36,7 +36,7 @@ t.test('src/server.ts serves the API on the memory store with nothing else set u
   const docs = await fetch(base + '/docs/')
   t.equal(docs.status, 200)
   t.match(await docs.text(), /swagger/i)
-  const spec = await (await fetch(base + '/openapi.json')).json()
+  const spec = (await (await fetch(base + '/openapi.json')).json()) as { openapi: string }
   t.equal(spec.openapi, '3.0.3')
   const res = await fetch(base + '/dedupe', {
     method: 'POST',
@@ -44,7 +44,7 @@ t.test('src/server.ts serves the API on the memory store with nothing else set u
     body: JSON.stringify({ system: 'outlook', itemId: 'A', version: '1' }),
   })
   t.equal(res.status, 200)
-  t.equal((await res.json()).decision, 'process')
+  t.equal(((await res.json()) as { decision: string }).decision, 'process')
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'exits cleanly on SIGTERM')
@@ -64,4 +64,50 @@ t.test('refuses to start open on a non-loopback address', async (t) => {
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   t.equal(code, 1)
   t.match(err, /API_TOKENS/)
+})
+
+t.test('with the pre-filter configured it runs inside the sidecar: forwards, and readiness and metrics cover it', async (t) => {
+  const { AmqpPeer } = await import('./support/amqp-peer.js')
+  const { ForwardTarget, change, collection } = await import('./prefilter/helpers.js')
+  const peer = await AmqpPeer.start({ hub: 'graph', partitions: 2 })
+  const target = await ForwardTarget.start()
+  t.teardown(async () => {
+    await target.stop()
+    await peer.stop()
+  })
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('..', import.meta.url),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PREFILTER_EVENTHUB_CONNECTION_STRING: peer.connectionString('graph'),
+      PREFILTER_FORWARD_URL: target.url,
+      PREFILTER_START_POSITION: 'earliest',
+      PREFILTER_QUIET_MS: '200',
+      PREFILTER_MAX_WAIT_MS: '1000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitFor(base + '/healthz', 20_000)
+  peer.publish('graph', '0', [collection(change({ itemId: 'E1', etag: 'k1' }), change({ itemId: 'E1', etag: 'k2' }))])
+  peer.publish('graph', '0', [collection(change({ itemId: 'E1', etag: 'k3' }))])
+  const deadline = Date.now() + 20_000
+  while (target.changesFor('E1').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  const forwarded = target.changesFor('E1')
+  t.equal(forwarded.length, 1, 'one message for the burst')
+  t.equal(forwarded[0].etag, 'k3')
+  t.equal(forwarded[0].collapsed, 3)
+  const ready = (await (await fetch(base + '/readyz')).json()) as { checks: Record<string, boolean> }
+  t.equal(ready.checks.prefilter, true, 'readiness covers the pre-filter')
+  t.match(await (await fetch(base + '/metrics')).text(), /prefilter_/, 'metrics cover the pre-filter')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0)
 })

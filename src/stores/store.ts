@@ -8,7 +8,7 @@ export interface Store {
   readonly dedupe: DedupeStore
   readonly correlate: CorrelateStore
   /** The Redis connection, for the pre-filter's Redis checkpoint store; absent on the memory store. */
-  readonly redisClient?: Redis | Cluster
+  readonly client?: Redis | Cluster
   /** Resolves when the backend answers; rejects (StoreUnavailableError) otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
