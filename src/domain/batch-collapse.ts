@@ -1,5 +1,5 @@
 // Collapses several events for one item inside a batch: only the newest may be processed.
-import { itemKeyString, type ItemKey } from './keys.js'
+import { itemMapKey, type ItemKey } from './keys.js'
 
 export interface Collapsible {
   key: ItemKey
@@ -16,12 +16,12 @@ function newer(a: Collapsible, aPos: number, b: Collapsible, bPos: number): bool
 export function collapseBatch(events: Collapsible[]): number[] {
   const winner = new Map<string, number>()
   events.forEach((event, pos) => {
-    const id = itemKeyString(event.key)
+    const id = itemMapKey(event.key)
     const best = winner.get(id)
     if (best === undefined || newer(events[best], best, event, pos)) winner.set(id, pos)
   })
   return events.map((event, pos) => {
-    const best = winner.get(itemKeyString(event.key)) as number
+    const best = winner.get(itemMapKey(event.key)) as number
     return best === pos ? -1 : best
   })
 }

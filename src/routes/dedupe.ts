@@ -214,18 +214,23 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       toClaim.forEach((slot, i) => {
         slot.result = respond(slot.event, results[i])
       })
-      for (const slot of slots) app.metrics.decisions.inc({ endpoint: 'dedupe_batch', decision: slot.result?.decision ?? 'unknown' })
+      // Counted once per decision, not once per event: label lookups are the metrics' cost.
+      const counts = new Map<string, number>()
+      const count = (decision: string) => counts.set(decision, (counts.get(decision) ?? 0) + 1)
+      for (const slot of slots) count(slot.result?.decision ?? 'unknown')
 
-      return {
+      const response = {
         results: perEvent.map((entry) => {
           if (entry.rejected) {
-            app.metrics.decisions.inc({ endpoint: 'dedupe_batch', decision: 'rejected' })
+            count('rejected')
             return { decision: 'rejected' as const, error: entry.rejected as z.infer<typeof problemSchema> }
           }
           const out = entry.slots.map((slot) => slot.result as NonNullable<Slot['result']>)
           return entry.fanOut ? out : out[0]
         }),
       }
+      for (const [decision, n] of counts) app.metrics.decisions.inc({ endpoint: 'dedupe_batch', decision }, n)
+      return response
     },
   )
 

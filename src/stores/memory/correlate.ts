@@ -1,7 +1,7 @@
 // The embedded CorrelateStore: links kept both ways, create reservations, the echo ledger and tombstones in bounded maps.
 // Mirrors redis/correlate-scripts.ts rule for rule; the shared contract suite holds both to the same answers.
 import { otherSystem, rolesClash } from '../../domain/correlate-rules.js'
-import { itemKeyString } from '../../domain/keys.js'
+import { itemMapKey } from '../../domain/keys.js'
 import {
   RESERVATION_GRACE_MS,
   type ConfirmInput,
@@ -236,7 +236,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
   }
 }
 
-const keyOf = (tenant: string, system: CorrelateSystem, itemId: string) => itemKeyString({ tenant, system, itemId })
+const keyOf = (tenant: string, system: CorrelateSystem, itemId: string) => itemMapKey({ tenant, system, itemId })
 
 function toLink(tenant: string, system: CorrelateSystem, itemId: string, side: Side): LinkRecord {
   const outlook = system === 'outlook' ? itemId : side.counterpart

@@ -11,7 +11,7 @@ import {
   type HeldClaim,
   type SeenVersion,
 } from '../../domain/dedupe-rules.js'
-import { itemKeyString, type ItemKey } from '../../domain/keys.js'
+import { itemMapKey, type ItemKey } from '../../domain/keys.js'
 import type {
   ClaimInput,
   ClaimResult,
@@ -67,7 +67,7 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
-    const id = itemKeyString(input.key)
+    const id = itemMapKey(input.key)
     const item = this.items.peek(id, input.now)
     const outcome = decideCommit(item, input)
     if (!item || !outcome.commit) return outcome.result
@@ -82,7 +82,7 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   async release(input: { key: ItemKey; token: string; now: number }): Promise<{ released: boolean }> {
-    const id = itemKeyString(input.key)
+    const id = itemMapKey(input.key)
     const item = this.items.get(id, input.now)
     const outcome = decideRelease(item, input.token, input.now)
     if (item && outcome.history) {
@@ -94,7 +94,7 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {
-    const item = this.items.peek(itemKeyString(key), now)
+    const item = this.items.peek(itemMapKey(key), now)
     if (!item) return null
     const record: DedupeRecord = { key, history: item.history.map((entry) => ({ ...entry })) }
     if (item.last) record.last = { ...item.last }
@@ -104,11 +104,11 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   async forget(key: ItemKey): Promise<{ deleted: boolean }> {
-    return { deleted: this.items.delete(itemKeyString(key)) }
+    return { deleted: this.items.delete(itemMapKey(key)) }
   }
 
   private claimNow(input: ClaimInput): ClaimResult {
-    const id = itemKeyString(input.key)
+    const id = itemMapKey(input.key)
     // peek, not get: the set below marks the item as used anyway
     const existing = this.items.peek(id, input.now)
     const outcome = decideClaim(existing, findVersion(existing, input.version), input, createNonce())

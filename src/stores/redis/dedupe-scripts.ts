@@ -45,10 +45,10 @@ const RECORD_VERSION = `
 local function record_version(w, vi, kind, version)
   local slot = 'r' .. (vi % ${VERSION_LIMIT})
   if vi >= ${VERSION_LIMIT} then
-    local old = redis.call('HGET', KEYS[1], slot)
+    local old = redis.call('HGET', K, slot)
     if old then
-      local mark = redis.call('HGET', KEYS[1], 'v:' .. old)
-      if mark and string.sub(mark, 2) == tostring(vi - ${VERSION_LIMIT}) then redis.call('HDEL', KEYS[1], 'v:' .. old) end
+      local mark = redis.call('HGET', K, 'v:' .. old)
+      if mark and string.sub(mark, 2) == tostring(vi - ${VERSION_LIMIT}) then redis.call('HDEL', K, 'v:' .. old) end
     end
   end
   push(w, slot, version)
@@ -62,61 +62,91 @@ end
  * expiresAt (now + leaseMs).
  * Reply: { decision, reason, token, expiresAt | retryAfterMs } plus { lv, lm, lf, lc, la } when something was committed.
  */
-export const CLAIM_LUA = `${PUSH}${REMEMBER}${RECORD_VERSION}
-local version, mod, ctype, fp, flags, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. version)
-local ct, ce, lv = r[2], tonumber(r[3]), r[4]
-local lm, lf, lc = r[5] or '', r[6] or '', r[7] or ''
-local seen = r[11]
-local modn, lmn = tonumber(mod), tonumber(lm)
-local hi = tonumber(r[9]) or 0
-local decision, reason, token, n = '', '', '', 0
-local function entry() return now .. '|' .. decision .. '|' .. reason .. '|' .. version end
-if seen then
-  decision = 'duplicate'
-  reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
-elseif lv and modn and lmn and modn < lmn then
-  decision, reason = 'stale', 'older_than_committed'
-elseif lc == 'deleted' and not (modn and lmn and modn > lmn) then
-  decision, reason = 'stale', 'item_deleted'
-elseif ct and ce and ce > tonumber(now) then
-  decision, reason, n = 'in_flight', 'claim_live', ce - tonumber(now)
-elseif lv and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
-    and lc ~= 'deleted' and lc ~= 'undeleted' then
-  decision, reason = 'unchanged', 'same_fingerprint'
-  local newlm = lm
-  if modn and (not lmn or modn > lmn) then newlm = mod end
-  local w = { 'lv', version, 'lm', newlm, 'la', now }
-  record_version(w, tonumber(r[10]) or 0, 'u', version)
-  remember(w, hi, now, decision, reason, version)
-  redis.call('HSET', KEYS[1], unpack(w))
-else
-  decision = 'process'
-  if string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
-  elseif string.find(flags, 'g', 1, true) then reason = 'gap_event'
-  elseif ct then reason = 'claim_lapsed'
-  else reason = 'new_version' end
-  local seq = tostring((tonumber(r[1]) or 0) + 1)
-  token = seq .. '.' .. ARGV[8]
-  n = tonumber(ARGV[10])
-  -- the hot path: one literal HSET, no table
-  redis.call('HSET', KEYS[1], 'seq', seq, 'ct', token, 'cv', version, 'ce', ARGV[10], 'cm', mod, 'cf', fp, 'cc', ctype,
-    'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+// One claim as a function of the item's key (K, an upvalue every helper sees) and its arguments, so the single and
+// the batch script share it.
+const CLAIM_FUNCTION = `
+local function claim(a)
+  local version, mod, ctype, fp, flags, now = a[1], a[2], a[3], a[4], a[5], a[6]
+  local r = redis.call('HMGET', K, 'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. version)
+  local ct, ce, lv = r[2], tonumber(r[3]), r[4]
+  local lm, lf, lc = r[5] or '', r[6] or '', r[7] or ''
+  local seen = r[11]
+  local modn, lmn = tonumber(mod), tonumber(lm)
+  local hi = tonumber(r[9]) or 0
+  local decision, reason, token, n = '', '', '', 0
+  local function entry() return now .. '|' .. decision .. '|' .. reason .. '|' .. version end
+  if seen then
+    decision = 'duplicate'
+    reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
+  elseif lv and modn and lmn and modn < lmn then
+    decision, reason = 'stale', 'older_than_committed'
+  elseif lc == 'deleted' and not (modn and lmn and modn > lmn) then
+    decision, reason = 'stale', 'item_deleted'
+  elseif ct and ce and ce > tonumber(now) then
+    decision, reason, n = 'in_flight', 'claim_live', ce - tonumber(now)
+  elseif lv and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
+      and lc ~= 'deleted' and lc ~= 'undeleted' then
+    decision, reason = 'unchanged', 'same_fingerprint'
+    local newlm = lm
+    if modn and (not lmn or modn > lmn) then newlm = mod end
+    local w = { 'lv', version, 'lm', newlm, 'la', now }
+    record_version(w, tonumber(r[10]) or 0, 'u', version)
+    remember(w, hi, now, decision, reason, version)
+    redis.call('HSET', K, unpack(w))
+  else
+    decision = 'process'
+    if string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
+    elseif string.find(flags, 'g', 1, true) then reason = 'gap_event'
+    elseif ct then reason = 'claim_lapsed'
+    else reason = 'new_version' end
+    local seq = tostring((tonumber(r[1]) or 0) + 1)
+    token = seq .. '.' .. a[8]
+    n = tonumber(a[10])
+    -- the hot path: one literal HSET, no table
+    redis.call('HSET', K, 'seq', seq, 'ct', token, 'cv', version, 'ce', a[10], 'cm', mod, 'cf', fp, 'cc', ctype,
+      'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+  end
+  if decision ~= 'process' and decision ~= 'unchanged' then
+    redis.call('HSET', K, 'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+  end
+  if a[9] ~= '' then redis.call('HSET', K, 'meta', a[9]) end
+  redis.call('PEXPIRE', K, a[7])
+  if lv then return { decision, reason, token, n, lv, lm, lf, lc, r[8] or '' } end
+  return { decision, reason, token, n }
 end
-if decision ~= 'process' and decision ~= 'unchanged' then
-  redis.call('HSET', KEYS[1], 'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+`
+
+export const CLAIM_LUA = `local K = KEYS[1]
+${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}
+return claim(ARGV)
+`
+
+/** Arguments per item in CLAIM_MANY_LUA: the ARGV of CLAIM_LUA. */
+export const CLAIM_ARG_COUNT = 10
+
+/**
+ * Several claims in one call, KEYS[i] with ARGV[(i-1)*10+1 .. i*10]; the reply is one CLAIM_LUA reply per key.
+ * Single-node Redis only: on a Cluster the keys of one script must share a slot.
+ */
+export const CLAIM_MANY_LUA = `local K
+${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}
+local replies = {}
+for i = 1, #KEYS do
+  K = KEYS[i]
+  local base = (i - 1) * ${CLAIM_ARG_COUNT}
+  local a = {}
+  for j = 1, ${CLAIM_ARG_COUNT} do a[j] = ARGV[base + j] end
+  replies[i] = claim(a)
 end
-if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'meta', ARGV[9]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-if lv then return { decision, reason, token, n, lv, lm, lf, lc, r[8] or '' } end
-return { decision, reason, token, n }
+return replies
 `
 
 /**
  * ARGV: token, version, modifiedAt, fingerprint (overrides; '' keeps the claim's), now, ttlMs.
  * Reply: 'committed' | 'lease_expired' | 'unknown_token'. The caller has already checked the token's shape.
  */
-export const COMMIT_LUA = `${PUSH}${REMEMBER}${TOKENS}${RECORD_VERSION}
+export const COMMIT_LUA = `local K = KEYS[1]
+${PUSH}${REMEMBER}${TOKENS}${RECORD_VERSION}
 local token = ARGV[1]
 local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt')
 if not r[1] then return 'unknown_token' end

@@ -1,5 +1,4 @@
 // The shared DedupeStore on Redis: one Lua script per step over the item's one hash (see dedupe-scripts.ts).
-import type { ChainableCommander } from 'ioredis'
 import { HISTORY_LIMIT, readTokenSequence } from '../../domain/dedupe-rules.js'
 import { itemKeyString, type ItemKey } from '../../domain/keys.js'
 import type {
@@ -16,7 +15,7 @@ import type {
 } from '../dedupe-store.js'
 import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
-import { CLAIM_LUA, COMMIT_LUA, RELEASE_LUA } from './dedupe-scripts.js'
+import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, RELEASE_LUA } from './dedupe-scripts.js'
 
 /**
  * The item's dedupe key. The {hash tag} is the whole URI-encoded item key, so braces in an id cannot split it and
@@ -32,17 +31,17 @@ type ClaimReply = [DedupeDecision, DedupeReasonCode, string, number, string?, st
 // ioredis adds defineCommand'ed scripts as methods (EVALSHA with EVAL fallback) on the client and on pipelines.
 interface DedupeCommands {
   cssDedupeClaim(...args: Arg[]): Promise<ClaimReply>
+  /** numkeys, keys..., then each item's arguments */
+  cssDedupeClaimMany(...args: Arg[]): Promise<ClaimReply[]>
   cssDedupeCommit(...args: Arg[]): Promise<'committed' | 'lease_expired' | 'unknown_token'>
   cssDedupeRelease(...args: Arg[]): Promise<number>
-}
-interface DedupePipeline {
-  cssDedupeClaim(...args: Arg[]): DedupePipeline
 }
 
 function defineDedupeCommands(client: RedisClient): DedupeCommands {
   const commands = client as unknown as DedupeCommands
   if (typeof commands.cssDedupeClaim !== 'function') {
     client.defineCommand('cssDedupeClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
+    client.defineCommand('cssDedupeClaimMany', { lua: CLAIM_MANY_LUA })
     client.defineCommand('cssDedupeCommit', { numberOfKeys: 1, lua: COMMIT_LUA })
     client.defineCommand('cssDedupeRelease', { numberOfKeys: 1, lua: RELEASE_LUA })
   }
@@ -142,19 +141,18 @@ export class RedisDedupeStore implements DedupeStore {
 
   async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
     if (inputs.length === 0) return []
-    // A cluster pipeline must stay within one node; auto-pipelining batches per node for us.
+    // A cluster script must keep its keys in one slot; there each claim goes alone and auto-pipelining batches
+    // them per node. A single node takes the whole batch in one script call.
     if (this.options.cluster) return Promise.all(inputs.map((input) => this.claim(input)))
-    return guard(async () => {
-      const pipeline = this.client.pipeline()
-      const scripted = pipeline as unknown as DedupePipeline
-      for (const input of inputs) scripted.cssDedupeClaim(...claimArgs(input))
-      const replies = await (pipeline as ChainableCommander).exec()
-      if (!replies) throw new Error('pipeline discarded')
-      return replies.map(([err, reply]) => {
-        if (err) throw toStoreError(err)
-        return toClaimResult(reply as ClaimReply)
-      })
-    })
+    const keys: Arg[] = []
+    const args: Arg[] = []
+    for (const input of inputs) {
+      const [key, ...rest] = claimArgs(input)
+      keys.push(key)
+      args.push(...rest)
+    }
+    const replies = await guard(() => this.commands.cssDedupeClaimMany(keys.length, ...keys, ...args))
+    return replies.map(toClaimResult)
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
