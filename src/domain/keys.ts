@@ -19,3 +19,10 @@ export function itemKeyString(key: ItemKey): string {
 export function itemMapKey(key: ItemKey): string {
   return `${key.tenant}\u0000${key.system}\u0000${key.itemId}`
 }
+
+/** The inverse of itemMapKey: the first two NULs separate the parts; the item id keeps any of its own. */
+export function parseItemMapKey(text: string): ItemKey {
+  const first = text.indexOf('\u0000')
+  const second = text.indexOf('\u0000', first + 1)
+  return { tenant: text.slice(0, first), system: text.slice(first + 1, second), itemId: text.slice(second + 1) }
+}

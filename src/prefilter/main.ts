@@ -1,23 +1,11 @@
 // Standalone pre-filter (`npm run prefilter`): the same consumer as inside the sidecar, with /healthz /readyz /metrics.
 import http from 'node:http'
 import closeWithGrace from 'close-with-grace'
-import { Cluster, Redis } from 'ioredis'
 import pino from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { type Config, ConfigError, loadConfig } from '../config.js'
+import { createRedisClient } from '../stores/redis/connection.js'
 import { type PrefilterHandle, startPrefilter } from './index.js'
-
-function createRedis(config: Config): Redis | Cluster {
-  if (config.redisClusterNodes.length > 0) {
-    return new Cluster(
-      config.redisClusterNodes.map((node) => {
-        const [host, port] = node.split(':')
-        return { host, port: Number(port) }
-      }),
-    )
-  }
-  return new Redis(config.redisUrl as string)
-}
 
 function serveOperations(handle: PrefilterHandle, registry: Registry): http.Server {
   return http.createServer((request, response) => {
@@ -59,7 +47,7 @@ async function main(): Promise<void> {
     process.exitCode = 1
     return
   }
-  const redis = config.prefilter.checkpointStore === 'redis' ? createRedis(config) : undefined
+  const redis = config.prefilter.checkpointStore === 'redis' ? createRedisClient(config, logger) : undefined
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   let handle: PrefilterHandle

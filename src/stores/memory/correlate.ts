@@ -1,7 +1,7 @@
 // The embedded CorrelateStore: links kept both ways, create reservations, the echo ledger and tombstones in bounded maps.
 // Mirrors redis/correlate-scripts.ts rule for rule; the shared contract suite holds both to the same answers.
 import { otherSystem, rolesClash } from '../../domain/correlate-rules.js'
-import { itemMapKey } from '../../domain/keys.js'
+import { itemMapKey, parseItemMapKey } from '../../domain/keys.js'
 import {
   RESERVATION_GRACE_MS,
   type ConfirmInput,
@@ -229,7 +229,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
 
   /** Removes the other side of `key`'s pair when it still points back at it. */
   private dropCounterpart(key: string, side: Side): void {
-    const [tenant, system, itemId] = key.split(':').map(decodeURIComponent)
+    const { tenant, system, itemId } = parseItemMapKey(key)
     const counterpartKey = keyOf(tenant, otherSystem(system as CorrelateSystem), side.counterpart)
     const counterpart = this.links.peek(counterpartKey, Number.NEGATIVE_INFINITY)
     if (counterpart && counterpart.counterpart === itemId) this.links.delete(counterpartKey)
