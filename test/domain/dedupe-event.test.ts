@@ -1,0 +1,127 @@
+// Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
+import t from 'tap'
+import { collapseBatch } from '../../src/domain/batch-collapse.js'
+import { readDedupeRequest } from '../../src/domain/dedupe-event.js'
+import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
+import { InvalidFieldError } from '../../src/domain/invalid-field.js'
+import { itemKeyString, itemMapKey, parseItemMapKey } from '../../src/domain/keys.js'
+import { readInstant, readSalesforceChangeEvent } from '../../src/domain/salesforce-change-event.js'
+
+const header = (over: Record<string, unknown> = {}) => ({
+  entityName: 'Event',
+  recordIds: ['00U5g00000Xy12ZEAQ'],
+  changeType: 'UPDATE',
+  transactionKey: '000b1c2e-77aa',
+  sequenceNumber: 1,
+  commitTimestamp: 1773048605123,
+  commitUser: '0055g00000INTEGAAQ',
+  changeOrigin: 'com/salesforce/api/rest/62.0;client=c3-sync',
+  changedFields: ['Location', 'LastModifiedDate'],
+  ...over,
+})
+
+const pathOf = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (error) {
+    if (error instanceof InvalidFieldError) return error.path
+    throw error
+  }
+  return undefined
+}
+
+t.test('Graph notifications', async (t) => {
+  t.equal(changeKeyFromEtag('W/"DwAAABYAAAC7"'), 'DwAAABYAAAC7')
+  t.equal(changeKeyFromEtag('"abc"'), 'abc')
+  t.equal(changeKeyFromEtag('plain'), 'plain')
+  const change = readGraphNotification({
+    subscriptionId: 's',
+    changeType: 'created',
+    tenantId: 'tid',
+    resourceData: { id: 'AAMk=Case', '@odata.etag': 'W/"ck1"' },
+  })
+  t.same(change, { system: 'outlook', itemId: 'AAMk=Case', version: 'ck1', changeType: 'created', graphTenantId: 'tid', subscriptionId: 's', resource: undefined })
+  t.ok(isValidationNotification({ subscriptionId: 'NA' }))
+  t.ok(isValidationNotification({ subscriptionId: 'x', changeType: 'Validation: probe' }))
+  t.equal(pathOf(() => readGraphNotification({ subscriptionId: 'NA' })), 'notification')
+  t.equal(pathOf(() => readGraphNotification({ lifecycleEvent: 'missed' })), 'notification')
+  t.equal(pathOf(() => readGraphNotification({ value: [] })), 'notification')
+  t.equal(pathOf(() => readGraphNotification({ changeType: 'moved', resourceData: {} })), 'notification.changeType')
+  t.equal(pathOf(() => readGraphNotification({ changeType: 'updated' })), 'notification.resourceData')
+  t.equal(pathOf(() => readGraphNotification({ changeType: 'updated', resourceData: { id: '' } })), 'notification.resourceData.id')
+})
+
+t.test('Salesforce change events in every envelope', async (t) => {
+  const payload = { ChangeEventHeader: header(), Location: null, LastModifiedDate: '2026-03-09T09:30:05.000Z' }
+  const [decoded] = readSalesforceChangeEvent(payload)
+  t.equal(decoded.itemId, '00U5g00000Xy12ZEAQ')
+  t.equal(decoded.version, '000b1c2e-77aa:1')
+  t.equal(decoded.modifiedAt, Date.parse('2026-03-09T09:30:05.000Z'), 'LastModifiedDate before commitTimestamp')
+  t.equal(decoded.changeType, 'updated')
+  t.equal(decoded.gap, false)
+  t.same(decoded.payload, { Location: null, LastModifiedDate: '2026-03-09T09:30:05.000Z' })
+  t.same(readSalesforceChangeEvent({ schema: 'x', payload, event: { replayId: 5 } })[0].replayId, 5)
+  t.same(readSalesforceChangeEvent({ data: { schema: 'x', payload, event: { replayId: 6 } }, channel: '/data/EventChangeEvent' })[0].replayId, 6)
+
+  const [del] = readSalesforceChangeEvent({ ChangeEventHeader: header({ changeType: 'DELETE' }) })
+  t.equal(del.changeType, 'deleted')
+  t.equal(del.modifiedAt, 1773048605123, 'commitTimestamp without LastModifiedDate')
+  t.equal(readSalesforceChangeEvent({ ChangeEventHeader: header({ changeType: 'UNDELETE' }) })[0].changeType, 'undeleted')
+  const [gap] = readSalesforceChangeEvent({ ChangeEventHeader: header({ changeType: 'GAP_CREATE' }) })
+  t.equal(gap.gap, true)
+  t.equal(gap.changeType, 'created')
+  const [overflow] = readSalesforceChangeEvent({ ChangeEventHeader: header({ changeType: 'GAP_OVERFLOW', recordIds: ['000000000000000AAA'] }) })
+  t.equal(overflow.itemId, 'overflow:Event')
+  t.equal(overflow.overflow, true)
+  t.equal(readSalesforceChangeEvent({ ChangeEventHeader: header({ recordIds: ['a', 'b', 'c'] }) }).length, 3, 'fans out')
+
+  t.equal(pathOf(() => readSalesforceChangeEvent({ nope: 1 })), 'changeEvent')
+  t.equal(pathOf(() => readSalesforceChangeEvent({ ChangeEventHeader: header({ changeType: 'SNAPSHOT' }) })), 'changeEvent.ChangeEventHeader.changeType')
+  t.equal(pathOf(() => readSalesforceChangeEvent({ payload: { ChangeEventHeader: header({ sequenceNumber: -1 }) } })), 'changeEvent.payload.ChangeEventHeader.sequenceNumber')
+  t.equal(pathOf(() => readSalesforceChangeEvent({ ChangeEventHeader: header({ recordIds: [] }) })), 'changeEvent.ChangeEventHeader.recordIds')
+  t.equal(pathOf(() => readSalesforceChangeEvent({ ChangeEventHeader: header({ recordIds: ['ok', 7] }) })), 'changeEvent.ChangeEventHeader.recordIds.1')
+  t.equal(pathOf(() => readSalesforceChangeEvent({ ChangeEventHeader: header({ commitTimestamp: 'noon' }) })), 'changeEvent.ChangeEventHeader.commitTimestamp')
+})
+
+t.test('instants', async (t) => {
+  t.equal(readInstant('2026-03-09T10:30:05+01:00', 'x'), Date.parse('2026-03-09T09:30:05Z'))
+  t.equal(readInstant('2026-03-09T09:30:05.4471032Z', 'x'), Date.parse('2026-03-09T09:30:05.447Z'))
+  t.equal(readInstant(1773048605000, 'x'), 1773048605000)
+  t.equal(readInstant('1773048605000', 'x'), 1773048605000)
+  t.equal(readInstant(undefined, 'x'), undefined)
+  for (const bad of ['2026-03-09', 'tomorrow', '2026-03-09T09:30:05', -1, Number.NaN]) t.throws(() => readInstant(bad, 'x'), { path: 'x' })
+})
+
+t.test('reading /dedupe requests', async (t) => {
+  const defaults = { leaseMs: 60_000, allowFanOut: false }
+  const [explicit] = readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1', modifiedAt: '2026-03-09T09:30:05Z', fields: { subject: 'x' } }, defaults)
+  t.equal(explicit.key.tenant, 'default')
+  t.equal(explicit.leaseMs, 60_000)
+  t.match(explicit.fingerprint, /^[0-9a-f]{64}$/)
+  t.equal(readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1', fingerprint: 'mine' }, defaults)[0].fingerprint, 'mine')
+  t.equal(pathOf(() => readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1', fields: {}, fingerprint: 'f' }, defaults)), 'fingerprint')
+  t.equal(pathOf(() => readDedupeRequest({ itemId: 'a', version: '1' }, defaults)), 'system')
+  t.equal(pathOf(() => readDedupeRequest({ notification: {}, changeEvent: {} }, defaults)), 'changeEvent')
+  const several = { ChangeEventHeader: header({ recordIds: ['a', 'b'] }) }
+  t.equal(pathOf(() => readDedupeRequest({ changeEvent: several }, defaults)), 'changeEvent.ChangeEventHeader.recordIds')
+  t.equal(readDedupeRequest({ changeEvent: several }, { ...defaults, allowFanOut: true }).length, 2)
+  const [gap] = readDedupeRequest({ changeEvent: { ChangeEventHeader: header({ changeType: 'GAP_UPDATE' }) }, fields: { subject: 'x' } }, defaults)
+  t.equal(gap.fingerprint, undefined, 'a gap event carries no fingerprint')
+  t.equal(pathOf(() => readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1' }, defaults, 'events.4.')), undefined)
+  t.equal(pathOf(() => readDedupeRequest({ itemId: 'a', version: '1' }, defaults, 'events.4.')), 'events.4.system', 'batch paths are prefixed')
+})
+
+t.test('batch collapse keeps the newest event per item', async (t) => {
+  const key = (itemId: string, tenant = 'default') => ({ tenant, system: 'outlook', itemId })
+  t.same(collapseBatch([{ key: key('a'), modifiedAt: 3 }, { key: key('a'), modifiedAt: 1 }, { key: key('b') }]), [-1, 0, -1])
+  t.same(collapseBatch([{ key: key('a') }, { key: key('a') }, { key: key('a') }]), [2, 2, -1], 'later position without modifiedAt')
+  t.same(collapseBatch([{ key: key('a'), modifiedAt: 5 }, { key: key('a'), modifiedAt: 5 }]), [1, -1], 'a tie goes to the later position')
+  t.same(collapseBatch([{ key: key('a', 't1') }, { key: key('a', 't2') }]), [-1, -1], 'tenants are separate items')
+})
+
+t.test('item keys', async (t) => {
+  const key = { tenant: 'acme', system: 'outlook', itemId: 'AA:{x}\u0000y' }
+  t.same(parseItemMapKey(itemMapKey(key)), key, 'map keys round-trip, even with NUL in the id')
+  t.not(itemMapKey({ tenant: 'a', system: 'b', itemId: 'c' }), itemMapKey({ tenant: 'a', system: 'b', itemId: 'C' }), 'ids are case-sensitive')
+  t.equal(itemKeyString({ tenant: 'a b', system: 'outlook', itemId: '{x}' }), 'a%20b:outlook:%7Bx%7D', 'store keys are URI-encoded')
+})
