@@ -1,4 +1,5 @@
 // Forwards each message as one JSON POST (Idempotency-Key, optional bearer token) to PREFILTER_FORWARD_URL.
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import { parseRetryAfter } from './backoff.js'
@@ -22,6 +23,14 @@ class TimeoutError extends Error {
   }
 }
 
+/**
+ * A short id derived from the Idempotency-Key, the same on every retry: Mule's listener adopts X-Correlation-ID, so
+ * the flow's calls to the sidecar log under one id per forwarded change (the key itself can pass 128 characters).
+ */
+export function correlationIdOf(idempotencyKey: string): string {
+  return `pf-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`
+}
+
 /** node:http with a keep-alive agent: on loopback it forwards about twice what fetch does. */
 export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
   const url = new URL(options.url)
@@ -37,7 +46,12 @@ export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
   const forward = (outbound: Outbound, signal: AbortSignal): Promise<void> =>
     new Promise((resolve, reject) => {
       const body = Buffer.from(JSON.stringify(outbound.message), 'utf8')
-      const headers = { ...baseHeaders, 'content-length': String(body.length), 'idempotency-key': outbound.idempotencyKey }
+      const headers = {
+        ...baseHeaders,
+        'content-length': String(body.length),
+        'idempotency-key': outbound.idempotencyKey,
+        'x-correlation-id': correlationIdOf(outbound.idempotencyKey),
+      }
       const request = transport.request(url, { method: 'POST', agent, headers, signal, timeout: timeoutMs }, (response) => {
         const status = response.statusCode ?? 0
         // Drain the body so the keep-alive socket returns to the pool.

@@ -3,7 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { ForwardError } from '../../src/prefilter/delivery.js'
-import { createHttpForwarder } from '../../src/prefilter/http-forwarder.js'
+import { createHttpForwarder, correlationIdOf } from '../../src/prefilter/http-forwarder.js'
 import { toLifecycleOutbound } from '../../src/prefilter/messages.js'
 import { ForwardTarget } from './helpers.js'
 import { freePort } from '../support/redis-server.js'
@@ -28,6 +28,8 @@ t.test('one JSON POST with the Idempotency-Key and the bearer token', async (t) 
   const [received] = target.received
   t.equal(received.headers['idempotency-key'], 'sub:missed:1970-01-01T00:00:00.000Z')
   t.equal(received.headers.authorization, 'Bearer s3cret')
+  t.match(received.headers['x-correlation-id'], /^pf-[0-9a-f]{32}$/, 'a short correlation id Mule adopts')
+  t.equal(received.headers['x-correlation-id'], correlationIdOf('sub:missed:1970-01-01T00:00:00.000Z'), 'derived from the key, so retries keep it')
   t.match(received.headers['content-type'], /^application\/json/)
   t.same(received.body, outbound.message)
   await createHttpForwarder({ url: target.url }).forward(outbound, signal)
