@@ -1,11 +1,14 @@
 // buildApp(config, deps): registers infrastructure, error handling, docs and routes, in that order; never listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import underPressure from '@fastify/under-pressure'
 import type { Config } from './config.js'
+import { HttpProblem } from './errors.js'
 import auth from './plugins/auth.js'
+import bodyGuard from './plugins/body-guard.js'
 import { correlationIdFrom, CORRELATION_HEADER } from './plugins/correlation-id.js'
 import docs from './plugins/docs.js'
-import errorHandler from './plugins/error-handler.js'
+import errorHandler, { sendProblem } from './plugins/error-handler.js'
 import metrics, { createMetrics, type SidecarMetrics } from './plugins/metrics.js'
 import { correlateRoutes } from './routes/correlate.js'
 import { dedupeRoutes } from './routes/dedupe.js'
@@ -38,6 +41,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     bodyLimit: config.bodyLimitBytes,
     genReqId: correlationIdFrom,
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    // Graph event ids run to ~150 characters, more once URI-encoded; ids are bounded at 1024 by the schemas.
+    maxParamLength: 4096,
+    // A key named __proto__ or constructor.prototype is dropped rather than refusing the whole body.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    // Malformed URLs (bad percent-encoding) get problem details like every other error.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(request, reply, new HttpProblem('invalid_input', `the URL is malformed: ${error.message}`, { errors: [{ path: 'url', message: 'is not a valid URL' }] }))
+    },
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -69,9 +81,22 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       ...(deps.readiness ?? []),
     ],
   })
-  await app.register(dedupeRoutes)
-  await app.register(correlateRoutes)
-  await app.register(resolveConflictRoutes)
+  // The business routes share one context, so overload shedding never touches health, metrics or docs.
+  await app.register(async (api) => {
+    await api.register(bodyGuard)
+    if (config.maxEventLoopDelayMs > 0) {
+      await api.register(underPressure, {
+        maxEventLoopDelay: config.maxEventLoopDelayMs,
+        sampleInterval: 250,
+        pressureHandler: (request, reply, type) => {
+          sendProblem(request, reply, new HttpProblem('overloaded', `the sidecar is overloaded (${type}); retry after the Retry-After delay`, { retryAfterSeconds: 1 }))
+        },
+      })
+    }
+    await api.register(dedupeRoutes)
+    await api.register(correlateRoutes)
+    await api.register(resolveConflictRoutes)
+  })
 
   return app
 }

@@ -93,6 +93,7 @@ const envSchema = z.object({
   PREFILTER_START_POSITION: z.enum(['latest', 'earliest']).default('latest'),
   PREFILTER_UNREADY_AFTER_MS: duration('PREFILTER_UNREADY_AFTER_MS', '30000'),
   SHUTDOWN_GRACE_MS: duration('SHUTDOWN_GRACE_MS', '10000'),
+  MAX_EVENT_LOOP_DELAY_MS: duration('MAX_EVENT_LOOP_DELAY_MS', '1000'),
 })
 
 export type StoreKind = 'memory' | 'redis' | 'redis-cluster'
@@ -116,6 +117,8 @@ export interface Config {
   storeOutagePolicy: 'fail-closed' | 'fail-open'
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   shutdownGraceMs: number
+  /** event-loop delay above which business routes answer 429 (0: never) */
+  maxEventLoopDelayMs: number
   prefilter?: PrefilterConfig
 }
 
@@ -237,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storeOutagePolicy: e.STORE_OUTAGE_POLICY,
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     prefilter,
   }
 }

@@ -40,7 +40,7 @@ export function fingerprintOf(body: { fields?: Record<string, unknown>; fingerpr
     throw new InvalidFieldError(`${at}fingerprint`, 'send fields or fingerprint, not both')
   }
   if (body.fingerprint !== undefined) return body.fingerprint
-  if (body.fields !== undefined) return fingerprintFields(body.fields)
+  if (body.fields !== undefined) return fingerprintFields(body.fields, { path: `${at}fields` })
   return undefined
 }
 

@@ -34,15 +34,22 @@ const CHANGE_TYPES: Record<string, ChangeType> = {
   UNDELETE: 'undeleted',
 }
 
+/** The latest instant a JavaScript Date can hold (year 275760). */
+const MAX_EPOCH_MS = 8.64e15
+
 /** Epoch ms from an ISO string or an epoch-ms number; undefined when absent; InvalidFieldError when malformed. */
 export function readInstant(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new InvalidFieldError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
+    if (!Number.isFinite(value) || value < 0 || value > MAX_EPOCH_MS) throw new InvalidFieldError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
     return Math.trunc(value)
   }
   if (typeof value === 'string') {
-    if (/^\d+$/.test(value)) return Number(value)
+    if (/^\d+$/.test(value)) {
+      const ms = Number(value)
+      if (ms > MAX_EPOCH_MS) throw new InvalidFieldError(path, 'is past the latest date a timestamp can hold')
+      return ms
+    }
     // Date.parse accepts non-ISO text too; insist on an ISO-8601 date-time shape first.
     if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
       const ms = Date.parse(value.replace(/(\.\d{3})\d+/, '$1'))

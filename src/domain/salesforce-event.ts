@@ -10,7 +10,7 @@ import {
   type PartialCalendarItem,
   type ShowAs,
 } from './calendar-item.js'
-import { InvalidFieldError, isPlainObject, joinPath } from './invalid-field.js'
+import { InvalidFieldError, describeInvalidField, isPlainObject, joinPath } from './invalid-field.js'
 import { truncateText } from './plain-text.js'
 import { addDays, daysBetween, epochMsToInstant, toInstant, writtenDate } from './time-zones.js'
 
@@ -79,8 +79,22 @@ export function readSalesforceRecord(record: unknown, path = 'record'): PartialC
   const attendees = readEventRelations(record.EventRelations, joinPath(path, 'EventRelations'))
   if (attendees !== undefined) raw.attendees = attendees
   Object.assign(raw, readRecordTiming(record, path))
-  return normalizeCalendarItem(raw, path)
+  try {
+    return normalizeCalendarItem(raw, path)
+  } catch (error) {
+    // The canonical reader names canonical fields; the caller sent Salesforce ones.
+    if (error instanceof InvalidFieldError) {
+      const field = error.path.slice(path.length + 1).split('.', 1)[0]
+      const native = RECORD_FIELD_NAMES[field]
+      if (native && error.path.startsWith(`${path}.`)) {
+        throw new InvalidFieldError(joinPath(path, native) + error.path.slice(path.length + 1 + field.length), describeInvalidField(error).message)
+      }
+    }
+    throw error
+  }
 }
+
+const RECORD_FIELD_NAMES: Record<string, string> = { subject: 'Subject', location: 'Location', description: 'Description', isPrivate: 'IsPrivate', showAs: 'ShowAs' }
 
 function readShowAs(value: unknown, path: string): ShowAs | null {
   if (value === null || value === undefined) return null
@@ -98,7 +112,7 @@ function readEventRelations(value: unknown, path: string): string[] | undefined 
     if (!isPlainObject(row) || row.IsInvitee === false) return
     const email = isPlainObject(row.Relation) ? row.Relation.Email : undefined
     if (email === null || email === undefined) return
-    if (typeof email !== 'string') throw new InvalidFieldError(joinPath(joinPath(path, `records[${index}]`), 'Relation.Email'), 'must be a string')
+    if (typeof email !== 'string') throw new InvalidFieldError(joinPath(joinPath(joinPath(path, 'records'), index), 'Relation.Email'), 'must be a string')
     emails.push(email)
   })
   return emails

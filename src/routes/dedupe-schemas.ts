@@ -164,6 +164,16 @@ export const problemSchema = z
   .describe('RFC 9457 problem details.')
   .meta({ id: 'Problem' })
 
+/** The error answers every business route documents (404 only where a record is looked up). */
+export const errorResponses = {
+  400: problemSchema,
+  401: problemSchema,
+  413: problemSchema,
+  415: problemSchema,
+  429: problemSchema,
+  503: problemSchema,
+}
+
 export const rejectedSchema = z
   .object({
     decision: z.literal('rejected').describe('This event is invalid (or a Graph validation/lifecycle message); the rest of the batch proceeded.'),

@@ -10,6 +10,7 @@ import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
 import { HttpProblem, toProblem } from '../errors.js'
+import { findBadValue } from '../plugins/body-guard.js'
 import { asProblem } from '../plugins/error-handler.js'
 import type { ClaimInput, ClaimResult, CommitResult, LastCommitted } from '../stores/dedupe-store.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
@@ -23,6 +24,7 @@ import {
   dedupeRequestSchema,
   dedupeResponseSchema,
   deletedResponseSchema,
+  errorResponses,
   problemSchema,
   releaseRequestSchema,
   releaseResponseSchema,
@@ -31,7 +33,6 @@ import { callStore } from './store-call.js'
 
 type DedupeResponse = z.infer<typeof dedupeResponseSchema>
 
-const errorResponses = { 400: problemSchema, 401: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema }
 
 function lastOut(last: LastCommitted | undefined) {
   if (!last) return undefined
@@ -166,6 +167,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     '/dedupe/batch',
     {
       bodyLimit: app.config.batchBodyLimitBytes,
+      config: { bodyGuard: 'per-event' },
       // Only the envelope is validated up front: an invalid event is rejected on its own and the rest proceeds.
       validatorCompiler: (route) => validatorCompiler({ ...route, schema: batchEnvelopeSchema }),
       schema: {
@@ -183,6 +185,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       type Slot = { event: DedupeEvent; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
       const perEvent: Array<{ rejected?: unknown; slots: Slot[]; fanOut: boolean }> = body.events.map((raw, i) => {
         try {
+          const bad = findBadValue(raw)
+          if (bad) throw new InvalidFieldError(`events.${i}${bad.path ? '.' + bad.path : ''}`, bad.message)
           const parsed = dedupeRequestSchema.safeParse(raw)
           if (!parsed.success) {
             const issue = parsed.error.issues[0]
@@ -243,7 +247,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         description: 'The last committed state, the current claim and the last 20 decisions with their reasons, newest first. 404 when the sidecar knows nothing of the item.',
         params: itemParamsSchema,
         querystring: tenantQuerySchema,
-        response: { 200: dedupeRecordSchema, 404: problemSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+        response: { 200: dedupeRecordSchema, 404: problemSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -276,7 +280,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         description: 'Deletes the record, its versions, claim and history. The next delivery of any version gets process. For operators.',
         params: itemParamsSchema,
         querystring: tenantQuerySchema,
-        response: { 200: deletedResponseSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+        response: { 200: deletedResponseSchema, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -8,7 +8,7 @@ import { CONFLICT_POLICIES, DELETE_POLICIES } from '../domain/merge.js'
 import { HttpProblem } from '../errors.js'
 import type { LinkRecord } from '../stores/correlate-store.js'
 import { instantSchema, tenantSchema } from './common-schemas.js'
-import { problemSchema } from './dedupe-schemas.js'
+import { errorResponses } from './dedupe-schemas.js'
 import { callStore } from './store-call.js'
 
 const canonicalSchema = z
@@ -114,7 +114,7 @@ export const resolveConflictRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Both sides changed: what does each side get?',
         description: `Three-way merge of the two sides against the base, field by field, settled by the policy. Timing (start, end, isAllDay) moves as one unit. Compared as Salesforce can hold them (lossy mappings: ${lossyTable}). Always HTTP 200; 400 names the wrong field.`,
         body: requestSchema,
-        response: { 200: responseSchema, 400: problemSchema, 401: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema },
+        response: { 200: responseSchema, ...errorResponses },
       },
     },
     async (request, reply) => {

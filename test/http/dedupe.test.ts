@@ -298,3 +298,23 @@ t.test('50 identical concurrent claims give exactly one process', async (t) => {
   t.equal(decisions.filter((d) => d === 'process').length, 1)
   t.equal(decisions.filter((d) => d === 'in_flight').length, 49)
 })
+
+t.test('overload: a blocked event loop sheds business calls with 429 and Retry-After; health stays open', async (t) => {
+  const { app } = await buildTestApp(t, { MAX_EVENT_LOOP_DELAY_MS: '50' })
+  // hold the event loop again and again, as an overloaded process would, until the sampler notices
+  let res = await app.inject({ method: 'GET', url: '/healthz' })
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    const stall = Date.now() + 200
+    while (Date.now() < stall) {
+      // busy
+    }
+    await new Promise((r) => setTimeout(r, 1))
+    res = await app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'o', version: '1' } })
+    if (res.statusCode !== 200) break
+  }
+  t.equal(res.statusCode, 429)
+  t.equal(res.headers['retry-after'], '1')
+  t.equal(res.json().code, 'overloaded')
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+})

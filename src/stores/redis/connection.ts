@@ -119,6 +119,8 @@ export function toStoreError(err: unknown): Error {
   if (err instanceof StoreUnavailableError) return err
   const error = err instanceof Error ? err : new Error(String(err))
   if (error.name === 'ReplyError' && !UNAVAILABLE_REPLIES.test(error.message)) return error
+  // Our own bugs or bad arguments are not an outage: a 503 would make Mule retry them forever.
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof URIError || error instanceof SyntaxError) return error
   return new StoreUnavailableError(`redis: ${error.message}`, { cause: error })
 }
 
