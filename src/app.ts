@@ -42,7 +42,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     genReqId: correlationIdFrom,
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     // Graph event ids run to ~150 characters, more once URI-encoded; ids are bounded at 1024 by the schemas.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     // A key named __proto__ or constructor.prototype is dropped rather than refusing the whole body.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',

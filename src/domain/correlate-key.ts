@@ -11,3 +11,11 @@ export function deriveCreateKey(tenant: string, system: CorrelateSystem, itemId:
   const digest = createHash('sha256').update(itemKeyString({ tenant, system, itemId })).digest('hex')
   return `css-${digest.slice(0, 32)}`
 }
+
+/** What every createKey we hand out looks like; a hint in any other shape cannot be one of ours. */
+export const CREATE_KEY_PATTERN = /^css-[0-9a-f]{32}$/
+export const CREATE_KEY_RULE = 'must be a createKey this sidecar handed out: "css-" and 32 lower-case hex digits'
+
+export function isCreateKey(text: string): boolean {
+  return CREATE_KEY_PATTERN.test(text)
+}

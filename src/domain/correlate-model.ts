@@ -11,6 +11,13 @@ export interface ItemRef {
   itemId: string
 }
 
+/**
+ * What an item says about the create that made it: the source item's id (the stamp our create wrote), or the
+ * createKey our create was made with (a Graph transactionId, a Salesforce external-id value). Either names the
+ * source item; a createKey is resolved by the store, which remembers whom it issued each one to.
+ */
+export type CounterpartHint = ItemRef | { createKey: string }
+
 export type CorrelateAction = 'create' | 'update' | 'delete' | 'resolve' | 'skip'
 
 /** Every reason /correlate answers with; the store decides all but child_event and both_changed. */
@@ -47,12 +54,14 @@ export interface DecideInput {
   fingerprint?: string
   /** changedBy / changeOrigin already proved an echo (decided in the domain, no state needed) */
   echoBySource: boolean
-  counterpartHint?: ItemRef
+  counterpartHint?: CounterpartHint
   role?: SeriesRole
   /** the reservation handed out with `create` */
   token: string
   createKey: string
   leaseMs: number
+  /** how long the store remembers which source item a createKey it handed out belongs to (DEDUPE_TTL) */
+  createKeyTtlMs: number
   /** epoch ms, the caller's clock */
   now: number
 }

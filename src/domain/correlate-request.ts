@@ -1,5 +1,6 @@
 // Turns /correlate and /correlate/confirm requests (explicit or native forms) into what the store decides on.
-import type { CorrelateSystem, ItemRef, SeriesRole } from './correlate-model.js'
+import { CREATE_KEY_RULE, isCreateKey } from './correlate-key.js'
+import type { CorrelateSystem, CounterpartHint, ItemRef, SeriesRole } from './correlate-model.js'
 import { readGraphEvent } from './graph-event.js'
 import { readGraphNotification } from './graph-notification.js'
 import { canonicalizeFields, fingerprintFromNative } from './fingerprint.js'
@@ -24,7 +25,8 @@ export interface CorrelateRequestBody {
   record?: Json
   changedBy?: string
   changeOrigin?: string
-  counterpartHint?: ItemRef
+  /** either system and itemId, or createKey (the schema types each part; the form is checked here) */
+  counterpartHint?: { system?: CorrelateSystem; itemId?: string; createKey?: string }
   targetFields?: Json
   targetEvent?: Json
   targetRecord?: Json
@@ -43,7 +45,7 @@ export interface CorrelateChange {
   fingerprint?: string
   changedBy?: string
   changeOrigin?: string
-  counterpartHint?: ItemRef
+  counterpartHint?: CounterpartHint
   target?: TargetState
   series: SeriesFacts
   leaseMs: number
@@ -93,6 +95,30 @@ function readTarget(body: CorrelateRequestBody, target: CorrelateSystem): Target
   return undefined
 }
 
+/** The hint in one of its two forms: the source item's id, or the createKey our create was made with. */
+function readCounterpartHint(hint: CorrelateRequestBody['counterpartHint'], other: CorrelateSystem): CounterpartHint | undefined {
+  if (hint === undefined) return undefined
+  const { system, itemId, createKey } = hint
+  if (createKey !== undefined) {
+    if (system !== undefined || itemId !== undefined) {
+      throw new InvalidFieldError('counterpartHint.createKey', 'send either system and itemId, or createKey, not both')
+    }
+    if (!isCreateKey(createKey)) {
+      throw new InvalidFieldError('counterpartHint.createKey', CREATE_KEY_RULE)
+    }
+    return { createKey }
+  }
+  if (system === undefined && itemId === undefined) {
+    throw new InvalidFieldError('counterpartHint', 'send system and itemId (the source id stamped on the item), or createKey (the key it was created with)')
+  }
+  if (system === undefined) throw new InvalidFieldError('counterpartHint.system', 'is required with itemId')
+  if (itemId === undefined) throw new InvalidFieldError('counterpartHint.itemId', 'is required with system')
+  if (system !== other) {
+    throw new InvalidFieldError('counterpartHint.system', `must be "${other}": the hint names the counterpart, in the other system`)
+  }
+  return { system, itemId }
+}
+
 const NATIVE_DERIVED = ['system', 'itemId', 'changeType'] as const
 
 /** One item change to correlate; native forms give system, itemId, changeType (and changedBy, changeOrigin). */
@@ -139,10 +165,7 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
   }
 
   const other = otherSystem(system)
-  const hint = body.counterpartHint
-  if (hint && hint.system !== other) {
-    throw new InvalidFieldError('counterpartHint.system', `must be "${other}": the hint names the counterpart, in the other system`)
-  }
+  const hint = readCounterpartHint(body.counterpartHint, other)
   const target = readTarget(body, other)
   return {
     tenant: body.tenant ?? DEFAULT_TENANT,

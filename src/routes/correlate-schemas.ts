@@ -1,5 +1,6 @@
 // zod schemas of the /correlate family: validation, types and the OpenAPI document in one place.
 import { z } from 'zod'
+import { CREATE_KEY_PATTERN, CREATE_KEY_RULE } from '../domain/correlate-key.js'
 import { describeCorrelateReasons } from '../domain/correlate-reasons.js'
 import {
   changeEventSchema,
@@ -18,6 +19,22 @@ export const correlateSystemSchema = z
 export const itemRefSchema = z
   .object({ system: correlateSystemSchema, itemId: itemIdSchema })
   .describe('One item: its system and its id there.')
+
+const counterpartHintSchema = z
+  .object({
+    system: correlateSystemSchema.optional().describe('With itemId: the system of the source item, i.e. the other one.'),
+    itemId: itemIdSchema.optional().describe('With system: the source item\'s id our create stamped on this item.'),
+    createKey: z
+      .string({ error: 'must be a string' })
+      .regex(CREATE_KEY_PATTERN, CREATE_KEY_RULE)
+      .optional()
+      .describe(
+        'Instead of system and itemId: the reservation.createKey our create was made with, as the item reports it (the Graph event\'s transactionId, the Salesforce external-id field such as Calendar_Sync_Key__c). The sidecar remembers for DEDUPE_TTL which source item each createKey was handed out for; an unknown one counts as no hint.',
+      ),
+  })
+  .describe(
+    'What this item says about the create that made it, when it says anything: either { system, itemId } (the source id our create stamped on it: an Outlook single-value extended property, a Salesforce custom field) or { createKey }, not both. An unlinked item naming an item we created is our own create coming back: skip / echo, and the pair is linked; the same rules as for the named item follow (conflicting_link, tombstoned, series_mismatch).',
+  )
 
 const graphEventSchema = z
   .record(z.string(), z.unknown(), { error: 'must be a Graph event object' })
@@ -75,11 +92,7 @@ export const correlateRequestSchema = z
       .describe(
         'Salesforce changeOrigin, e.g. "com/salesforce/api/rest/62.0;client=c3-sync". When its client= value equals SALESFORCE_CLIENT_ID exactly the change is our echo. Taken from the change event header with the native form.',
       ),
-    counterpartHint: itemRefSchema
-      .optional()
-      .describe(
-        'The source id our create stamped on this item (an Outlook single-value extended property, a Salesforce external-id field), when present. An unlinked item naming an item we created is our own create coming back: skip / echo, and the pair is linked.',
-      ),
+    counterpartHint: counterpartHintSchema.optional(),
     targetFields: fieldsSchema
       .optional()
       .describe(
@@ -163,7 +176,7 @@ export const correlateResponseSchema = z
         createKey: z
           .string()
           .describe(
-            'Stable per source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash never makes a second copy.',
+            'Stable per source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash never makes a second copy. When the new item\'s changes come back, send it as counterpartHint.createKey if the item\'s source stamp cannot be read.',
           ),
       })
       .optional()

@@ -19,13 +19,12 @@ import {
   correlateResponseSchema,
   linkSchema,
 } from './correlate-schemas.js'
-import { deletedResponseSchema, problemSchema } from './dedupe-schemas.js'
+import { deletedResponseSchema, errorResponses, problemSchema } from './dedupe-schemas.js'
 import { callStore } from './store-call.js'
 
 type CorrelateResponse = z.infer<typeof correlateResponseSchema>
 type LinkOut = z.infer<typeof linkSchema>
 
-const errorResponses = { 400: problemSchema, 401: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema }
 
 /** Reasons whose reply carries the link that decided them. */
 const SHOWS_LINK = new Set<CorrelateReason>(['tombstoned', 'conflicting_link', 'series_mismatch'])
@@ -86,7 +85,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           'Rules: a Salesforce child event is skip / child_event. A deleted pair\'s ids are skip / tombstoned.',
           'skip / echo: the fingerprint of fields (or event, record) equals one written into this item by /correlate/confirm within ECHO_WINDOW (as often as it repeats), or changedBy is in SALESFORCE_INTEGRATION_USER_IDS, or changeOrigin\'s client= equals SALESFORCE_CLIENT_ID; a real edit with other fields is not an echo.',
           'Linked: delete -> delete the counterpart; otherwise update / linked, or resolve / both_changed when targetFields differ from the baseline.',
-          'Unlinked: a counterpartHint naming an item we created is skip / echo and links the pair (conflicting_link when that item is linked elsewhere); a live reservation gives skip / create_in_flight (retry after retryAfterMs); a delete is skip / no_link_for_delete; an occurrence is skip / series_occurrence; else create with a reservation. A reservation not confirmed by expiresAt lapses and the next delivery gets create again.',
+          'Unlinked: a counterpartHint naming an item we created, by its id or by the createKey it was created with, is skip / echo and links the pair (conflicting_link when that item is linked elsewhere, tombstoned when its pair was deleted; an unknown createKey counts as no hint); a live reservation gives skip / create_in_flight (retry after retryAfterMs); a delete is skip / no_link_for_delete; an occurrence is skip / series_occurrence; else create with a reservation. A reservation not confirmed by expiresAt lapses and the next delivery gets create again.',
           'Series: a series master links to a series record, an occurrence to the occurrence with the same original start (confirm each pair); a series never links to a single event (series_mismatch). A linked Graph master\'s update may stand for occurrence edits or deletions: re-read its instances. A delete with series.role occurrence may come from a Salesforce critical series change (all occurrences recreated): when the series record changed in the same transaction, resync the series instead of deleting.',
           'A store outage is always 503 (no fail-open here: without the links there is no safe answer).',
           `Reasons: ${describeCorrelateReasons()}`,
@@ -114,6 +113,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           token: randomUUID(),
           createKey: deriveCreateKey(change.tenant, change.system, change.itemId),
           leaseMs: change.leaseMs,
+          createKeyTtlMs: config.dedupeTtlMs,
           now: Date.now(),
         }),
       )
@@ -172,7 +172,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           'Either id finds the pair. state tombstoned: the pair was deleted (kept DEDUPE_TTL so late changes are skipped). 404 when the item is not linked (a live reservation is no link).',
         params: correlateParamsSchema,
         querystring: tenantQuerySchema,
-        response: { 200: linkSchema, 404: problemSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+        response: { 200: linkSchema, 404: problemSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -194,7 +194,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           'Forgets the link or tombstone of the item and its counterpart, their reservations and echo ledgers. The item then counts as unlinked: its next change gets create. deleted false when nothing was linked.',
         params: correlateParamsSchema,
         querystring: tenantQuerySchema,
-        response: { 200: deletedResponseSchema, 400: problemSchema, 401: problemSchema, 503: problemSchema },
+        response: { 200: deletedResponseSchema, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -16,6 +16,10 @@ export const RESERVATION_GRACE_MS = 60_000
  *   else the pair is linked: echo, or delete when the change is a delete), echo, create_in_flight (a live
  *   reservation, also for a delete),
  *   no_link_for_delete, series_occurrence, create (a new reservation replaces a lapsed one).
+ * - createKey: granting a reservation remembers createKey -> this item for createKeyTtlMs (per tenant). A hint
+ *   `{ createKey }` is first resolved to that item and then treated exactly like `{ system, itemId }` naming it; a
+ *   createKey never handed out, expired, or handed out for an item of this item's own system counts as no hint.
+ *   Unlink leaves the mapping: like a stamp left on the copy, it is a fact about who created what.
  * - confirm: conflicting_link when either side is linked to a third item (nothing changes); deleted tombstones
  *   both sides; otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted
  *   pair; nothing changes); otherwise both sides are linked (either may be the source), the baseline replaced when given,

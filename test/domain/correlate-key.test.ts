@@ -1,6 +1,6 @@
 // createKey: stable per source item, distinct across items, systems and tenants.
 import t from 'tap'
-import { deriveCreateKey } from '../../src/domain/correlate-key.js'
+import { deriveCreateKey, isCreateKey } from '../../src/domain/correlate-key.js'
 
 t.test('deriveCreateKey', async (t) => {
   const key = deriveCreateKey('default', 'outlook', 'AAMk=')
@@ -10,4 +10,11 @@ t.test('deriveCreateKey', async (t) => {
   t.not(deriveCreateKey('default', 'salesforce', 'AAMk='), key)
   t.not(deriveCreateKey('other', 'outlook', 'AAMk='), key)
   t.not(deriveCreateKey('default\noutlook', 'outlook', 'x'), deriveCreateKey('default', 'outlook', 'outlook\nx'))
+})
+
+t.test('isCreateKey accepts exactly what deriveCreateKey makes', async (t) => {
+  t.ok(isCreateKey(deriveCreateKey('default', 'salesforce', '00U5g00000Xy12ZEAQ')))
+  for (const text of ['', 'css-', `css-${'A'.repeat(32)}`, `css-${'a'.repeat(31)}`, `css-${'a'.repeat(33)}`, `CSS-${'a'.repeat(32)}`, `resolve:AAMk=`]) {
+    t.notOk(isCreateKey(text), JSON.stringify(text))
+  }
 })

@@ -102,6 +102,19 @@ t.test('native Salesforce change event', async (t) => {
 t.test('counterpartHint and target state', async (t) => {
   const base = { system: 'outlook' as const, itemId: 'o', changeType: 'updated' as const }
   t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { system: 'outlook', itemId: 'x' } }, defaults)), 'counterpartHint.system')
+  t.same(readCorrelateRequest({ ...base, counterpartHint: { system: 'salesforce', itemId: 's' } }, defaults).counterpartHint, { system: 'salesforce', itemId: 's' })
+  const createKey = `css-${'0123456789abcdef'.repeat(2)}`
+  t.same(readCorrelateRequest({ ...base, counterpartHint: { createKey } }, defaults).counterpartHint, { createKey }, 'the createKey form')
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { createKey: 'css-12ab' } }, defaults)), 'counterpartHint.createKey')
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { createKey: createKey.toUpperCase() } }, defaults)), 'counterpartHint.createKey')
+  t.equal(
+    pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { system: 'salesforce', itemId: 's', createKey } }, defaults)),
+    'counterpartHint.createKey',
+    'one form, not both',
+  )
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: {} }, defaults)), 'counterpartHint')
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { itemId: 's' } }, defaults)), 'counterpartHint.system')
+  t.equal(pathOf(() => readCorrelateRequest({ ...base, counterpartHint: { system: 'salesforce' } }, defaults)), 'counterpartHint.itemId')
   t.same(readCorrelateRequest({ ...base, targetFields: fields }, defaults).target, { fields })
   t.ok(readCorrelateRequest({ ...base, targetRecord: { Subject: 'x' } }, defaults).target)
   t.equal(pathOf(() => readCorrelateRequest({ ...base, targetEvent: { subject: 'x' } }, defaults)), 'targetEvent')

@@ -89,7 +89,7 @@ t.test('instants', async (t) => {
   t.equal(readInstant(1773048605000, 'x'), 1773048605000)
   t.equal(readInstant('1773048605000', 'x'), 1773048605000)
   t.equal(readInstant(undefined, 'x'), undefined)
-  for (const bad of ['2026-03-09', 'tomorrow', '2026-03-09T09:30:05', -1, Number.NaN]) t.throws(() => readInstant(bad, 'x'), { path: 'x' })
+  for (const bad of ['2026-03-09', 'tomorrow', '2026-03-09T09:30:05', -1, Number.NaN]) t.equal(pathOf(() => readInstant(bad, 'x')), 'x', String(bad))
 })
 
 t.test('reading /dedupe requests', async (t) => {

@@ -122,6 +122,76 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.equal(queue.length, 0)
   })
 
+  t.test('loop test, createKey only: a copy that reports just the key it was created with stops the loop, even before the confirm', async (t) => {
+    const api = await client(t)
+    // Each calendar keeps what a flow can read back: the fields, and the createKey the item was created with (Graph
+    // transactionId, Salesforce Calendar_Sync_Key__c); no source stamp is readable.
+    const calendars: Record<string, Map<string, { fields: Json; createKey?: string }>> = { outlook: new Map(), salesforce: new Map() }
+    let writes = 0
+    const changeOf = (system: string, itemId: string, changeType: string) => {
+      const item = calendars[system].get(itemId) as { fields: Json; createKey?: string }
+      return { system, itemId, changeType, fields: item.fields, ...(item.createKey ? { counterpartHint: { createKey: item.createKey } } : {}) }
+    }
+    const sync = async (change: ReturnType<typeof changeOf>, depth = 0): Promise<void> => {
+      t.ok(depth < 4, 'the loop stops')
+      if (depth >= 4) return
+      const answer = await api.correlate(change)
+      if (answer.action === 'skip') return
+      const target = answer.target.system as string
+      const creating = answer.action === 'create'
+      const targetId = creating ? (target === 'outlook' ? outlookId() : salesforceId()) : answer.target.itemId
+      calendars[target].set(targetId, { fields: { ...change.fields }, createKey: creating ? answer.reservation.createKey : calendars[target].get(targetId)?.createKey })
+      writes++
+      // The new copy reports its create before our confirm lands: the race the createKey hint exists for.
+      if (creating) await sync(changeOf(target, targetId, 'created'), depth + 1)
+      await api.confirm({
+        source: { system: change.system, itemId: change.itemId },
+        target: { system: target, itemId: targetId },
+        written: { fields: change.fields },
+        baseline: change.fields,
+        reservationToken: answer.reservation?.token,
+      })
+      // Later notifications of the same write.
+      await sync(changeOf(target, targetId, 'updated'), depth + 1)
+    }
+
+    for (const [system, itemId] of [['outlook', outlookId()], ['salesforce', salesforceId()]]) {
+      const before = writes
+      calendars[system].set(itemId, { fields: fieldsA })
+      await sync(changeOf(system, itemId, 'created'))
+      t.equal(writes - before, 1, `a ${system} create makes one copy; its echoes stop there`)
+      const [copyId] = [...calendars[system === 'outlook' ? 'salesforce' : 'outlook'].keys()].slice(-1)
+      const link = await api.get(system, itemId)
+      t.equal(link.body[system === 'outlook' ? 'salesforce' : 'outlook']?.itemId, copyId, 'the pair is linked')
+
+      calendars[system].set(itemId, { ...(calendars[system].get(itemId) as { fields: Json }), fields: fieldsB })
+      await sync(changeOf(system, itemId, 'updated'))
+      t.equal(writes - before, 2, 'a person\'s edit makes one update and stops')
+    }
+  })
+
+  t.test('counterpartHint by createKey: unknown keys count as no hint', async (t) => {
+    const api = await client(t)
+    const unknown = await api.correlate({
+      system: 'salesforce',
+      itemId: salesforceId(),
+      changeType: 'created',
+      counterpartHint: { createKey: `css-${'0'.repeat(32)}` },
+    })
+    t.match(unknown, { action: 'create', reason: 'new_item', target: { system: 'outlook', itemId: null } })
+    const o = outlookId()
+    const created = await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: fieldsA })
+    const sameSide = await api.correlate({ system: 'outlook', itemId: outlookId(), changeType: 'created', counterpartHint: { createKey: created.reservation.createKey } })
+    t.equal(sameSide.action, 'create', 'the key of an Outlook source names no counterpart of an Outlook item')
+    const otherTenant = await api.correlate({ tenant: 'acme', system: 'salesforce', itemId: salesforceId(), changeType: 'created', counterpartHint: { createKey: created.reservation.createKey } })
+    t.equal(otherTenant.action, 'create', 'another tenant\'s key is unknown')
+    const tombstoned = salesforceId()
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: tombstoned }, reservationToken: created.reservation.token })
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: tombstoned }, deleted: true })
+    const late = await api.correlate({ system: 'salesforce', itemId: salesforceId(), changeType: 'created', counterpartHint: { createKey: created.reservation.createKey } })
+    t.match(late, { action: 'skip', reason: 'tombstoned', target: { system: 'outlook', itemId: o }, link: { state: 'tombstoned' } })
+  })
+
   t.test('race test: 20 concurrent created for one new item give exactly one create', async (t) => {
     const api = await client(t)
     const itemId = outlookId()
@@ -310,6 +380,16 @@ export function runCorrelateHttp(t: Test, build: Build): void {
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', leaseMs: 5 }, 'leaseMs'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', fields: { a: 1 }, fingerprint: 'f' }, 'fingerprint'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'outlook', itemId: 'y' } }, 'counterpartHint.system'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { createKey: 'css-12ab' } }, 'counterpartHint.createKey'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { createKey: `css-${'A'.repeat(32)}` } }, 'counterpartHint.createKey'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { createKey: 42 } }, 'counterpartHint.createKey'],
+      [
+        '/correlate',
+        { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'salesforce', itemId: 'y', createKey: `css-${'a'.repeat(32)}` } },
+        'counterpartHint.createKey',
+      ],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: {} }, 'counterpartHint'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'salesforce' } }, 'counterpartHint.itemId'],
       ['/correlate', { notification: { subscriptionId: 'NA', changeType: 'Validation: Testing client application reachability 9f2c' } }, 'notification'],
       ['/correlate', { notification: { lifecycleEvent: 'reauthorizationRequired', subscriptionId: 's' } }, 'notification'],
       ['/correlate', { changeEvent: { ...changeEvent('00U1', 'UPDATE'), payload: { ...changeEvent('00U1', 'UPDATE').payload, ChangeEventHeader: { ...changeEvent('00U1', 'UPDATE').payload.ChangeEventHeader, recordIds: ['00U1', '00U2'] } } } }, 'changeEvent.ChangeEventHeader.recordIds'],

@@ -25,6 +25,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
       token: randomUUID(),
       createKey: `ck-${ref.itemId}`,
       leaseMs: LEASE,
+      createKeyTtlMs: TOMBSTONE_TTL,
       now: T0,
       ...over,
     })
@@ -254,6 +255,98 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(await store().getLink(tenant, copy, T0), null, 'the copy is not linked')
   })
 
+  t.test('counterpartHint by createKey: the copy reports the key it was created with; echo, and the pair is linked', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    const createKey = created.reservation?.createKey as string
+    const back = await decide(s, { changeType: 'created', counterpartHint: { createKey }, now: T0 + 1_000 })
+    t.same([back.action, back.reason, back.target], ['skip', 'echo', { system: 'outlook', itemId: o.itemId }])
+    t.same(back.link && [back.link.outlook, back.link.salesforce, back.link.state], [o.itemId, s.itemId, 'linked'])
+    t.equal((await store().getLink(tenant, o, T0 + 1_000))?.salesforce, s.itemId, 'linked from both sides')
+    t.equal((await decide(o, { now: T0 + 1_500 })).action, 'update', 'the reservation went with the link')
+    const confirmed = await confirm(o, s, { reservationToken: created.reservation?.token, now: T0 + 2_000 })
+    t.equal(confirmed.linked, true, 'the late confirm lands on the same link')
+    const again = await decide(s, { changeType: 'created', counterpartHint: { createKey }, now: T0 + 3_000 })
+    t.same([again.action, again.reason], ['skip', 'echo'], 'a redelivered create of the copy stays an echo')
+    const edit = await decide(s, { counterpartHint: { createKey }, now: T0 + 4_000 })
+    t.same([edit.action, edit.target.itemId], ['update', o.itemId], 'the key stays on later edits: they are updates')
+
+    const copy = salesforce()
+    const second = await decide(copy, { changeType: 'created', counterpartHint: { createKey }, now: T0 + 5_000 })
+    t.same([second.action, second.reason, second.target.itemId], ['skip', 'conflicting_link', o.itemId], 'a second copy with the key conflicts')
+    t.equal(second.link?.salesforce, s.itemId)
+    t.equal(await store().getLink(tenant, copy, T0 + 5_000), null)
+  })
+
+  t.test('counterpartHint by createKey from a Salesforce create, on a delete of the copy: a linked delete', async (t) => {
+    const s = salesforce()
+    const o = outlook()
+    const created = await decide(s, { changeType: 'created', createKey: `ck-sf-${s.itemId}` })
+    const gone = await decide(o, { changeType: 'deleted', counterpartHint: { createKey: `ck-sf-${s.itemId}` }, now: T0 + 1 })
+    t.same([gone.action, gone.reason, gone.target], ['delete', 'linked', { system: 'salesforce', itemId: s.itemId }])
+    t.ok(created.reservation)
+  })
+
+  t.test('an unknown createKey counts as no hint: never handed out, expired, or handed out in the same system', async (t) => {
+    const never = await decide(salesforce(), { changeType: 'created', counterpartHint: { createKey: uniq('ck-never') } })
+    t.same([never.action, never.reason, never.target], ['create', 'new_item', { system: 'outlook', itemId: null }])
+
+    const o = outlook()
+    await decide(o, { changeType: 'created', createKey: `ck-old-${o.itemId}` })
+    const late = await decide(salesforce(), { changeType: 'created', counterpartHint: { createKey: `ck-old-${o.itemId}` }, now: T0 + TOMBSTONE_TTL })
+    t.same([late.action, late.reason], ['create', 'new_item'], 'past createKeyTtlMs the key is forgotten')
+    t.equal(await store().getLink(tenant, o, T0 + TOMBSTONE_TTL), null)
+
+    const o1 = outlook()
+    await decide(o1, { changeType: 'created', createKey: `ck-same-${o1.itemId}` })
+    const sameSide = await decide(outlook(), { changeType: 'created', counterpartHint: { createKey: `ck-same-${o1.itemId}` }, now: T0 + 1 })
+    t.same([sameSide.action, sameSide.reason], ['create', 'new_item'], 'a key of an Outlook item names no counterpart of an Outlook item')
+    t.equal(await store().getLink(tenant, o1, T0 + 1), null)
+
+    const unlinkedDelete = await decide(salesforce(), { changeType: 'deleted', counterpartHint: { createKey: uniq('ck-never') } })
+    t.same([unlinkedDelete.action, unlinkedDelete.reason], ['skip', 'no_link_for_delete'])
+    const elsewhere = await store().decide({
+      tenant: `${tenant}-other`,
+      ...salesforce(),
+      changeType: 'created',
+      echoBySource: false,
+      counterpartHint: { createKey: `ck-same-${o1.itemId}` },
+      token: 'tok',
+      createKey: 'ck',
+      leaseMs: LEASE,
+      createKeyTtlMs: TOMBSTONE_TTL,
+      now: T0 + 1,
+    })
+    t.equal(elsewhere.action, 'create', 'another tenant\'s createKey is unknown here')
+  })
+
+  t.test('counterpartHint by the createKey of a tombstoned pair is tombstoned', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    await confirm(o, s, { reservationToken: created.reservation?.token })
+    await confirm(o, s, { deleted: true, now: T0 + 1_000 })
+    const copy = salesforce()
+    const late = await decide(copy, { changeType: 'created', counterpartHint: { createKey: created.reservation?.createKey as string }, now: T0 + 2_000 })
+    t.same([late.action, late.reason, late.target], ['skip', 'tombstoned', { system: 'outlook', itemId: o.itemId }])
+    t.equal(late.link?.state, 'tombstoned')
+    t.equal(await store().getLink(tenant, copy, T0 + 2_000), null, 'nothing linked')
+  })
+
+  t.test('counterpartHint by createKey follows the series rules of the item it names', async (t) => {
+    const single = outlook()
+    const created = await decide(single, { changeType: 'created', role: 'single' })
+    const hinted = await decide(salesforce(), {
+      changeType: 'created',
+      role: 'series_master',
+      counterpartHint: { createKey: created.reservation?.createKey as string },
+      now: T0 + 1,
+    })
+    t.same([hinted.action, hinted.reason], ['skip', 'series_mismatch'])
+    t.equal(await store().getLink(tenant, single, T0 + 1), null)
+  })
+
   t.test('unlink forgets the pair both ways; the item then counts as unlinked', async (t) => {
     const { o, s } = await linkPair({ writtenFingerprint: 'fp-w' })
     t.same(await store().unlink(tenant, s, T0 + 1), { deleted: true })
@@ -310,6 +403,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
       token: 'tok',
       createKey: 'ck',
       leaseMs: LEASE,
+      createKeyTtlMs: TOMBSTONE_TTL,
       now: T0,
     })
     t.equal(elsewhere.action, 'create', 'another tenant knows nothing of the link or the ledger')

@@ -1,7 +1,7 @@
 // Runs the CorrelateStore contract against a real redis-server started by this test, plus the key layout.
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { correlateKeys, RedisCorrelateStore } from '../../src/stores/redis/correlate.js'
+import { correlateKeys, createKeyKey, RedisCorrelateStore } from '../../src/stores/redis/correlate.js'
 import { RedisServer, redisSkipReason } from '../support/redis-server.js'
 import { runCorrelateContract } from './correlate-contract.js'
 
@@ -35,5 +35,26 @@ if (skip) {
     t.equal(await client.pttl(o.link), -1, 'links live until unlinked')
     t.equal(await client.pttl(s.link), -1)
     t.ok((await client.pttl(s.ledger)) > 600_000, 'the ledger lives the window plus a grace')
+  })
+
+  t.test('a createKey entry shares the tenant\'s hash tag and lives createKeyTtlMs', async (t) => {
+    const key = createKeyKey('acme', 'css-0123456789abcdef0123456789abcdef')
+    t.equal(/\{([^}]*)\}/.exec(key)?.[1], 'c:acme')
+    const created = await store.decide({
+      tenant: 'acme',
+      system: 'salesforce',
+      itemId: '00U{ttl}',
+      changeType: 'created',
+      echoBySource: false,
+      token: 'tok',
+      createKey: 'css-0123456789abcdef0123456789abcdef',
+      leaseMs: 60_000,
+      createKeyTtlMs: 3_600_000,
+      now: Date.now(),
+    })
+    t.equal(created.action, 'create')
+    const pttl = await client.pttl(key)
+    t.ok(pttl > 3_000_000 && pttl <= 3_600_000, `pttl ${pttl}`)
+    t.same(await client.hmget(key, 'sys', 'id'), ['salesforce', '00U{ttl}'])
   })
 }

@@ -8,6 +8,7 @@ import {
   type ConfirmResult,
   type CorrelateStore,
   type CorrelateSystem,
+  type CounterpartHint,
   type DecideInput,
   type DecideResult,
   type ItemRef,
@@ -41,6 +42,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
   private readonly links: BoundedTtlMap<Side>
   private readonly reservations: BoundedTtlMap<Reservation>
   private readonly ledger: BoundedTtlMap<Map<string, number>>
+  /** createKey -> the item whose reservation it was handed out with */
+  private readonly createKeys: BoundedTtlMap<ItemRef>
 
   constructor(options: { maxItems: number }) {
     // A pair is two entries; evicting one side drops the other, so no half-link ever answers.
@@ -50,6 +53,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     })
     this.reservations = new BoundedTtlMap<Reservation>({ maxEntries: options.maxItems })
     this.ledger = new BoundedTtlMap<Map<string, number>>({ maxEntries: options.maxItems })
+    this.createKeys = new BoundedTtlMap<ItemRef>({ maxEntries: options.maxItems })
   }
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -57,6 +61,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const other = otherSystem(system)
     const selfKey = keyOf(tenant, system, itemId)
     const self = this.links.get(selfKey, now)
+    const hint = this.resolveHint(tenant, other, input.counterpartHint, now)
 
     if (self?.state === 'tombstoned') {
       return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
@@ -68,8 +73,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
         return { action: 'skip', reason: 'series_mismatch', target, link: toLink(tenant, system, itemId, self) }
       }
       if (input.role && input.role !== self.role) this.learnRole(tenant, system, itemId, self, input.role, now)
-      const hintNamesCounterpart =
-        input.changeType === 'created' && input.counterpartHint?.system === other && input.counterpartHint.itemId === self.counterpart
+      const hintNamesCounterpart = input.changeType === 'created' && hint?.itemId === self.counterpart
       const link = toLink(tenant, system, itemId, self)
       if (input.echoBySource || this.inLedger(selfKey, input.fingerprint, now) || hintNamesCounterpart) {
         return { action: 'skip', reason: 'echo', target, link }
@@ -80,8 +84,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
       return { action: 'update', reason: 'linked', target, link }
     }
 
-    const hint = input.counterpartHint
-    if (hint && hint.system === other) {
+    if (hint) {
       const hintKey = keyOf(tenant, hint.system, hint.itemId)
       const hinted = this.links.get(hintKey, now)
       const target = { system: other, itemId: hint.itemId }
@@ -122,6 +125,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey: input.createKey }
     this.reservations.set(selfKey, { ...reservation, role: input.role }, reservation.expiresAt + RESERVATION_GRACE_MS, now)
+    this.createKeys.set(createKeyOf(tenant, input.createKey), { system, itemId }, now + input.createKeyTtlMs, now)
     return { action: 'create', reason: 'new_item', target: unlinked, reservation }
   }
 
@@ -204,6 +208,13 @@ export class MemoryCorrelateStore implements CorrelateStore {
     return { deleted: side !== undefined }
   }
 
+  /** The counterpart a hint names: given outright, or the item a createKey was handed out for; only the other system counts. */
+  private resolveHint(tenant: string, other: CorrelateSystem, hint: CounterpartHint | undefined, now: number): ItemRef | undefined {
+    if (!hint) return undefined
+    const ref = 'createKey' in hint ? this.createKeys.get(createKeyOf(tenant, hint.createKey), now) : hint
+    return ref?.system === other ? ref : undefined
+  }
+
   private inLedger(key: string, fingerprint: string | undefined, now: number): boolean {
     if (fingerprint === undefined) return false
     const expiresAt = this.ledger.get(key, now)?.get(fingerprint)
@@ -237,6 +248,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
 }
 
 const keyOf = (tenant: string, system: CorrelateSystem, itemId: string) => itemMapKey({ tenant, system, itemId })
+/** A tenant holds no NUL (its schema forbids it), so this cannot collide across tenants. */
+const createKeyOf = (tenant: string, createKey: string) => `${tenant}\u0000${createKey}`
 
 function toLink(tenant: string, system: CorrelateSystem, itemId: string, side: Side): LinkRecord {
   const outlook = system === 'outlook' ? itemId : side.counterpart

@@ -7,6 +7,8 @@
 //                         exp (tombstones only: when it stops counting). Both sides are written together.
 //   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
 //   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting
+//   P ck:<createKey>      hash, whom a createKey was handed out for: sys, id, ide (id encoded), exp (when it stops
+//                         counting). Written with every reservation; a counterpartHint { createKey } is resolved from it.
 // A counterpart's keys are found from cpe inside the script: undeclared, but in the same slot by the hash tag.
 // Optional values travel as '' (absent); every time is judged against the caller's `now`, TTLs only collect garbage.
 // Replies are JSON text, the same under RESP2 and RESP3.
@@ -43,16 +45,27 @@ end
 `
 
 /**
- * KEYS: self link, self reservation, self ledger, hint link, hint reservation (the self keys again without a hint).
+ * KEYS: self link, self reservation, self ledger, hint link, hint reservation (the self keys again without an id
+ *       hint), this item's createKey entry, the hinted createKey's entry (this item's again without a createKey hint).
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
- *       reservation pttl.
+ *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl.
+ * A hint by createKey becomes an id hint here when the entry names an item of the other system; its link and
+ * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
  * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side } }.
  */
 export const DECIDE_LUA = `${HELPERS}
 local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local hid, hide, role, nowText = ARGV[9], ARGV[10], ARGV[11], ARGV[14]
 local now = tonumber(nowText)
+local hintLink, hintRes = KEYS[4], KEYS[5]
+if ARGV[18] == '1' then
+  local ck = redis.call('HMGET', KEYS[7], 'sys', 'id', 'ide', 'exp')
+  if ck[1] == other and ck[2] and ck[3] and tonumber(ck[4] or '') and tonumber(ck[4]) > now then
+    hid, hide = ck[2], ck[3]
+    hintLink, hintRes = prefix .. 'link:' .. other .. ':' .. hide, prefix .. 'res:' .. other .. ':' .. hide
+  end
+end
 local function reply(a, r, t, extra)
   local out = extra or {}
   out.a, out.r, out.t = a, r, t
@@ -90,21 +103,21 @@ if self then
 end
 
 if hid ~= '' then
-  local hinted = side(KEYS[4], now)
+  local hinted = side(hintLink, now)
   if hinted and hinted.st == 'linked' and hinted.cp ~= id then
     return reply('skip', 'conflicting_link', hid, { link = { sys = other, id = hid, s = hinted } })
   end
   if hinted and hinted.st == 'tombstoned' then
     return reply('skip', 'tombstoned', hid, { link = { sys = other, id = hid, s = hinted } })
   end
-  local hrole = reservedRole(KEYS[5], now)
+  local hrole = reservedRole(hintRes, now)
   if hrole == '' and hinted and hinted.role then hrole = hinted.role end
   if clash(role, hrole) then return reply('skip', 'series_mismatch', hid) end
   -- our own create coming back before (or without) its confirm: link the pair now
   local mine = { cp = hid, cpe = hide, st = 'linked', role = role, cprole = hrole, at = nowText, up = nowText }
   put(KEYS[1], mine)
-  put(KEYS[4], { cp = id, cpe = ide, st = 'linked', role = hrole, cprole = role, at = nowText, up = nowText })
-  redis.call('DEL', KEYS[5])
+  put(hintLink, { cp = id, cpe = ide, st = 'linked', role = hrole, cprole = role, at = nowText, up = nowText })
+  redis.call('DEL', hintRes)
   -- the stamp proves the pair, so a delete of the copy is a linked delete
   if ctype == 'deleted' and echo ~= '1' then return reply('delete', 'linked', hid, { link = { sys = sys, id = id, s = mine } }) end
   return reply('skip', 'echo', hid, { link = { sys = sys, id = id, s = mine } })
@@ -118,6 +131,7 @@ end
 if ctype == 'deleted' then return reply('skip', 'no_link_for_delete', '') end
 if role == 'occurrence' or role == 'exception' then return reply('skip', 'series_occurrence', '') end
 put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ARGV[13], role = role, gc = ARGV[16] }, ARGV[17])
+put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
 return reply('create', 'new_item', '')
 `
 

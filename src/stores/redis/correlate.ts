@@ -6,7 +6,7 @@
 // node costs nothing; tenants still spread over the cluster.
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
-// ECHO_WINDOW plus a grace.
+// ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant.
 import { otherSystem } from '../../domain/correlate-rules.js'
 import {
   RESERVATION_GRACE_MS,
@@ -41,6 +41,11 @@ export function correlateKeys(tenant: string, ref: ItemRef) {
   }
 }
 
+/** Where the item a createKey was handed out for is remembered: in the tenant's slot, so decide reads it atomically. */
+export function createKeyKey(tenant: string, createKey: string): string {
+  return `${correlatePrefix(tenant)}ck:${encodeURIComponent(createKey)}`
+}
+
 type Arg = string | number
 
 interface CorrelateCommands {
@@ -52,7 +57,7 @@ interface CorrelateCommands {
 function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
   const commands = client as unknown as CorrelateCommands
   if (typeof commands.cssCorrelateDecide !== 'function') {
-    client.defineCommand('cssCorrelateDecide', { numberOfKeys: 5, lua: DECIDE_LUA })
+    client.defineCommand('cssCorrelateDecide', { numberOfKeys: 7, lua: DECIDE_LUA })
     client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 5, lua: CONFIRM_LUA })
     client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 3, lua: UNLINK_LUA })
   }
@@ -95,8 +100,12 @@ export class RedisCorrelateStore implements CorrelateStore {
   async decide(input: DecideInput): Promise<DecideResult> {
     const other = otherSystem(input.system)
     const self = correlateKeys(input.tenant, input)
-    const hint = input.counterpartHint?.system === other ? input.counterpartHint : undefined
+    const given = input.counterpartHint
+    // A createKey is resolved inside the script, so reading the mapping and acting on it is one atomic step.
+    const byKey = given && 'createKey' in given ? given.createKey : undefined
+    const hint = given && !('createKey' in given) && given.system === other ? given : undefined
     const hinted = hint ? correlateKeys(input.tenant, hint) : self
+    const ownKey = createKeyKey(input.tenant, input.createKey)
     const expiresAt = input.now + input.leaseMs
     const text = await guard(() =>
       this.commands.cssCorrelateDecide(
@@ -105,6 +114,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         self.ledger,
         hinted.link,
         hinted.reservation,
+        ownKey,
+        byKey === undefined ? ownKey : createKeyKey(input.tenant, byKey),
         correlatePrefix(input.tenant),
         input.system,
         other,
@@ -122,6 +133,9 @@ export class RedisCorrelateStore implements CorrelateStore {
         String(expiresAt),
         String(expiresAt + RESERVATION_GRACE_MS),
         String(input.leaseMs + RESERVATION_GRACE_MS),
+        byKey === undefined ? '' : '1',
+        String(input.now + input.createKeyTtlMs),
+        String(input.createKeyTtlMs),
       ),
     )
     const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink }

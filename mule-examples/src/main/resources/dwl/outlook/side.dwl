@@ -14,5 +14,8 @@ var stamps = (event.singleValueExtendedProperties default []) filter ((property)
     (modifiedAt: event.lastModifiedDateTime) if (event != null),
     // The Salesforce Event Id our own create stamped on this event. Present only when the read returned extended
     // properties (Graph sends them only when asked with $expand; see README, "Limits").
-    sourceIdStamp: stamps[0].value
+    sourceIdStamp: stamps[0].value,
+    // The createKey our own create sent as transactionId (Graph returns it with the event); null for events made
+    // elsewhere, and another app's transactionId is no createKey (dwl::CreateKey tells them apart).
+    createKey: event.transactionId
 }

@@ -1,10 +1,14 @@
 %dw 2.0
 // sidecar-request: POST /correlate
 // Echo? Linked? Create or update? Graph events say nothing about who changed them, so echoes are found by the
-// fingerprint of fields (what we wrote comes back unchanged) and by the Salesforce id our create stamped on the event.
+// fingerprint of fields (what we wrote comes back unchanged) and by what our create left on the event: the Salesforce
+// id stamped in an extended property (only when the read returned it), else the createKey it was created with, which
+// Graph keeps as the event's transactionId. The sidecar knows which Salesforce Event that createKey was issued for.
+import isCreateKey from dwl::CreateKey
 import outlookSeriesRole from dwl::Series
 output application/json
 var hint = vars.outlookSide.sourceIdStamp
+var createKey = vars.outlookSide.createKey
 var role = outlookSeriesRole(vars.outlookSide.event)
 ---
 {
@@ -14,6 +18,7 @@ var role = outlookSeriesRole(vars.outlookSide.event)
     changeType: vars.sync.changeType,
     (fields: vars.outlookSide.fields) if (vars.outlookSide.fields != null),
     (counterpartHint: { system: "salesforce", itemId: hint }) if (not isEmpty(hint)),
+    (counterpartHint: { createKey: createKey }) if (isEmpty(hint) and isCreateKey(createKey)),
     (targetFields: vars.salesforceSide.fields) if (vars.salesforceSide.fields != null),
     (seriesRole: role) if (role != null),
     leaseMs: p('sidecar.leaseMs') as Number
