@@ -1,29 +1,21 @@
 // The correlate contract through ioredis' Cluster client, against a one-node Redis Cluster this test starts.
 import t from 'tap'
-import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { createStore } from '../../src/stores/index.js'
 import { correlateKeys } from '../../src/stores/redis/correlate.js'
-import { RedisServer, redisSkipReason } from '../support/redis-server.js'
+import { redisSkipReason } from '../support/redis-server.js'
+import { startSingleNodeCluster } from '../support/single-node-cluster.js'
 import { runCorrelateContract } from './correlate-contract.js'
 
 const skip = redisSkipReason()
 if (skip) {
   t.test('redis cluster correlate store', { skip }, async () => {})
 } else {
-  const server = await RedisServer.start({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] })
-  t.teardown(() => server.destroy())
-  const admin = new Redis(server.url, { protocol: 2 })
-  t.teardown(() => admin.disconnect())
-  // One node owning every slot is a complete cluster: slot checks on every key a script touches included.
-  await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-  const deadline = Date.now() + 10_000
-  while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
-    if (Date.now() > deadline) throw new Error('cluster did not come up')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  const cluster = await startSingleNodeCluster()
+  t.teardown(() => cluster.destroy())
+  const { admin } = cluster
 
-  const store = await createStore(loadConfig({ REDIS_CLUSTER_NODES: `127.0.0.1:${server.port}` }))
+  const store = await createStore(loadConfig({ REDIS_CLUSTER_NODES: cluster.nodes }))
   t.teardown(() => store.close())
 
   t.test('a tenant\'s keys share one slot, whatever the ids', async (t) => {
