@@ -1,0 +1,331 @@
+// The verdicts: both calendars agree, no human change vanished, no loop, and every duplicate write with its cause.
+import type { PartialCalendarItem } from '../src/domain/calendar-item.js'
+import type { FlowStats } from './flow-stats.js'
+import type { SimOptions } from './options.js'
+import type { Link } from './sidecar-client.js'
+import { Tally } from './stats.js'
+import { differingGroups, groupValues, type Group, type GroupValues, type HumanChange, type Side, type SyncWrite, type Truth } from './truth.js'
+
+export interface LiveItem {
+  id: string
+  meeting?: number
+  item: PartialCalendarItem
+}
+
+export interface CheckInput {
+  truth: Truth
+  outlookItems: LiveItem[]
+  salesforceItems: LiveItem[]
+  /** The sidecar's link for each live Outlook item (GET /correlate/outlook/{id}); null: unlinked. */
+  links: Map<string, Link | null>
+  stats: FlowStats
+  options: SimOptions
+  startedAt: number
+  /** The sync settled (no messages, no work, no writes for a while) before the drain timeout. */
+  settled: boolean
+  /** Sync writes made after it settled, while the simulation watched a little longer. */
+  writesAfterSettled: SyncWrite[]
+}
+
+export interface MeetingProblem {
+  meeting?: number
+  problem: string
+  outlook: string[]
+  salesforce: string[]
+  detail?: unknown
+}
+
+export interface LostChange {
+  meeting: number
+  side: Side
+  itemId: string
+  group: Group
+  changedAtMs: number
+  value: string
+  final: { outlook?: string; salesforce?: string }
+  overwrittenBy?: { write: number; atMs: number; worker: number; flow: string; reason: string; redelivery?: string }
+  /** What became of it, in one sentence. */
+  fate: string
+  /** The meeting's story around the change: human edits, sync writes and the workers' sidecar decisions. */
+  timeline: string[]
+}
+
+export interface Checks {
+  converged: { ok: boolean; meetings: number; equal: number; deletedOnBoth: number; problems: MeetingProblem[] }
+  lost: {
+    ok: boolean
+    humanChanges: number
+    applied: number
+    superseded: number
+    supersededByDelete: number
+    settledByPolicy: Record<string, number>
+    lost: LostChange[]
+  }
+  loops: {
+    ok: boolean
+    maxWritesPerChange: number
+    bound: string
+    meetingsOverBound: Array<{ meeting: number; writes: number; changes: number }>
+    settled: boolean
+    writesAfterSettled: number
+  }
+  duplicateWrites: { syncWrites: number; duplicates: number; byCause: Record<string, number> }
+}
+
+const CONFLICT_FIELD_GROUP: Record<string, Group> = {
+  subject: 'subject',
+  start: 'timing',
+  end: 'timing',
+  isAllDay: 'timing',
+  timing: 'timing',
+  location: 'location',
+  description: 'description',
+  body: 'description',
+  showAs: 'showAs',
+  isPrivate: 'isPrivate',
+}
+
+const short = (value: string) => (value.length > 90 ? `${value.slice(0, 87)}...` : value)
+
+export function runChecks(input: CheckInput): Checks {
+  return {
+    converged: checkConverged(input),
+    lost: checkLost(input),
+    loops: checkLoops(input),
+    duplicateWrites: countDuplicates(input.truth),
+  }
+}
+
+function byMeeting(items: LiveItem[]): Map<number | undefined, LiveItem[]> {
+  const map = new Map<number | undefined, LiveItem[]>()
+  for (const item of items) {
+    const list = map.get(item.meeting) ?? []
+    list.push(item)
+    map.set(item.meeting, list)
+  }
+  return map
+}
+
+function checkConverged(input: CheckInput): Checks['converged'] {
+  const outlook = byMeeting(input.outlookItems)
+  const salesforce = byMeeting(input.salesforceItems)
+  const problems: MeetingProblem[] = []
+  let equal = 0
+  let deletedOnBoth = 0
+  for (const meeting of input.truth.meetings.values()) {
+    const os = outlook.get(meeting.id) ?? []
+    const ss = salesforce.get(meeting.id) ?? []
+    const ids = { outlook: os.map((o) => o.id), salesforce: ss.map((s) => s.id) }
+    if (meeting.deletedAt !== undefined) {
+      if (os.length + ss.length === 0) deletedOnBoth++
+      else problems.push({ meeting: meeting.id, problem: `deleted in ${meeting.deletedOn} but still present`, ...ids })
+      continue
+    }
+    if (os.length === 0 || ss.length === 0) {
+      problems.push({ meeting: meeting.id, problem: `missing in ${os.length === 0 ? 'Outlook' : 'Salesforce'}`, ...ids })
+      continue
+    }
+    if (os.length > 1 || ss.length > 1) problems.push({ meeting: meeting.id, problem: 'more than one copy on a side', ...ids })
+    const o = groupValues(os[0].item)
+    const s = groupValues(ss[0].item)
+    const differing = differingGroups(o, s)
+    if (differing.length > 0) {
+      problems.push({
+        meeting: meeting.id,
+        problem: `differs in ${differing.join(', ')}`,
+        ...ids,
+        detail: Object.fromEntries(differing.map((g) => [g, { outlook: short(o[g]), salesforce: short(s[g]) }])),
+      })
+      continue
+    }
+    const link = input.links.get(os[0].id)
+    if (!link || link.state !== 'linked' || link.salesforce.itemId !== ss[0].id) {
+      problems.push({ meeting: meeting.id, problem: 'equal, but the sidecar does not link the two', ...ids, detail: { link: link ?? null } })
+      continue
+    }
+    if (os.length === 1 && ss.length === 1) equal++
+  }
+  for (const [side, map] of [['Outlook', outlook], ['Salesforce', salesforce]] as const) {
+    const orphans = map.get(undefined) ?? []
+    if (orphans.length > 0) {
+      problems.push({ problem: `${orphans.length} ${side} item(s) that belong to no meeting`, outlook: side === 'Outlook' ? orphans.map((o) => o.id) : [], salesforce: side === 'Salesforce' ? orphans.map((o) => o.id) : [] })
+    }
+  }
+  return { ok: problems.length === 0, meetings: input.truth.meetings.size, equal, deletedOnBoth, problems }
+}
+
+function checkLost(input: CheckInput): Checks['lost'] {
+  const { truth } = input
+  const finals = new Map<number, { outlook?: GroupValues; salesforce?: GroupValues }>()
+  for (const item of input.outlookItems) if (item.meeting !== undefined) finals.set(item.meeting, { ...finals.get(item.meeting), outlook: groupValues(item.item) })
+  for (const item of input.salesforceItems) if (item.meeting !== undefined) finals.set(item.meeting, { ...finals.get(item.meeting), salesforce: groupValues(item.item) })
+
+  const byMeeting = new Map<number, HumanChange[]>()
+  for (const change of truth.human) {
+    const list = byMeeting.get(change.meeting) ?? []
+    list.push(change)
+    byMeeting.set(change.meeting, list)
+  }
+  const settledByPolicy = new Tally()
+  const lost: LostChange[] = []
+  let humanChanges = 0
+  let applied = 0
+  let superseded = 0
+  let supersededByDelete = 0
+  for (const change of truth.human) {
+    const groups = Object.keys(change.values) as Group[]
+    if (groups.length === 0) continue
+    humanChanges++
+    const meeting = truth.meetings.get(change.meeting)
+    if (meeting?.deletedAt !== undefined) {
+      supersededByDelete++
+      continue
+    }
+    const later = (byMeeting.get(change.meeting) ?? []).filter((c) => c.seq > change.seq)
+    const final = finals.get(change.meeting) ?? {}
+    let verdict: 'applied' | 'superseded' | 'policy' | 'lost' = 'applied'
+    for (const group of groups) {
+      if (later.some((c) => c.values[group] !== undefined)) {
+        if (verdict === 'applied') verdict = 'superseded'
+        continue
+      }
+      const value = change.values[group]!
+      const present = final.outlook?.[group] === value && final.salesforce?.[group] === value
+      if (present) continue
+      const rule = policyDecision(truth, change, group)
+      if (rule) {
+        settledByPolicy.add(rule)
+        if (verdict !== 'lost') verdict = 'policy'
+        continue
+      }
+      verdict = 'lost'
+      lost.push(explainLost(input, change, group, final))
+    }
+    if (verdict === 'applied') applied++
+    else if (verdict === 'superseded') superseded++
+  }
+  return { ok: lost.length === 0, humanChanges, applied, superseded, supersededByDelete, settledByPolicy: settledByPolicy.toObject(), lost }
+}
+
+/** A /resolve-conflict answer after the change that gave this group to the other side (or to a person). */
+function policyDecision(truth: Truth, change: HumanChange, group: Group): string | undefined {
+  for (const resolution of truth.resolutions) {
+    if (resolution.meeting !== change.meeting || resolution.at < change.at) continue
+    for (const conflict of resolution.conflicts) {
+      if (CONFLICT_FIELD_GROUP[conflict.field] === group && conflict.winner !== change.side) return conflict.rule
+    }
+  }
+  return undefined
+}
+
+function explainLost(input: CheckInput, change: HumanChange, group: Group, final: { outlook?: GroupValues; salesforce?: GroupValues }): LostChange {
+  const overwrite = input.truth.writes.find((w) => w.itemId === change.itemId && w.at >= change.at && w.after !== undefined && w.after[group] !== change.values[group])
+  const counterpart = change.side === 'outlook' ? input.salesforceItems : input.outlookItems
+  const otherId = counterpart.find((i) => i.meeting === change.meeting)?.id
+  const rel = (at: number) => `+${((at - input.startedAt) / 1000).toFixed(3)}s`
+  const from = change.at - 10_000
+  const entries: Array<{ at: number; text: string }> = []
+  for (const h of input.truth.human) {
+    if (h.meeting !== change.meeting || h.at < from) continue
+    const what = Object.entries(h.values).map(([g, v]) => `${g}=${short(v ?? '')}`).join(' ')
+    entries.push({ at: h.at, text: `${h.actor} ${h.kind} in ${h.side}${h.seq === change.seq ? ' <== this change' : ''} ${what}` })
+  }
+  for (const w of input.truth.writes) {
+    if (w.meeting !== change.meeting || w.at < from) continue
+    entries.push({ at: w.at, text: `sync write #${w.seq} ${w.op} ${w.system} by worker ${w.ctx.worker} (${w.ctx.flow}/${w.ctx.reason}${w.noop ? ', no-op' : ''}) ${group}=${short(w.after?.[group] ?? '-')}` })
+  }
+  for (const side of ['outlook', 'salesforce'] as const) {
+    const id = side === change.side ? change.itemId : otherId
+    if (!id) continue
+    for (const h of input.stats.historyOf(side, id)) if (h.at >= from) entries.push({ at: h.at, text: `${side} item: ${h.text}` })
+  }
+  entries.sort((a, b) => a.at - b.at)
+  const timeline = entries.slice(0, 60).map((e) => `${rel(e.at)} ${e.text}`)
+  const after = input.stats.historyOf(change.side, change.itemId).filter((h) => h.at >= change.at).map((h) => h.text)
+  let fate: string
+  if (overwrite) {
+    fate = `overwritten on ${change.side} by sync write #${overwrite.seq} (${overwrite.ctx.flow}/${overwrite.ctx.reason}) at ${rel(overwrite.at)}`
+    // Salesforce's precondition compares whole seconds: an edit in the second the worker read the Event slips through.
+    if (change.side === 'salesforce' && input.options.conditionalWrites && Math.floor(overwrite.at / 1000) === Math.floor(change.at / 1000)) {
+      fate += ', in the same second as this edit (If-Unmodified-Since has whole-second precision: the read-then-write race Salesforce cannot refuse)'
+    } else if (!input.options.conditionalWrites) fate += ' (a write without If-Match / If-Unmodified-Since over a state read before this edit)'
+  }
+  else if (after.length === 0) fate = 'no change event of the item was processed after it'
+  else if (after.some((t) => t.startsWith('correlate skip/echo (by the integration user)'))) {
+    fate = `a change event of our own write (commitUser = integration user) was read after this edit, skipped as echo and its state committed; this edit's own event was then 'unchanged'`
+  } else if (after.some((t) => t.startsWith('correlate skip/echo'))) {
+    fate = 'skipped as echo: the item\'s state matched a fingerprint the sync had written into it within ECHO_WINDOW'
+  }
+  else if (after.every((t) => t.startsWith('dedupe'))) fate = `its change events were all dropped by /dedupe (${[...new Set(after)].join(', ').slice(0, 120)})`
+  else fate = `processed, but the value did not reach the other side (${after.slice(-3).join('; ')})`
+  return {
+    meeting: change.meeting,
+    side: change.side,
+    itemId: change.itemId,
+    group,
+    changedAtMs: change.at - input.startedAt,
+    value: short(change.values[group]!),
+    final: { outlook: final.outlook && short(final.outlook[group]), salesforce: final.salesforce && short(final.salesforce[group]) },
+    overwrittenBy: overwrite && {
+      write: overwrite.seq,
+      atMs: overwrite.at - input.startedAt,
+      worker: overwrite.ctx.worker,
+      flow: overwrite.ctx.flow,
+      reason: overwrite.ctx.reason,
+      redelivery: overwrite.ctx.redeliveryCause,
+    },
+    fate,
+    timeline,
+  }
+}
+
+function checkLoops(input: CheckInput): Checks['loops'] {
+  const { truth, options } = input
+  const writes = new Tally()
+  const changes = new Tally()
+  for (const write of truth.writes) if (write.meeting !== undefined) writes.add(String(write.meeting))
+  for (const change of truth.human) if (change.kind !== 'touch') changes.add(String(change.meeting))
+  const over: Array<{ meeting: number; writes: number; changes: number }> = []
+  let maxRatio = 0
+  for (const meeting of truth.meetings.keys()) {
+    const w = writes.get(String(meeting))
+    const c = changes.get(String(meeting))
+    if (c > 0) maxRatio = Math.max(maxRatio, w / c)
+    if (w > options.loopFactor * c + 3) over.push({ meeting, writes: w, changes: c })
+  }
+  return {
+    ok: over.length === 0 && input.settled && input.writesAfterSettled.length === 0,
+    maxWritesPerChange: Math.round(maxRatio * 100) / 100,
+    bound: `${options.loopFactor} x changes + 3 per meeting`,
+    meetingsOverBound: over,
+    settled: input.settled,
+    writesAfterSettled: input.writesAfterSettled.length,
+  }
+}
+
+/** Why a sync write changed nothing (or made a second copy), from what the worker knew when it wrote. */
+export function duplicateCause(write: SyncWrite): string | undefined {
+  const { ctx } = write
+  if (ctx.flow === 'cleanup') return 'deleting an extra copy after conflicting_link'
+  if (write.extraCopy) return `second copy of a meeting created (${ctx.flow}/${ctx.reason}${ctx.redeliveryCause ? `, redelivery after ${ctx.redeliveryCause}` : ''})`
+  if (!write.noop) return undefined
+  if (ctx.retryAfterLanded) return 'retry of a write that had landed (the calendar timed out after writing)'
+  if (write.createKeyHit) return 'create repeated; the createKey found the first copy (no second item)'
+  if (ctx.sourceLastWriter === 'sync') {
+    return ctx.sourceWriteUnconfirmed ? 'echo of a write whose /correlate/confirm never happened (worker crash)' : 'our own echo not recognised'
+  }
+  if (ctx.redeliveryCause === 'worker_crash') return 'redelivery after a worker crash'
+  if (ctx.flow === 'resolve') return 'conflict resolution wrote a value the side already had'
+  if (ctx.redeliveryCause) return `redelivery (${ctx.redeliveryCause}) of a change already written`
+  return `${ctx.flow}/${ctx.reason} of a value the target already had`
+}
+
+function countDuplicates(truth: Truth): Checks['duplicateWrites'] {
+  const byCause = new Tally()
+  for (const write of truth.writes) {
+    const cause = duplicateCause(write)
+    if (cause) byCause.add(cause)
+  }
+  return { syncWrites: truth.writes.length, duplicates: byCause.total, byCause: byCause.toObject() }
+}
+
