@@ -94,8 +94,12 @@ export const NO_FAULTS: FaultOptions = {
 export const FLOWS = {
   /** What the sidecar's contract implies a flow should do; a loss left over is the sidecar's. */
   recommended: { writeMode: 'patch', conditionalWrites: true, echoClaim: 'commit', resolveBaseline: 'last', rereadAfterWait: true },
-  /** mule-examples' flows as they are: whole-item writes, no preconditions, baseline with each confirm, no re-read. */
-  'mule-examples': { writeMode: 'full', conditionalWrites: false, echoClaim: 'commit', resolveBaseline: 'each', rereadAfterWait: false },
+  /**
+   * mule-examples' flows as they are: whole-item writes, the merged baseline with the last confirm, a fresh read after
+   * waiting out in_flight. Their preconditions cover Salesforce only (the Outlook 365 connector sends no If-Match);
+   * the simulation switches preconditions for both calendars at once, so this preset leaves them off.
+   */
+  'mule-examples': { writeMode: 'full', conditionalWrites: false, echoClaim: 'commit', resolveBaseline: 'last', rereadAfterWait: true },
 } as const satisfies Record<string, Pick<SimOptions, 'writeMode' | 'conditionalWrites' | 'echoClaim' | 'resolveBaseline' | 'rereadAfterWait'>>
 export type FlowName = keyof typeof FLOWS
 
