@@ -205,6 +205,14 @@ function readTimeValue(value: unknown, path: string, isAllDay: boolean | null | 
 }
 
 /**
+ * Text cut to a field limit as Salesforce holds it: it trims what it stores, so a cut that ends in whitespace
+ * reads back without it. Writers and comparisons both use this, so the value written is the value read back.
+ */
+export function cutToLimit(text: string, max: number): string {
+  return text.length <= max ? text : truncateText(text, max).trimEnd()
+}
+
+/**
  * The form two values of one field are compared in: what survives a trip through either system. Values equal in
  * this form are the same meeting (e.g. showAs tentative and busy, a subject and its 255-character cut).
  */
@@ -212,11 +220,11 @@ export function comparableValue(field: CalendarField, value: unknown): unknown {
   if (value === undefined || value === null) return null
   switch (field) {
     case 'subject':
-      return truncateText(value as string, SUBJECT_MAX)
+      return cutToLimit(value as string, SUBJECT_MAX)
     case 'location':
-      return truncateText(value as string, LOCATION_MAX)
+      return cutToLimit(value as string, LOCATION_MAX)
     case 'description':
-      return collapseWhitespace(truncateText(value as string, DESCRIPTION_MAX))
+      return collapseWhitespace(cutToLimit(value as string, DESCRIPTION_MAX))
     case 'showAs':
       return COMMON_SHOW_AS[value as ShowAs]
     case 'attendees':

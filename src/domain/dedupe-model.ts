@@ -66,11 +66,19 @@ export interface CommitInput {
 
 export type CommitResult = { committed: true } | { committed: false; reason: 'lease_expired' | 'unknown_token' }
 
+/** A sync write into the item, recorded by /correlate/confirm: the item now holds `fingerprint`. */
+export interface WrittenInput {
+  key: ItemKey
+  fingerprint: string
+  now: number
+  ttlMs: number
+}
+
 export interface HistoryEntry {
   at: number
-  decision: DedupeDecision | 'committed' | 'released'
+  decision: DedupeDecision | 'committed' | 'released' | 'written'
   version: string
-  reason: DedupeReasonCode | 'committed' | 'released'
+  reason: DedupeReasonCode | 'committed' | 'released' | 'written'
 }
 
 export interface DedupeRecord {

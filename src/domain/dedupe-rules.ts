@@ -7,6 +7,7 @@ import type {
   CommitResult,
   HistoryEntry,
   LastCommitted,
+  WrittenInput,
 } from './dedupe-model.js'
 
 export const HISTORY_LIMIT = 20
@@ -15,6 +16,11 @@ export const VERSION_LIMIT = 100
 /** Tokens remembered per item: committed ones so a commit whose answer was lost can be repeated, released ones
  * so a commit after a release is told the token is no longer known. */
 export const REMEMBERED_TOKEN_LIMIT = 5
+/**
+ * The version `last` shows after a sync write into the item: the write has no version of ours (the target's
+ * new changeKey is not known to the confirm), and this one is never put in the duplicate set.
+ */
+export const WRITTEN_VERSION = 'sync-write'
 
 /** The claim an item holds until it is committed, released or superseded (a lapsed lease alone keeps it). */
 export interface HeldClaim {
@@ -34,6 +40,8 @@ export interface DedupeItemState {
   /** the last few committed and released tokens (absent: none) */
   committedTokens?: readonly string[]
   releasedTokens?: readonly string[]
+  /** the token of the claim that held the item when a sync write into it was recorded */
+  writtenUnderClaim?: string
 }
 
 /** How the event's version was recorded before, if it was. */
@@ -51,6 +59,13 @@ export interface ClaimOutcome {
 export interface CommitOutcome {
   result: CommitResult
   commit?: { last: LastCommitted; token: string; history: HistoryEntry }
+}
+
+export interface WrittenOutcome {
+  last: LastCommitted
+  history: HistoryEntry
+  /** the held claim's token: its commit may carry a state read before this write */
+  underClaim?: string
 }
 
 export interface ReleaseOutcome {
@@ -151,7 +166,11 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
     return { result: { committed: false, reason: sequence < state.seq ? 'lease_expired' : 'unknown_token' } }
   }
   const version = present(input.version) ? input.version : claim.version
-  const fingerprint = present(input.fingerprint) ? input.fingerprint : claim.fingerprint
+  let fingerprint = present(input.fingerprint) ? input.fingerprint : claim.fingerprint
+  // A sync write landed in the item while this claim held it, so the state this flow read may be older or newer
+  // than that write. Keeping either fingerprint could call a person's later return to the other state
+  // `unchanged`; keeping none only costs the next event a /correlate call.
+  if (state.writtenUnderClaim === token && fingerprint !== state.last?.fingerprint) fingerprint = undefined
   const last: LastCommitted = { version, committedAt: input.now }
   const modifiedAt = input.modifiedAt ?? claim.modifiedAt
   if (modifiedAt !== undefined) last.modifiedAt = modifiedAt
@@ -168,4 +187,21 @@ export function decideRelease(state: DedupeItemState | undefined, token: string,
   const claim = state?.claim
   if (!claim || claim.token !== token) return { released: false }
   return { released: true, history: { at: now, decision: 'released', version: claim.version, reason: 'released' } }
+}
+
+/**
+ * A sync write into the item (recorded by /correlate/confirm): the item now holds the written fingerprint, so a
+ * person who sets it back to the state committed before the write is `process`, and the write's own echo is
+ * `unchanged`. The ordering facts stay: modifiedAt and changeType keep deciding `stale`, and no version joins
+ * the duplicate set. A held claim is left alone, only noted for its commit (see decideCommit).
+ */
+export function decideWritten(state: DedupeItemState | undefined, input: WrittenInput): WrittenOutcome | undefined {
+  if (!present(input.fingerprint)) return undefined
+  const last: LastCommitted = { ...state?.last, version: WRITTEN_VERSION, fingerprint: input.fingerprint, committedAt: input.now }
+  const outcome: WrittenOutcome = {
+    last,
+    history: { at: input.now, decision: 'written', version: WRITTEN_VERSION, reason: 'written' },
+  }
+  if (state?.claim) outcome.underClaim = state.claim.token
+  return outcome
 }

@@ -4,6 +4,7 @@ import {
   LOCATION_MAX,
   SUBJECT_MAX,
   COMMON_SHOW_AS,
+  cutToLimit,
   normalizeCalendarItem,
   type CalendarField,
   type CommonShowAs,
@@ -11,7 +12,6 @@ import {
   type ShowAs,
 } from './calendar-item.js'
 import { InvalidFieldError, describeInvalidField, isPlainObject, joinPath } from './invalid-field.js'
-import { truncateText } from './plain-text.js'
 import { addDays, daysBetween, epochMsToInstant, toInstant, writtenDate } from './time-zones.js'
 
 /** The Event fields the sync reads (REST names). Date-times are ISO strings (REST, CometD) or epoch ms (Pub/Sub). */
@@ -277,9 +277,9 @@ function stringList(value: unknown): string[] {
  */
 export function writeSalesforcePatch(fields: PartialCalendarItem): SalesforceEventPatch {
   const patch: SalesforceEventPatch = {}
-  if (fields.subject !== undefined) patch.Subject = fields.subject === null ? null : truncateText(fields.subject, SUBJECT_MAX)
-  if (fields.location !== undefined) patch.Location = fields.location === null ? null : truncateText(fields.location, LOCATION_MAX)
-  if (fields.description !== undefined) patch.Description = fields.description === null ? null : truncateText(fields.description, DESCRIPTION_MAX)
+  if (fields.subject !== undefined) patch.Subject = fields.subject === null ? null : cutToLimit(fields.subject, SUBJECT_MAX)
+  if (fields.location !== undefined) patch.Location = fields.location === null ? null : cutToLimit(fields.location, LOCATION_MAX)
+  if (fields.description !== undefined) patch.Description = fields.description === null ? null : cutToLimit(fields.description, DESCRIPTION_MAX)
   if (fields.showAs !== undefined && fields.showAs !== null) patch.ShowAs = SHOW_AS_TO_SALESFORCE[COMMON_SHOW_AS[fields.showAs]]
   if (fields.isPrivate !== undefined && fields.isPrivate !== null) patch.IsPrivate = fields.isPrivate
   const start = fields.start ?? undefined

@@ -48,7 +48,7 @@ export const dedupeKeySchema = z
 
 export const lastCommittedSchema = z
   .object({
-    version: z.string().describe('the last committed version'),
+    version: z.string().describe('the last committed version; sync-write when the last known state is one the sync wrote into the item (/correlate/confirm with written)'),
     modifiedAt: z.string().optional().describe('its modifiedAt (ISO-8601), when one was sent'),
     fingerprint: z.string().optional().describe('its fingerprint, when fields or a fingerprint were sent'),
     changeType: z.string().optional().describe('its changeType'),
@@ -204,7 +204,7 @@ export const dedupeRecordSchema = z
       .array(
         z.object({
           at: z.string().describe('ISO-8601'),
-          decision: z.string().describe('process, duplicate, stale, unchanged, in_flight, committed or released'),
+          decision: z.string().describe('process, duplicate, stale, unchanged, in_flight, committed, released, or written (a sync write into the item, recorded by /correlate/confirm)'),
           version: z.string(),
           reason: z.string(),
         }),

@@ -265,7 +265,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           at: isoOf(h.at) as string,
           decision: h.decision,
           version: h.version,
-          reason: h.reason === 'committed' || h.reason === 'released' ? h.reason : explainDedupe(h.reason),
+          reason: h.reason === 'committed' || h.reason === 'released' || h.reason === 'written' ? h.reason : explainDedupe(h.reason),
         })),
       }
     },

@@ -1,5 +1,5 @@
 // The dedupe half of the store contract: claims with leases, commits, releases, the item record.
-import type { ClaimInput, ClaimResult, CommitInput, CommitResult, DedupeRecord } from '../domain/dedupe-model.js'
+import type { ClaimInput, ClaimResult, CommitInput, CommitResult, DedupeRecord, WrittenInput } from '../domain/dedupe-model.js'
 import type { ItemKey } from '../domain/keys.js'
 
 export type * from '../domain/dedupe-model.js'
@@ -15,7 +15,11 @@ export type * from '../domain/dedupe-model.js'
  * - commit with a superseded token: { committed: false, reason: 'lease_expired' } and nothing changes;
  *   commit repeated with the token that already committed: { committed: true } again;
  *   a token this item never issued (or one that was released): 'unknown_token'.
- * - Every decision and every commit/release is appended to the item's history (newest first, 20 kept).
+ * - recordWritten (a sync write into the item, from /correlate/confirm): `last` takes the written fingerprint
+ *   with version 'sync-write' (a record is created when none exists); modifiedAt, changeType, the duplicate set
+ *   and any held claim stay. A commit by the claim that held the item during such a write keeps no fingerprint
+ *   unless it commits the written one (its state may predate the write).
+ * - Every decision and every commit/release/write is appended to the item's history (newest first, 20 kept).
  * - Each step is atomic: 50 concurrent claims on one item give exactly one `process`.
  */
 export interface DedupeStore {
@@ -23,6 +27,8 @@ export interface DedupeStore {
   /** Claims several items in one round trip where the backend allows; results in input order. */
   claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]>
   commit(input: CommitInput): Promise<CommitResult>
+  /** The sync wrote into the item: it now holds `fingerprint` (see domain/dedupe-rules.ts decideWritten). */
+  recordWritten(input: WrittenInput): Promise<void>
   release(input: { key: ItemKey; token: string; now: number }): Promise<{ released: boolean }>
   get(key: ItemKey, now: number): Promise<DedupeRecord | null>
   forget(key: ItemKey): Promise<{ deleted: boolean }>

@@ -1,6 +1,14 @@
 import t from 'tap'
-import { comparableItem, normalizeCalendarItem, sameFieldValue } from '../../src/domain/calendar-item.js'
+import {
+  DESCRIPTION_MAX,
+  SUBJECT_MAX,
+  comparableItem,
+  cutToLimit,
+  normalizeCalendarItem,
+  sameFieldValue,
+} from '../../src/domain/calendar-item.js'
 import { looksLikeHtml, truncateText } from '../../src/domain/plain-text.js'
+import { readSalesforceRecord, writeSalesforcePatch } from '../../src/domain/salesforce-event.js'
 
 t.test('normalises a partial canonical item leniently', async (t) => {
   t.same(
@@ -59,4 +67,28 @@ t.test('text helpers', async (t) => {
   t.notOk(looksLikeHtml('use <placeholder> here'))
   t.equal(truncateText('ab😀', 3), 'ab', 'a surrogate pair is never split')
   t.equal(truncateText('abc', 3), 'abc')
+})
+
+t.test('a text cut at its limit never ends in whitespace (Salesforce reads the cut back trimmed)', async (t) => {
+  const subject = `${'a'.repeat(254)} tail beyond the limit`
+  t.equal(subject.charAt(254), ' ', 'the 255-character cut ends in a space')
+  t.equal(cutToLimit(subject, SUBJECT_MAX), 'a'.repeat(254))
+  t.equal(cutToLimit('short ', SUBJECT_MAX), 'short ', 'text within the limit is left alone')
+  const storedBySalesforce = normalizeCalendarItem({ subject: subject.slice(0, SUBJECT_MAX), location: `${'r'.repeat(254)} x` })
+  t.ok(sameFieldValue('subject', subject, storedBySalesforce.subject), 'the long subject equals its cut as read back')
+  t.ok(sameFieldValue('location', `${'r'.repeat(254)} room 7`, storedBySalesforce.location))
+  t.notOk(sameFieldValue('subject', subject, 'a'.repeat(253)), 'a shorter subject still differs')
+
+  const description = `${'d'.repeat(DESCRIPTION_MAX - 1)}\nmore`
+  const cutDescription = normalizeCalendarItem({ description: description.slice(0, DESCRIPTION_MAX) }).description
+  t.ok(sameFieldValue('description', description, cutDescription), 'a description cut on a line break')
+})
+
+t.test('the Salesforce patch writes the trimmed cut, so what is written is what reads back', async (t) => {
+  const item = { subject: `${'s'.repeat(254)} and more`, location: `${'l'.repeat(254)} 2`, description: `${'d'.repeat(DESCRIPTION_MAX - 1)} x` }
+  const patch = writeSalesforcePatch(item)
+  t.equal(patch.Subject, 's'.repeat(254))
+  t.equal(patch.Location, 'l'.repeat(254))
+  t.equal(patch.Description, 'd'.repeat(DESCRIPTION_MAX - 1))
+  t.same(comparableItem(readSalesforceRecord(patch)), comparableItem(item), 'the round trip compares equal to the source')
 })

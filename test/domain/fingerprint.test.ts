@@ -85,6 +85,19 @@ t.test('canonical keys get canonical treatment', async (t) => {
   t.equal(fingerprintFields({ description: 'y'.repeat(32_010) }), fingerprintFields({ description: 'y'.repeat(32_000) }))
 })
 
+t.test('a subject or location cut on a space hashes as Salesforce reads the cut back (trimmed)', async (t) => {
+  const subject = `${'x'.repeat(254)} rest of a long subject`
+  const location = `${'Building 4, '.repeat(21)}ab room`
+  t.equal(location.charAt(254), ' ')
+  t.equal(
+    fingerprintFields({ subject, location }),
+    fingerprintFields({ subject: 'x'.repeat(254), location: location.slice(0, 254) }),
+    'what Outlook holds equals what Salesforce stored and reads back',
+  )
+  t.equal(fingerprintFields({ subject }), fingerprintFields({ subject: subject.slice(0, 255) }), 'and the untrimmed cut itself')
+  t.not(fingerprintFields({ subject }), fingerprintFields({ subject: 'x'.repeat(253) }))
+})
+
 t.test('bad canonical values are InvalidFieldError naming the field', async (t) => {
   t.throws(() => fingerprintFields({ start: 'tomorrow' }), { name: 'InvalidFieldError', path: 'fields.start' })
   t.throws(() => fingerprintFields({ start: { dateTime: '2026-03-02T10:00:00', timeZone: 'Mars/Base' } }), { name: 'InvalidFieldError', path: 'fields.start.timeZone' })

@@ -292,6 +292,71 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(fresh.reason, 'new_version')
   })
 
+  check('a sync write replaces the fingerprint: a return to the earlier state is process, the echo unchanged', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v1', { modifiedAt: 100, fingerprint: 'F0', changeType: 'updated' })
+    await store.recordWritten({ key, fingerprint: 'F1', now: T0 + 1, ttlMs: TTL })
+    const record = await store.get(key, T0 + 2)
+    t.same(record?.last, { version: 'sync-write', modifiedAt: 100, fingerprint: 'F1', changeType: 'updated', committedAt: T0 + 1 })
+    t.same(record?.history[0], { at: T0 + 1, decision: 'written', version: 'sync-write', reason: 'written' })
+    t.equal(record?.claim, undefined)
+
+    const echo = await store.claim(claimOf(key, 'v2', { modifiedAt: 200, fingerprint: 'F1', now: T0 + 3 }))
+    t.equal(echo.decision, 'unchanged', 'our own write coming back')
+    t.equal(echo.last?.fingerprint, 'F1')
+    const back = await store.claim(claimOf(key, 'v3', { modifiedAt: 300, fingerprint: 'F0', now: T0 + 4 }))
+    t.equal(back.decision, 'process', 'a person setting the item back to the state committed before the write')
+    t.equal(back.reason, 'new_version')
+    t.same(await store.commit({ key, token: back.claim!.token, now: T0 + 5, ttlMs: TTL }), { committed: true })
+
+    t.equal((await store.claim(claimOf(key, 'v1', { now: T0 + 6 }))).decision, 'duplicate', 'versions are kept')
+    t.equal((await store.claim(claimOf(key, 'v0', { modifiedAt: 50, now: T0 + 7 }))).decision, 'stale', 'and the ordering')
+  })
+
+  check('a sync write into an item with no record creates one without a version', async (t, store) => {
+    const key = freshKey('salesforce')
+    await store.recordWritten({ key, fingerprint: '', now: T0, ttlMs: TTL })
+    t.equal(await store.get(key, T0), null, 'an empty fingerprint records nothing')
+    await store.recordWritten({ key, fingerprint: 'F1', now: T0 + 1, ttlMs: TTL })
+    t.same(await store.get(key, T0 + 2), {
+      key,
+      last: { version: 'sync-write', fingerprint: 'F1', committedAt: T0 + 1 },
+      history: [{ at: T0 + 1, decision: 'written', version: 'sync-write', reason: 'written' }],
+    })
+    t.equal((await store.claim(claimOf(key, 'v1', { fingerprint: 'F1', changeType: 'created', now: T0 + 3 }))).decision, 'unchanged')
+    const other = await store.claim(claimOf(key, 'sync-write', { fingerprint: 'F2', now: T0 + 4 }))
+    t.equal(other.decision, 'process', 'the marker is no version: an event carrying it is not a duplicate')
+    t.same(await store.commit({ key, token: other.claim!.token, now: T0 + 5, ttlMs: TTL }), { committed: true })
+    t.same((await store.get(key, T0 + 6))?.last, { version: 'sync-write', fingerprint: 'F2', committedAt: T0 + 5 })
+  })
+
+  check('a sync write leaves a held claim alone; its commit keeps a fingerprint only if it is the written one', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v0', { fingerprint: 'F0' })
+    const held = await store.claim(claimOf(key, 'v1', { fingerprint: 'A', now: T0 + 1 }))
+    await store.recordWritten({ key, fingerprint: 'F1', now: T0 + 2, ttlMs: TTL })
+    t.same((await store.get(key, T0 + 3))?.claim, { version: 'v1', expiresAt: T0 + 1 + LEASE }, 'the claim holds')
+    t.equal((await store.claim(claimOf(key, 'v2', { fingerprint: 'F1', now: T0 + 3 }))).decision, 'in_flight')
+    t.same(await store.commit({ key, token: held.claim!.token, now: T0 + 4, ttlMs: TTL }), { committed: true })
+    t.same((await store.get(key, T0 + 5))?.last, { version: 'v1', committedAt: T0 + 4 }, 'A may predate the write, F1 may predate A: neither is kept')
+    t.equal((await store.claim(claimOf(key, 'v3', { fingerprint: 'A', now: T0 + 6 }))).decision, 'process')
+
+    const same = freshKey()
+    const mine = await store.claim(claimOf(same, 'v1', { fingerprint: 'A' }))
+    await store.recordWritten({ key: same, fingerprint: 'F1', now: T0 + 1, ttlMs: TTL })
+    await store.commit({ key: same, token: mine.claim!.token, fingerprint: 'F1', now: T0 + 2, ttlMs: TTL })
+    t.equal((await store.get(same, T0 + 3))?.last?.fingerprint, 'F1', 'committing the written state keeps it')
+
+    const later = freshKey()
+    const lapsed = await store.claim(claimOf(later, 'v1', { fingerprint: 'A' }))
+    await store.recordWritten({ key: later, fingerprint: 'F1', now: T0 + 1, ttlMs: TTL })
+    const next = await store.claim(claimOf(later, 'v2', { fingerprint: 'B', now: T0 + LEASE + 1 }))
+    t.equal(next.reason, 'claim_lapsed')
+    t.same(await store.commit({ key: later, token: lapsed.claim!.token, now: T0 + LEASE + 2, ttlMs: TTL }), { committed: false, reason: 'lease_expired' })
+    await store.commit({ key: later, token: next.claim!.token, now: T0 + LEASE + 3, ttlMs: TTL })
+    t.equal((await store.get(later, T0 + LEASE + 4))?.last?.fingerprint, 'B', 'a claim granted after the write read after it: kept')
+  })
+
   check('50 concurrent claims on one item give exactly one process', async (t, store) => {
     const key = freshKey()
     const results = await Promise.all(

@@ -1,4 +1,4 @@
-// Random sequences of claims, commits and releases give the same answers from the memory store and the Lua scripts.
+// Random sequences of claims, commits, releases and sync writes give the same answers from the memory store and the Lua scripts.
 import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import t from 'tap'
@@ -29,7 +29,8 @@ const commitOp = fc.record({
   advance: fc.integer({ min: 0, max: 70_000 }),
 })
 const releaseOp = fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), advance: fc.integer({ min: 0, max: 70_000 }) })
-const operations = fc.array(fc.oneof({ arbitrary: claimOp, weight: 3 }, commitOp, releaseOp), { minLength: 1, maxLength: 15 })
+const writtenOp = fc.record({ kind: fc.constant('written' as const), fingerprint: fc.constantFrom('A', 'B', ''), advance: fc.integer({ min: 0, max: 70_000 }) })
+const operations = fc.array(fc.oneof({ arbitrary: claimOp, weight: 3 }, commitOp, releaseOp, writtenOp), { minLength: 1, maxLength: 15 })
 
 type Operation = typeof operations extends fc.Arbitrary<Array<infer O>> ? O : never
 
@@ -49,6 +50,8 @@ async function play(store: DedupeStore, key: ItemKey, ops: Operation[]): Promise
       answers.push(result.claim ? { ...result, claim: { ...result.claim, token: nameOf(result.claim.token) } } : result)
     } else if (op.kind === 'commit') {
       answers.push(await store.commit({ key, token: tokenAt(op.pick), version: op.version, fingerprint: op.fingerprint, now, ttlMs: TTL }))
+    } else if (op.kind === 'written') {
+      answers.push(await store.recordWritten({ key, fingerprint: op.fingerprint, now, ttlMs: TTL }))
     } else {
       answers.push(await store.release({ key, token: tokenAt(op.pick), now }))
     }

@@ -7,6 +7,7 @@ import {
   decideClaim,
   decideCommit,
   decideRelease,
+  decideWritten,
   type DedupeItemState,
   type HeldClaim,
   type SeenVersion,
@@ -21,6 +22,7 @@ import type {
   DedupeStore,
   HistoryEntry,
   LastCommitted,
+  WrittenInput,
 } from '../dedupe-store.js'
 import { createNonce } from '../nonce.js'
 import { BoundedTtlMap } from './bounded-map.js'
@@ -33,6 +35,7 @@ class MemoryItem implements DedupeItemState {
   last?: LastCommitted = undefined
   committedTokens?: string[] = undefined
   releasedTokens?: string[] = undefined
+  writtenUnderClaim?: string = undefined
   /** committed or unchanged versions, oldest first */
   versions?: string[] = undefined
   /** the subset of versions recorded as unchanged */
@@ -74,6 +77,7 @@ export class MemoryDedupeStore implements DedupeStore {
     const { last, token, history } = outcome.commit
     item.last = last
     item.claim = undefined
+    item.writtenUnderClaim = undefined
     rememberVersion(item, last.version, 'committed')
     item.committedTokens = rememberToken(item.committedTokens, token)
     pushHistory(item, history)
@@ -87,10 +91,23 @@ export class MemoryDedupeStore implements DedupeStore {
     const outcome = decideRelease(item, input.token, input.now)
     if (item && outcome.history) {
       item.claim = undefined
+      item.writtenUnderClaim = undefined
       item.releasedTokens = rememberToken(item.releasedTokens, input.token)
       pushHistory(item, outcome.history)
     }
     return { released: outcome.released }
+  }
+
+  async recordWritten(input: WrittenInput): Promise<void> {
+    const id = itemMapKey(input.key)
+    const existing = this.items.peek(id, input.now)
+    const outcome = decideWritten(existing, input)
+    if (!outcome) return
+    const item = existing ?? new MemoryItem()
+    item.last = outcome.last
+    if (outcome.underClaim) item.writtenUnderClaim = outcome.underClaim
+    pushHistory(item, outcome.history)
+    this.items.set(id, item, input.now + input.ttlMs, input.now)
   }
 
   async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {

@@ -8,12 +8,13 @@
 //   ct cv ce cm cf cc       the held claim: token, version, expiresAt, modifiedAt, fingerprint, changeType
 //   lv lm lf lc la          last committed: version, modifiedAt, fingerprint, changeType, committedAt
 //   kt, rt                  recently committed / released tokens, space separated (5 of each kept)
+//   wt                      the token of the claim that held the item when a sync write into it was recorded
 //   meta                    JSON facts kept with the item
 //   hi, h0..h19             history ring: entries written so far, and "at|decision|reason|version" per slot
 //   vi, r0..r99, v:<ver>    remembered versions: a ring of the last 100 (slot -> version) and, per version,
 //                           its kind and ring index ("c12" committed, "u13" unchanged) for the duplicate check
 // Optional values travel as '' (absent). Numbers Redis stores come in as strings, so Lua never reformats them.
-import { REMEMBERED_TOKEN_LIMIT, HISTORY_LIMIT, VERSION_LIMIT } from '../../domain/dedupe-rules.js'
+import { REMEMBERED_TOKEN_LIMIT, HISTORY_LIMIT, VERSION_LIMIT, WRITTEN_VERSION } from '../../domain/dedupe-rules.js'
 
 // Shared Lua pieces; each script includes only what it calls, since the chunk runs on every call.
 const PUSH = `
@@ -148,7 +149,7 @@ return replies
 export const COMMIT_LUA = `local K = KEYS[1]
 ${PUSH}${REMEMBER}${TOKENS}${RECORD_VERSION}
 local token = ARGV[1]
-local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt')
+local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf')
 if not r[1] then return 'unknown_token' end
 if has_token(r[7], token) then return 'committed' end
 if has_token(r[10], token) then return 'unknown_token' end
@@ -158,16 +159,19 @@ if r[2] ~= token then
   return 'unknown_token'
 end
 local version = (ARGV[2] ~= '') and ARGV[2] or r[3]
+local fp = (ARGV[4] ~= '') and ARGV[4] or (r[5] or '')
+-- written into while this claim held the item: only the written fingerprint itself is kept
+if r[11] == token and fp ~= (r[12] or '') then fp = '' end
 local w = {}
 push(w, 'lv', version)
 push(w, 'lm', (ARGV[3] ~= '') and ARGV[3] or (r[4] or ''))
-push(w, 'lf', (ARGV[4] ~= '') and ARGV[4] or (r[5] or ''))
+push(w, 'lf', fp)
 push(w, 'lc', r[6] or '')
 push(w, 'la', ARGV[5])
 push(w, 'kt', add_token(r[7], token))
 record_version(w, tonumber(r[8]) or 0, 'c', version)
 remember(w, tonumber(r[9]) or 0, ARGV[5], 'committed', 'committed', version)
-redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc')
+redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
 redis.call('HSET', KEYS[1], unpack(w))
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return 'committed'
@@ -179,7 +183,23 @@ local r = redis.call('HMGET', KEYS[1], 'ct', 'cv', 'hi', 'rt')
 if r[1] ~= ARGV[1] then return 0 end
 local w = { 'rt', add_token(r[4], ARGV[1]) }
 remember(w, tonumber(r[3]) or 0, ARGV[2], 'released', 'released', r[2])
-redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc')
+redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
 redis.call('HSET', KEYS[1], unpack(w))
+return 1
+`
+
+/**
+ * ARGV: fingerprint (never ''), now, ttlMs. Reply: 1. The item now holds the written fingerprint (decideWritten):
+ * lm, lc, the version ring and the claim stay; a new item gets seq 0 so it reads as a record.
+ */
+export const WRITTEN_LUA = `local K = KEYS[1]
+${PUSH}${REMEMBER}
+local r = redis.call('HMGET', K, 'seq', 'ct', 'hi')
+local w = { 'lv', '${WRITTEN_VERSION}', 'lf', ARGV[1], 'la', ARGV[2] }
+if not r[1] then push(w, 'seq', '0') end
+if r[2] then push(w, 'wt', r[2]) end
+remember(w, tonumber(r[3]) or 0, ARGV[2], 'written', 'written', '${WRITTEN_VERSION}')
+redis.call('HSET', K, unpack(w))
+redis.call('PEXPIRE', K, ARGV[3])
 return 1
 `

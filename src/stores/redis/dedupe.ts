@@ -12,10 +12,11 @@ import type {
   DedupeStore,
   HistoryEntry,
   LastCommitted,
+  WrittenInput,
 } from '../dedupe-store.js'
 import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
-import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, RELEASE_LUA } from './dedupe-scripts.js'
+import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
 
 /**
  * The item's dedupe key. The {hash tag} is the whole URI-encoded item key, so braces in an id cannot split it and
@@ -35,6 +36,7 @@ interface DedupeCommands {
   cssDedupeClaimMany(...args: Arg[]): Promise<ClaimReply[]>
   cssDedupeCommit(...args: Arg[]): Promise<'committed' | 'lease_expired' | 'unknown_token'>
   cssDedupeRelease(...args: Arg[]): Promise<number>
+  cssDedupeWritten(...args: Arg[]): Promise<number>
 }
 
 function defineDedupeCommands(client: RedisClient): DedupeCommands {
@@ -44,6 +46,7 @@ function defineDedupeCommands(client: RedisClient): DedupeCommands {
     client.defineCommand('cssDedupeClaimMany', { lua: CLAIM_MANY_LUA })
     client.defineCommand('cssDedupeCommit', { numberOfKeys: 1, lua: COMMIT_LUA })
     client.defineCommand('cssDedupeRelease', { numberOfKeys: 1, lua: RELEASE_LUA })
+    client.defineCommand('cssDedupeWritten', { numberOfKeys: 1, lua: WRITTEN_LUA })
   }
   return commands
 }
@@ -170,6 +173,12 @@ export class RedisDedupeStore implements DedupeStore {
       ),
     )
     return reply === 'committed' ? { committed: true } : { committed: false, reason: reply }
+  }
+
+  async recordWritten(input: WrittenInput): Promise<void> {
+    // '' is no fingerprint (as in decideWritten): nothing to record.
+    if (!input.fingerprint) return
+    await guard(() => this.commands.cssDedupeWritten(dedupeKey(input.key), input.fingerprint, String(input.now), String(input.ttlMs)))
   }
 
   async release(input: { key: ItemKey; token: string; now: number }): Promise<{ released: boolean }> {
