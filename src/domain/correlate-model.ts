@@ -25,7 +25,7 @@ export type CorrelateReason =
   | 'new_item' // create: unlinked, no live reservation; you hold the reservation now
   | 'linked' // update / delete: the counterpart is target
   | 'both_changed' // resolve: targetFields differ from the baseline (decided after the store, in the domain)
-  | 'echo' // skip: our own write coming back
+  | 'echo' // skip: our own write coming back, or a state with nothing new since the last sync
   | 'create_in_flight' // skip: another live reservation is creating the counterpart; retry
   | 'no_link_for_delete' // skip: delete of an item that was never linked
   | 'tombstoned' // skip: the pair was deleted
@@ -51,8 +51,18 @@ export interface DecideInput {
   system: CorrelateSystem
   itemId: string
   changeType: 'created' | 'updated' | 'deleted'
+  /**
+   * The item's state now, when the request carried one (fields, event, record or fingerprint). With a state, the
+   * state decides whether a change of a linked item is our echo; the source signals (echoBySource) no longer do.
+   */
   fingerprint?: string
-  /** changedBy / changeOrigin already proved an echo (decided in the domain, no state needed) */
+  /**
+   * The same state as an object, when the request carried one (fields as given, or event / record read into the
+   * canonical item): kept with a create reservation as what the create writes, and used as the baseline when a
+   * counterpartHint links a pair.
+   */
+  state?: Record<string, unknown>
+  /** changedBy / changeOrigin proved an echo (decided in the domain); it decides alone only without a state */
   echoBySource: boolean
   counterpartHint?: CounterpartHint
   role?: SeriesRole
@@ -62,6 +72,8 @@ export interface DecideInput {
   leaseMs: number
   /** how long the store remembers which source item a createKey it handed out belongs to (DEDUPE_TTL) */
   createKeyTtlMs: number
+  /** how long what a counterpartHint link records as written into the item counts as its echo (ECHO_WINDOW) */
+  echoWindowMs: number
   /** epoch ms, the caller's clock */
   now: number
 }
@@ -82,7 +94,7 @@ export interface ConfirmInput {
   tenant: string
   source: ItemRef
   target: ItemRef
-  /** fingerprint of what was written into target: the echo ledger */
+  /** fingerprint of what was written into target: the echo ledger (it replaces the target's earlier entry) */
   writtenFingerprint?: string
   baseline?: Record<string, unknown>
   reservationToken?: string

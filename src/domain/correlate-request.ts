@@ -43,6 +43,8 @@ export interface CorrelateChange {
   itemId: string
   changeType: 'created' | 'updated' | 'deleted'
   fingerprint?: string
+  /** the state as an object: fields as given, or event / record read into the canonical item (not with fingerprint) */
+  state?: Json
   changedBy?: string
   changeOrigin?: string
   counterpartHint?: CounterpartHint
@@ -72,6 +74,18 @@ export function fingerprintOfState(
   if (body.fingerprint !== undefined) return body.fingerprint
   if (sent.length === 0) return undefined
   return fingerprintFromNative({ fields: body.fields, event: body.event, record: body.record }, { basePath: prefix.replace(/\.$/, '') })
+}
+
+/**
+ * The changed item's state: its fingerprint and, unless only a fingerprint was sent, the state itself (fields as
+ * given, or the canonical item read from event / record), which the store may keep as what a create writes.
+ */
+function readChangeState(body: CorrelateRequestBody, system: CorrelateSystem): { fingerprint?: string; state?: Json } {
+  const fingerprint = fingerprintOfState(body, system)
+  if (fingerprint === undefined || body.fingerprint !== undefined) return { fingerprint }
+  if (body.event !== undefined) return { fingerprint, state: { ...readGraphEvent(body.event, 'event').item } }
+  if (body.record !== undefined) return { fingerprint, state: { ...readSalesforceRecord(body.record, 'record') } }
+  return { fingerprint, state: body.fields }
 }
 
 function readTarget(body: CorrelateRequestBody, target: CorrelateSystem): TargetState | undefined {
@@ -167,13 +181,15 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
   const other = otherSystem(system)
   const hint = readCounterpartHint(body.counterpartHint, other)
   const target = readTarget(body, other)
+  const { fingerprint, state } = readChangeState(body, system)
   return {
     tenant: body.tenant ?? DEFAULT_TENANT,
     system,
     itemId,
     // An undelete brings the item back: like an update it updates a link, creates when unlinked, stays tombstoned.
     changeType: changeType === 'undeleted' ? 'updated' : (changeType as CorrelateChange['changeType']),
-    fingerprint: fingerprintOfState(body, system),
+    fingerprint,
+    state,
     changedBy,
     changeOrigin,
     counterpartHint: hint,

@@ -1,7 +1,7 @@
-// The /correlate rules that need no stored state: which system is the other, which series roles clash, both_changed.
+// The /correlate rules that need no stored state: the other system, series clashes, both_changed, baseline fingerprints.
 import type { CorrelateSystem, SeriesRole } from './correlate-model.js'
 import { comparableItem, type PartialCalendarItem } from './calendar-item.js'
-import { canonicalizeFields } from './fingerprint.js'
+import { canonicalizeFields, fingerprintFields } from './fingerprint.js'
 
 export const otherSystem = (system: CorrelateSystem): CorrelateSystem => (system === 'outlook' ? 'salesforce' : 'outlook')
 
@@ -34,4 +34,16 @@ export function targetMovedFromBaseline(baseline: Record<string, unknown>, targe
       ? [comparableItem(target.item), Object.keys(target.item)]
       : [canonicalizeFields(target.fields, { path: 'targetFields' }), Object.keys(target.fields).map(canonicalKey)]
   return keys.some((key) => known.has(key) && JSON.stringify(current[key] ?? null) !== JSON.stringify(base[key] ?? null))
+}
+
+/**
+ * The fingerprint of a baseline, so a change whose state equals it (nothing new since the last sync) is known for
+ * an echo. Hashed like `fields`; a baseline that does not read has none (it then matches nothing).
+ */
+export function fingerprintBaseline(baseline: Record<string, unknown>): string | undefined {
+  try {
+    return fingerprintFields(baseline, { path: 'baseline' })
+  } catch {
+    return undefined
+  }
 }

@@ -33,7 +33,7 @@ const counterpartHintSchema = z
       ),
   })
   .describe(
-    'What this item says about the create that made it, when it says anything: either { system, itemId } (the source id our create stamped on it: an Outlook single-value extended property, a Salesforce custom field) or { createKey }, not both. An unlinked item naming an item we created is our own create coming back: skip / echo, and the pair is linked; the same rules as for the named item follow (conflicting_link, tombstoned, series_mismatch).',
+    'What this item says about the create that made it, when it says anything: either { system, itemId } (the source id our create stamped on it: an Outlook single-value extended property, a Salesforce custom field) or { createKey }, not both. An unlinked item naming an item we created is our own create coming back: the pair is linked, with the state the create was asked with as baseline; skip / echo when the item\'s state equals that state (or no state is sent), update / linked when a person edited the copy since. The same rules as for the named item follow (conflicting_link, tombstoned, series_mismatch). On a linked item a created with this hint is an echo only without a state; with one, the state decides as for any change.',
   )
 
 const graphEventSchema = z
@@ -57,7 +57,7 @@ export const seriesRoleSchema = z
 const baselineSchema = z
   .record(z.string(), z.unknown(), { error: 'must be an object of the synced fields' })
   .describe(
-    'The synced fields both sides agree on after this write, best as the canonical calendar item (subject, start, end, isAllDay, location, description, showAs, isPrivate, attendees). Stored exactly as given; /correlate compares targetFields with it, /resolve-conflict uses it as the base.',
+    'The synced fields both sides agree on after this write, best as the canonical calendar item (subject, start, end, isAllDay, location, description, showAs, isPrivate, attendees). Stored exactly as given; /correlate compares targetFields with it, and a change whose state fingerprints like it is skip / echo (nothing new); /resolve-conflict uses it as the base.',
   )
 
 export const correlateRequestSchema = z
@@ -72,9 +72,11 @@ export const correlateRequestSchema = z
     fields: fieldsSchema
       .optional()
       .describe(
-        'The synced fields of the changed item as they are now, best the canonical calendar item; fingerprinted like /dedupe and matched against the echo ledger. Send one of fields, event, record or fingerprint.',
+        'The synced fields of the changed item as they are now, best the canonical calendar item; fingerprinted like /dedupe. With a state (fields, event, record or fingerprint) the state decides whether a change of a linked item is our echo: only the latest write into the item (the echo ledger) or the stored baseline is; changedBy / changeOrigin decide only without a state. With create, the fields (or the item read from event / record) are kept as what the create writes: the baseline when the copy comes back with a counterpartHint before the confirm. Send one of fields, event, record or fingerprint.',
       ),
-    fingerprint: fingerprintSchema.optional().describe('Your own hash of the synced fields, compared as given with written fingerprints.'),
+    fingerprint: fingerprintSchema
+      .optional()
+      .describe('Your own hash of the synced fields, compared as given with written fingerprints (a baseline is hashed as fields are, so it matches only fingerprints the sidecar computed).'),
     event: graphEventSchema.optional(),
     record: salesforceRecordSchema.optional(),
     changedBy: z
@@ -83,14 +85,14 @@ export const correlateRequestSchema = z
       .max(64, 'must be at most 64 characters')
       .optional()
       .describe(
-        'Salesforce commitUser or LastModifiedById (15 or 18 characters). A change by one of SALESFORCE_INTEGRATION_USER_IDS is our echo. Taken from the change event header with the native form.',
+        'Salesforce commitUser or LastModifiedById (15 or 18 characters). A change by one of SALESFORCE_INTEGRATION_USER_IDS is our echo when no state (fields, event, record, fingerprint) is sent, or the item is unlinked; with a state, the state decides for a linked item (a person may have changed it after our write). Taken from the change event header with the native form.',
       ),
     changeOrigin: z
       .string({ error: 'must be a string' })
       .max(1024, 'must be at most 1024 characters')
       .optional()
       .describe(
-        'Salesforce changeOrigin, e.g. "com/salesforce/api/rest/62.0;client=c3-sync". When its client= value equals SALESFORCE_CLIENT_ID exactly the change is our echo. Taken from the change event header with the native form.',
+        'Salesforce changeOrigin, e.g. "com/salesforce/api/rest/62.0;client=c3-sync". When its client= value equals SALESFORCE_CLIENT_ID exactly the change is our echo, under the same condition as changedBy (no state sent, or an unlinked item). Taken from the change event header with the native form.',
       ),
     counterpartHint: counterpartHintSchema.optional(),
     targetFields: fieldsSchema
@@ -206,7 +208,7 @@ export const confirmRequestSchema = z
       })
       .optional()
       .describe(
-        'What you wrote into target (one of fields, fingerprint, event, record): the echo ledger. For ECHO_WINDOW a change of target with this fingerprint is skip / echo.',
+        'What you wrote into target (one of fields, fingerprint, event, record): the echo ledger. It replaces the target\'s earlier entry: for ECHO_WINDOW a change of target with this fingerprint is skip / echo, as often as it repeats, while an earlier write coming back is a real change.',
       ),
     baseline: baselineSchema.optional(),
     reservationToken: z

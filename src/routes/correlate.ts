@@ -83,9 +83,9 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
         description: [
           'Call it before writing a change of one system into the other; it names the counterpart and recognises our own echoes.',
           'Rules: a Salesforce child event is skip / child_event. A deleted pair\'s ids are skip / tombstoned.',
-          'skip / echo: the fingerprint of fields (or event, record) equals one written into this item by /correlate/confirm within ECHO_WINDOW (as often as it repeats), or changedBy is in SALESFORCE_INTEGRATION_USER_IDS, or changeOrigin\'s client= equals SALESFORCE_CLIENT_ID; a real edit with other fields is not an echo.',
+          'skip / echo of a linked item: with a state (fields, event, record or fingerprint) the state alone decides: echo when its fingerprint equals the latest write into this item by /correlate/confirm (within ECHO_WINDOW, as often as it repeats; an earlier write coming back is a person setting it back) or the stored baseline (nothing new since the last sync); any other state is a real change, even from changedBy / changeOrigin of the sync or a created with a counterpartHint (the item was read after our write and a person\'s). Without a state: changedBy is in SALESFORCE_INTEGRATION_USER_IDS, or changeOrigin\'s client= equals SALESFORCE_CLIENT_ID, or a created whose counterpartHint names the counterpart. This refines the design\'s rule, under which those signals were an echo whatever the state.',
           'Linked: delete -> delete the counterpart; otherwise update / linked, or resolve / both_changed when targetFields differ from the baseline.',
-          'Unlinked: a counterpartHint naming an item we created, by its id or by the createKey it was created with, is skip / echo and links the pair (conflicting_link when that item is linked elsewhere, tombstoned when its pair was deleted; an unknown createKey counts as no hint); a live reservation gives skip / create_in_flight (retry after retryAfterMs); a delete is skip / no_link_for_delete; an occurrence is skip / series_occurrence; else create with a reservation. A reservation not confirmed by expiresAt lapses and the next delivery gets create again.',
+          'Unlinked: a counterpartHint naming an item we created, by its id or by the createKey it was created with, links the pair (conflicting_link when that item is linked elsewhere, tombstoned when its pair was deleted; an unknown createKey counts as no hint). The state the create was asked with (kept with its reservation until expiresAt plus a grace) becomes the baseline and what we wrote: a state equal to it is skip / echo, a different one is update / linked (a person edited the copy; resolve / both_changed when targetFields moved too). Without that create state the item\'s state is taken as ours: skip / echo, stored as baseline and echo, so a later edit of the copy is an update. A delete of the copy is delete / linked. Other unlinked items: changedBy / changeOrigin of the sync is skip / echo (there is no state of ours to compare with); a live reservation gives skip / create_in_flight (retry after retryAfterMs); a delete is skip / no_link_for_delete; an occurrence is skip / series_occurrence; else create with a reservation. A reservation not confirmed by expiresAt lapses and the next delivery gets create again.',
           'Series: a series master links to a series record, an occurrence to the occurrence with the same original start (confirm each pair); a series never links to a single event (series_mismatch). A linked Graph master\'s update may stand for occurrence edits or deletions: re-read its instances. A delete with series.role occurrence may come from a Salesforce critical series change (all occurrences recreated): when the series record changed in the same transaction, resync the series instead of deleting.',
           'A store outage is always 503 (no fail-open here: without the links there is no safe answer).',
           `Reasons: ${describeCorrelateReasons()}`,
@@ -107,6 +107,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           itemId: change.itemId,
           changeType: change.changeType,
           fingerprint: change.fingerprint,
+          state: change.state,
           echoBySource: isEchoBySource(change, config),
           counterpartHint: change.counterpartHint,
           role: change.series.role,
@@ -114,6 +115,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           createKey: deriveCreateKey(change.tenant, change.system, change.itemId),
           leaseMs: change.leaseMs,
           createKeyTtlMs: config.dedupeTtlMs,
+          echoWindowMs: config.echoWindowMs,
           now: Date.now(),
         }),
       )
@@ -130,7 +132,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['correlate'],
         summary: 'Record a write that succeeded: link, echo ledger, baseline, tombstone',
         description:
-          'Call it after every successful write that /correlate asked for. It links source and target both ways (either may be the source: a confirm with the two swapped updates the same link), stores the baseline when given (kept otherwise), drops the reservation, and puts the fingerprint of written into the target\'s echo ledger for ECHO_WINDOW. It links even when the reservation lapsed, unless source or target is already linked to another item: then linked false / conflicting_link and nothing changes (delete the extra copy you made). deleted true tombstones the pair: linked false with state tombstoned; a later confirm of a tombstoned item answers linked false / tombstoned and never revives it. Repeating a confirm changes nothing, so retries are safe.',
+          'Call it after every successful write that /correlate asked for. It links source and target both ways (either may be the source: a confirm with the two swapped updates the same link), stores the baseline when given (kept otherwise), drops the reservation, and makes the fingerprint of written the target\'s echo-ledger entry for ECHO_WINDOW (replacing any earlier one: only the latest write counts as our echo). With written (and not deleted) it also records the write in the target\'s /dedupe record, whatever the link answer, since the write landed (history decision written, last.version sync-write): the target\'s next /dedupe compares with what was written, so its echo is unchanged and a person setting it back to the earlier state is process. A store outage here is 503: repeat the confirm. It links even when the reservation lapsed, unless source or target is already linked to another item: then linked false / conflicting_link and nothing changes (delete the extra copy you made). deleted true tombstones the pair: linked false with state tombstoned; a later confirm of a tombstoned item answers linked false / tombstoned and never revives it. Repeating a confirm changes nothing, so retries are safe.',
         body: confirmRequestSchema,
         response: { 200: confirmResponseSchema, ...errorResponses },
       },
@@ -151,6 +153,24 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           tombstoneTtlMs: config.dedupeTtlMs,
         }),
       )
+      const written = confirm.writtenFingerprint
+      if (written !== undefined && !confirm.deleted) {
+        // The target now holds what was written, so its next /dedupe must compare with that, not with the state
+        // committed before the write: a person setting it back to that state would be `unchanged`, and lost. A
+        // second store call, not atomic with the confirm, and safe so: it moves only the item's fingerprint (never
+        // its versions, ordering or claim), and the write's own echo carries exactly this fingerprint. If it
+        // fails the answer is 503 and the flow repeats the confirm (idempotent): never a 200 with the write
+        // unrecorded. Left open: a change of the target committed between the write and this call is covered
+        // by the written fingerprint; only a later return to exactly the written state would be `unchanged`.
+        await callStore(app, reply, 'correlate_confirm', () =>
+          app.store.dedupe.recordWritten({
+            key: { tenant: confirm.tenant, system: confirm.target.system, itemId: confirm.target.itemId },
+            fingerprint: written,
+            now: Date.now(),
+            ttlMs: config.dedupeTtlMs,
+          }),
+        )
+      }
       const reason = result.linked ? undefined : result.reason
       app.metrics.decisions.inc({ endpoint: 'correlate_confirm', decision: result.linked ? 'linked' : (reason ?? 'tombstoned') })
       return {

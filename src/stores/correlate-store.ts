@@ -9,13 +9,31 @@ export const RESERVATION_GRACE_MS = 60_000
 /**
  * Semantics every implementation honours (test/stores/correlate-contract.ts checks them):
  * - decide, in order: tombstoned (this item's pair was deleted); for a linked item: series_mismatch (its role
- *   and the counterpart's known role disagree on being a series), echo (echoBySource, a live ledger fingerprint,
- *   or a `created` whose hint names the counterpart), delete, else update (a non-echo change with a fingerprint
- *   clears the item's ledger: later copies of that state are real edits); for an unlinked item: counterpartHint
- *   (conflicting_link when the hinted item is linked elsewhere, tombstoned when it is tombstoned, series_mismatch,
- *   else the pair is linked: echo, or delete when the change is a delete), echo, create_in_flight (a live
- *   reservation, also for a delete),
- *   no_link_for_delete, series_occurrence, create (a new reservation replaces a lapsed one).
+ *   and the counterpart's known role disagree on being a series), echo, delete, else update (a non-echo change
+ *   with a fingerprint clears the item's ledger: later copies of that state are real edits); for an unlinked
+ *   item: counterpartHint (conflicting_link when the hinted item is linked elsewhere, tombstoned when it is
+ *   tombstoned, series_mismatch, else the pair is linked, see below), echo (echoBySource or the live ledger
+ *   entry), create_in_flight (a live reservation, also for a delete), no_link_for_delete, series_occurrence,
+ *   create (a new reservation replaces a lapsed one; it keeps the request's fingerprint and state as what the
+ *   create writes).
+ * - echo of a linked item (refines design.md, which also lets changedBy / changeOrigin decide when a state is
+ *   sent): with a state (a fingerprint, not on a delete) the state alone decides: echo when it equals the item's
+ *   live ledger entry (what we wrote into it last) or the baseline's fingerprint (nothing new since the last
+ *   sync); anything else is a person's change, even when echoBySource is set or a `created` hint names the
+ *   counterpart (the flow read the item after our write and a person's). Without a state: echoBySource, or a
+ *   `created` whose hint names the counterpart. An unlinked item has no state of ours to compare with, so there
+ *   echoBySource still decides (else our own create, seen without its stamp, would be created back).
+ * - the echo ledger holds one entry per item: a confirm's written fingerprint replaces the target's earlier one
+ *   (the same live entry again changes nothing), and it matches as often as it repeats within echoWindowMs. An
+ *   earlier write coming back is a person setting the item back (flows read the current state).
+ * - a hint link (our own create coming back before, or without, its confirm): when the hinted item's reservation
+ *   (live, or lapsed within RESERVATION_GRACE_MS) kept what the create wrote, its state becomes both sides'
+ *   baseline and its fingerprint the item's ledger entry; a state that differs from it is `update` (a person edited
+ *   the copy; the baseline lets the targetFields rule and /resolve-conflict keep that edit), else echo. Without
+ *   it the item's state is taken as ours: echo, with that state as baseline (when sent as an object) and ledger
+ *   entry, so any later change of the copy is an update. A delete is a linked delete (echo with echoBySource).
+ * - the baseline's fingerprint is computed by the store when a confirm (or a hint link) stores the baseline, from
+ *   the object as `fields` are hashed; links stored before it existed get one with their next baseline.
  * - createKey: granting a reservation remembers createKey -> this item for createKeyTtlMs (per tenant). A hint
  *   `{ createKey }` is first resolved to that item and then treated exactly like `{ system, itemId }` naming it; a
  *   createKey never handed out, expired, or handed out for an item of this item's own system counts as no hint.
@@ -23,7 +41,8 @@ export const RESERVATION_GRACE_MS = 60_000
  * - confirm: conflicting_link when either side is linked to a third item (nothing changes); deleted tombstones
  *   both sides; otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted
  *   pair; nothing changes); otherwise both sides are linked (either may be the source), the baseline replaced when given,
- *   the source's reservation dropped, the written fingerprint put in the target's ledger for echoWindowMs.
+ *   the source's reservation dropped, the written fingerprint put in the target's ledger for echoWindowMs
+ *   (replacing its entry).
  *   Repeating a confirm changes nothing (updatedAt included).
  * - unlink removes both sides' links or tombstones, reservations and ledgers.
  * - Every step is atomic: 20 concurrent decides for one new item give exactly one `create`.

@@ -253,6 +253,74 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.equal(person.action, 'update', 'a person in Lightning is no echo')
   })
 
+  t.test('with fields the state decides: our CDC echo read after a person changed the Event is an update', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const created = await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: fieldsA })
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, written: { fields: fieldsA }, baseline: fieldsA, reservationToken: created.reservation.token })
+    const ours = { commitUser: '0055g00000INTEGAAQ', changeOrigin: 'com/salesforce/api/rest/62.0;client=c3-sync' }
+
+    const echo = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', ours), fields: fieldsA, targetFields: fieldsA })
+    t.match(echo, { action: 'skip', reason: 'echo' }, 'the record holds what we wrote')
+    const bare = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', ours) })
+    t.match(bare, { action: 'skip', reason: 'echo' }, 'without fields the integration user decides alone')
+    const moved = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', ours), fields: fieldsB, targetFields: fieldsA })
+    t.match(moved, { action: 'update', reason: 'linked', target: { system: 'outlook', itemId: o }, baseline: fieldsA }, 'a person changed it after our write')
+    const both = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE', ours), fields: fieldsB, targetFields: { ...fieldsA, location: 'Room 9' } })
+    t.match(both, { action: 'resolve', reason: 'both_changed' }, 'the targetFields rule still applies')
+    const byUser = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', changedBy: '0055g00000INTEGAAQ', fields: fieldsB })
+    t.equal(byUser.action, 'update', 'the explicit form alike')
+  })
+
+  t.test('only the latest write into an item is its echo', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const pair = { source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s } }
+    await api.confirm({ ...pair, written: { fields: fieldsA }, baseline: fieldsA })
+    await api.confirm({ ...pair, written: { fields: fieldsB }, baseline: fieldsB })
+    t.match(await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsB }), { action: 'skip', reason: 'echo' })
+    const back = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsA })
+    t.match(back, { action: 'update', reason: 'linked', target: { system: 'outlook', itemId: o } }, 'a person set it back to what we wrote before')
+  })
+
+  t.test('counterpartHint with fields: only the state our create wrote is an echo', async (t) => {
+    const api = await client(t)
+    const edited = { ...fieldsA, location: 'Room 1.01' }
+
+    // Linked already: the first notification of our create's burst, read after a person edited the new event.
+    const s = salesforceId()
+    const o = outlookId()
+    const created = await api.correlate({ changeEvent: changeEvent(s, 'CREATE'), fields: fieldsA })
+    await api.confirm({ source: { system: 'salesforce', itemId: s }, target: { system: 'outlook', itemId: o }, written: { fields: fieldsA }, baseline: fieldsA, reservationToken: created.reservation.token })
+    const hint = { system: 'salesforce', itemId: s }
+    t.match(await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: fieldsA, counterpartHint: hint }), { action: 'skip', reason: 'echo' })
+    const later = await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: edited, counterpartHint: hint, targetFields: fieldsA })
+    t.match(later, { action: 'update', reason: 'linked', target: { system: 'salesforce', itemId: s } })
+
+    // Not linked: the create's worker crashed before its confirm, and a person edited the copy.
+    const s2 = salesforceId()
+    const o2 = outlookId()
+    const second = await api.correlate({ changeEvent: changeEvent(s2, 'CREATE'), fields: fieldsA })
+    t.equal(second.action, 'create')
+    const copy = await api.correlate({ system: 'outlook', itemId: o2, changeType: 'created', fields: edited, counterpartHint: { createKey: second.reservation.createKey }, targetFields: fieldsA })
+    t.match(copy, { action: 'update', reason: 'linked', target: { system: 'salesforce', itemId: s2 }, baseline: fieldsA }, 'the edit goes to the source')
+    t.same((await api.get('salesforce', s2)).body.baseline, fieldsA, 'linked with what the create wrote as the baseline')
+    const redelivered = await api.correlate({ changeEvent: changeEvent(s2, 'CREATE'), fields: fieldsA, targetFields: edited })
+    t.match(redelivered, { action: 'skip', reason: 'echo' }, 'the redelivered source brings nothing new: the copy\'s edit is not overwritten')
+    const sourceMoved = await api.correlate({ changeEvent: changeEvent(s2, 'UPDATE'), fields: fieldsB, targetFields: edited })
+    t.match(sourceMoved, { action: 'resolve', reason: 'both_changed' }, 'both changed since the create: merge, not overwrite')
+
+    // Not linked, the copy as we created it: echo, and later edits of the copy are updates.
+    const s3 = salesforceId()
+    const o3 = outlookId()
+    const third = await api.correlate({ changeEvent: changeEvent(s3, 'CREATE'), fields: fieldsA })
+    const back = await api.correlate({ system: 'outlook', itemId: o3, changeType: 'created', fields: fieldsA, counterpartHint: { createKey: third.reservation.createKey } })
+    t.match(back, { action: 'skip', reason: 'echo', target: { system: 'salesforce', itemId: s3 } })
+    t.match(await api.correlate({ system: 'outlook', itemId: o3, changeType: 'updated', fields: edited }), { action: 'update', reason: 'linked' })
+  })
+
   t.test('counterpartHint: our own create coming back before its confirm is an echo and links the pair', async (t) => {
     const api = await client(t)
     const o = outlookId()

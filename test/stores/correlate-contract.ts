@@ -1,6 +1,7 @@
 // The CorrelateStore contract: one suite, run unchanged against the memory store and the Redis store.
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
+import { fingerprintFields } from '../../src/domain/fingerprint.js'
 import type { ConfirmInput, CorrelateStore, DecideInput, ItemRef } from '../../src/stores/correlate-store.js'
 
 const T0 = Date.UTC(2026, 2, 9, 9, 0, 0)
@@ -26,6 +27,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
       createKey: `ck-${ref.itemId}`,
       leaseMs: LEASE,
       createKeyTtlMs: TOMBSTONE_TTL,
+      echoWindowMs: WINDOW,
       now: T0,
       ...over,
     })
@@ -165,11 +167,49 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(noFields.action, 'update', 'without a fingerprint no ledger answers')
   })
 
-  t.test('several writes inside the window are all remembered', async (t) => {
+  t.test('only the latest write into an item is its echo: a person setting it back to an earlier write is an edit', async (t) => {
     const { o, s } = await linkPair({ writtenFingerprint: 'fp-1' })
     await confirm(o, s, { writtenFingerprint: 'fp-2', now: T0 + 1_000 })
-    t.equal((await decide(s, { fingerprint: 'fp-1', now: T0 + 2_000 })).reason, 'echo')
-    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 2_000 })).reason, 'echo')
+    await confirm(o, s, { writtenFingerprint: 'fp-2', now: T0 + 1_500 })
+    for (const at of [2_000, 3_000]) {
+      t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + at })).reason, 'echo', `the latest write, repeated at +${at} ms`)
+    }
+    const back = await decide(s, { fingerprint: 'fp-1', now: T0 + 4_000 })
+    t.same([back.action, back.reason, back.target.itemId], ['update', 'linked', o.itemId], 'the confirm of fp-2 replaced fp-1')
+    await confirm(o, s, { writtenFingerprint: 'fp-1', now: T0 + 5_000 })
+    t.equal((await decide(s, { fingerprint: 'fp-1', now: T0 + 6_000 })).reason, 'echo', 'written again, it is the echo again')
+    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 6_000 })).action, 'update')
+  })
+
+  t.test('with a state the state decides: echoBySource is no echo once a person changed the item', async (t) => {
+    const baseline = { subject: 'Weekly sync', start: '2026-03-10T15:00:00.000Z' }
+    const { o, s } = await linkPair({ writtenFingerprint: 'fp-written', baseline })
+    const ours = await decide(s, { echoBySource: true, fingerprint: 'fp-written', now: T0 + 1_000 })
+    t.same([ours.action, ours.reason], ['skip', 'echo'], 'the state is what we wrote')
+    const unchanged = await decide(s, { echoBySource: true, fingerprint: fingerprintFields(baseline), now: T0 + 1_000 })
+    t.same([unchanged.action, unchanged.reason], ['skip', 'echo'], 'the state is the baseline: nothing new')
+    const noState = await decide(s, { echoBySource: true, now: T0 + 1_000 })
+    t.same([noState.action, noState.reason], ['skip', 'echo'], 'without a state the source signal decides alone')
+    const moved = await decide(s, { echoBySource: true, fingerprint: 'fp-person', now: T0 + 2_000 })
+    t.same([moved.action, moved.reason, moved.target], ['update', 'linked', { system: 'outlook', itemId: o.itemId }], 'our echo read after a person changed the item')
+    t.same(moved.link?.baseline, baseline)
+    const deleted = await decide(s, { echoBySource: true, changeType: 'deleted', fingerprint: 'fp-person', now: T0 + 3_000 })
+    t.same([deleted.action, deleted.reason], ['skip', 'echo'], 'a delete has no state to judge: our own delete stays an echo')
+  })
+
+  t.test('a state equal to the stored baseline is an echo (nothing new), inside or after the window', async (t) => {
+    const one = { subject: 'one' }
+    const two = { subject: 'two' }
+    const { o, s } = await linkPair({ baseline: one })
+    for (const [ref, at] of [[s, 1_000], [o, 1_000], [s, 2 * WINDOW]] as const) {
+      const same = await decide(ref, { fingerprint: fingerprintFields(one), now: T0 + at })
+      t.same([same.action, same.reason], ['skip', 'echo'], `${ref.system} at +${at} ms`)
+    }
+    await confirm(s, o, { baseline: two, now: T0 + 3_000 })
+    t.equal((await decide(s, { fingerprint: fingerprintFields(two), now: T0 + 4_000 })).reason, 'echo', 'the new baseline')
+    t.equal((await decide(s, { fingerprint: fingerprintFields(one), now: T0 + 4_000 })).action, 'update', 'the old baseline is a change')
+    await confirm(o, s, { now: T0 + 5_000 })
+    t.equal((await decide(o, { fingerprint: fingerprintFields(two), now: T0 + 6_000 })).reason, 'echo', 'a confirm without baseline keeps it')
   })
 
   t.test('echoBySource is an echo, linked or not', async (t) => {
@@ -178,6 +218,8 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.same([linked.action, linked.reason], ['skip', 'echo'])
     const unlinked = await decide(salesforce(), { echoBySource: true, changeType: 'created' })
     t.same([unlinked.action, unlinked.reason, unlinked.target.itemId], ['skip', 'echo', null])
+    const withState = await decide(salesforce(), { echoBySource: true, changeType: 'created', fingerprint: 'fp-any' })
+    t.same([withState.action, withState.reason], ['skip', 'echo'], 'unlinked, no state of ours to compare with: the source signal decides')
   })
 
   t.test('a linked delete targets the counterpart; a deleted confirm tombstones the pair', async (t) => {
@@ -225,6 +267,76 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.same([again.action, again.reason], ['skip', 'echo'], 'a redelivered create of the copy stays an echo')
     const edit = await decide(s, { changeType: 'updated', counterpartHint: o, now: T0 + 4_000 })
     t.same([edit.action, edit.target.itemId], ['update', o.itemId], 'the stamp stays on later edits: they are updates')
+  })
+
+  t.test('created with a hint on a linked item: with a state, only what we wrote (or the baseline) is an echo', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: 'fp-created', baseline: { subject: 'a' } })
+    const ours = await decide(s, { changeType: 'created', counterpartHint: o, fingerprint: 'fp-created', now: T0 + 1_000 })
+    t.same([ours.action, ours.reason], ['skip', 'echo'])
+    const edited = await decide(s, { changeType: 'created', counterpartHint: o, fingerprint: 'fp-edited', now: T0 + 2_000 })
+    t.same([edited.action, edited.reason, edited.target], ['update', 'linked', { system: 'outlook', itemId: o.itemId }], 'edited since our create')
+  })
+
+  t.test('counterpartHint links with what the create wrote: its state is the baseline and the echo', async (t) => {
+    const state = { subject: 'Kick-off', start: '2026-03-10T15:00:00.000Z', end: '2026-03-10T16:00:00.000Z' }
+    const fp = fingerprintFields(state)
+    const o = outlook()
+    const s = salesforce()
+    await decide(o, { changeType: 'created', fingerprint: fp, state })
+    const back = await decide(s, { changeType: 'created', counterpartHint: o, fingerprint: fp, now: T0 + 1_000 })
+    t.same([back.action, back.reason, back.target.itemId], ['skip', 'echo', o.itemId], 'the copy holds what we created')
+    t.same(back.link?.baseline, state)
+    t.same((await store().getLink(tenant, o, T0 + 1_000))?.baseline, state, 'both sides hold the baseline')
+    t.equal((await decide(s, { fingerprint: fp, now: T0 + 2_000 })).reason, 'echo', 'its next notification too')
+    const edit = await decide(s, { fingerprint: 'fp-person', now: T0 + 3_000 })
+    t.same([edit.action, edit.reason, edit.target.itemId], ['update', 'linked', o.itemId], 'a later edit of the copy is an update')
+
+    const noState = outlook()
+    const copy = salesforce()
+    await decide(noState, { changeType: 'created', fingerprint: fp, state })
+    const bare = await decide(copy, { changeType: 'created', counterpartHint: noState, now: T0 + 1_000 })
+    t.same([bare.action, bare.reason, bare.link?.baseline], ['skip', 'echo', state], 'a notification without a state links with the same baseline')
+    t.equal((await decide(copy, { fingerprint: fp, now: T0 + 2_000 })).reason, 'echo')
+    t.equal((await decide(copy, { fingerprint: 'fp-person', now: T0 + 2_000 })).action, 'update')
+  })
+
+  t.test('counterpartHint: a copy edited before its first notification is an update, linked with the created state as baseline', async (t) => {
+    const state = { subject: 'Kick-off' }
+    const fp = fingerprintFields(state)
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created', fingerprint: fp, state })
+    const edited = await decide(s, { changeType: 'created', counterpartHint: { createKey: created.reservation?.createKey as string }, fingerprint: 'fp-edited', echoBySource: true, now: T0 + 1_000 })
+    t.same([edited.action, edited.reason, edited.target], ['update', 'linked', { system: 'outlook', itemId: o.itemId }])
+    t.same(edited.link?.baseline, state)
+    t.equal((await store().getLink(tenant, o, T0 + 1_000))?.salesforce, s.itemId, 'linked both ways')
+    // The create's worker crashed before its confirm: the source is delivered again, unchanged.
+    const redelivered = await decide(o, { fingerprint: fp, now: T0 + 2_000 })
+    t.same([redelivered.action, redelivered.reason], ['skip', 'echo'], 'the source holds the baseline: nothing new to overwrite the copy with')
+    const again = await decide(s, { fingerprint: 'fp-edited', now: T0 + 3_000 })
+    t.equal(again.action, 'update', 'the edit is no echo later either')
+    const late = await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fp, now: T0 + 4_000 })
+    t.same([late.linked, late.link.baseline], [true, state], 'the late confirm lands on the same link')
+  })
+
+  t.test('counterpartHint without what the create wrote: the copy\'s state is taken as ours, so a later edit is an update', async (t) => {
+    const o = outlook()
+    const s = salesforce()
+    const state = { subject: 'copied' }
+    const back = await decide(s, { changeType: 'updated', counterpartHint: o, fingerprint: 'fp-copy', state })
+    t.same([back.action, back.reason, back.link?.baseline], ['skip', 'echo', state])
+    t.equal((await decide(s, { fingerprint: 'fp-copy', now: T0 + 1_000 })).reason, 'echo', 'its duplicate')
+    t.equal((await decide(s, { fingerprint: 'fp-edit', now: T0 + 2_000 })).action, 'update', 'a person\'s edit')
+
+    const o2 = outlook()
+    const s2 = salesforce()
+    await decide(o2, { changeType: 'created', fingerprint: 'fp-made' })
+    const onlyFp = await decide(s2, { changeType: 'created', counterpartHint: o2, fingerprint: 'fp-made', now: T0 + 1 })
+    t.same([onlyFp.action, onlyFp.reason, onlyFp.link?.baseline], ['skip', 'echo', undefined], 'a create asked with a fingerprint only: no baseline')
+    t.equal((await decide(s2, { fingerprint: 'fp-other', now: T0 + 2 })).action, 'update')
   })
 
   t.test('counterpartHint without a reservation still links: the stamp proves our create', async (t) => {
@@ -316,6 +428,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
       createKey: 'ck',
       leaseMs: LEASE,
       createKeyTtlMs: TOMBSTONE_TTL,
+      echoWindowMs: WINDOW,
       now: T0 + 1,
     })
     t.equal(elsewhere.action, 'create', 'another tenant\'s createKey is unknown here')
@@ -404,6 +517,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
       createKey: 'ck',
       leaseMs: LEASE,
       createKeyTtlMs: TOMBSTONE_TTL,
+      echoWindowMs: WINDOW,
       now: T0,
     })
     t.equal(elsewhere.action, 'create', 'another tenant knows nothing of the link or the ledger')

@@ -50,6 +50,7 @@ if (skip) {
       createKey: 'css-0123456789abcdef0123456789abcdef',
       leaseMs: 60_000,
       createKeyTtlMs: 3_600_000,
+      echoWindowMs: 600_000,
       now: Date.now(),
     })
     t.equal(created.action, 'create')

@@ -1,6 +1,6 @@
 // The embedded CorrelateStore: links kept both ways, create reservations, the echo ledger and tombstones in bounded maps.
 // Mirrors redis/correlate-scripts.ts rule for rule; the shared contract suite holds both to the same answers.
-import { otherSystem, rolesClash } from '../../domain/correlate-rules.js'
+import { fingerprintBaseline, otherSystem, rolesClash } from '../../domain/correlate-rules.js'
 import { itemMapKey, parseItemMapKey } from '../../domain/keys.js'
 import {
   RESERVATION_GRACE_MS,
@@ -23,6 +23,8 @@ interface Side {
   state: 'linked' | 'tombstoned'
   /** JSON text: stored as given, compared as text for idempotent confirms, never shared with callers */
   baseline?: string
+  /** the baseline's fingerprint: a change with this state brings nothing new */
+  baselineFingerprint?: string
   role?: SeriesRole
   counterpartRole?: SeriesRole
   linkedAt: number
@@ -34,6 +36,15 @@ interface Reservation {
   expiresAt: number
   createKey: string
   role?: SeriesRole
+  /** what the create writes: the source's state when /correlate answered create (fingerprint, and JSON text) */
+  fingerprint?: string
+  state?: string
+}
+
+/** The echo ledger of one item: only the latest write into it, since flows read the item's current state. */
+interface LedgerEntry {
+  fingerprint: string
+  expiresAt: number
 }
 
 const FOREVER = Number.POSITIVE_INFINITY
@@ -41,7 +52,7 @@ const FOREVER = Number.POSITIVE_INFINITY
 export class MemoryCorrelateStore implements CorrelateStore {
   private readonly links: BoundedTtlMap<Side>
   private readonly reservations: BoundedTtlMap<Reservation>
-  private readonly ledger: BoundedTtlMap<Map<string, number>>
+  private readonly ledger: BoundedTtlMap<LedgerEntry>
   /** createKey -> the item whose reservation it was handed out with */
   private readonly createKeys: BoundedTtlMap<ItemRef>
 
@@ -52,7 +63,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
       onEvict: (key, side) => this.dropCounterpart(key, side),
     })
     this.reservations = new BoundedTtlMap<Reservation>({ maxEntries: options.maxItems })
-    this.ledger = new BoundedTtlMap<Map<string, number>>({ maxEntries: options.maxItems })
+    this.ledger = new BoundedTtlMap<LedgerEntry>({ maxEntries: options.maxItems })
     this.createKeys = new BoundedTtlMap<ItemRef>({ maxEntries: options.maxItems })
   }
 
@@ -62,6 +73,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const selfKey = keyOf(tenant, system, itemId)
     const self = this.links.get(selfKey, now)
     const hint = this.resolveHint(tenant, other, input.counterpartHint, now)
+    // With a state the state decides: the source signals say who wrote last, not whether a person wrote since.
+    const byState = input.fingerprint !== undefined && input.changeType !== 'deleted'
 
     if (self?.state === 'tombstoned') {
       return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
@@ -75,9 +88,10 @@ export class MemoryCorrelateStore implements CorrelateStore {
       if (input.role && input.role !== self.role) this.learnRole(tenant, system, itemId, self, input.role, now)
       const hintNamesCounterpart = input.changeType === 'created' && hint?.itemId === self.counterpart
       const link = toLink(tenant, system, itemId, self)
-      if (input.echoBySource || this.inLedger(selfKey, input.fingerprint, now) || hintNamesCounterpart) {
-        return { action: 'skip', reason: 'echo', target, link }
-      }
+      const echo = byState
+        ? this.inLedger(selfKey, input.fingerprint, now) || input.fingerprint === self.baselineFingerprint
+        : input.echoBySource || hintNamesCounterpart
+      if (echo) return { action: 'skip', reason: 'echo', target, link }
       if (input.changeType === 'deleted') return { action: 'delete', reason: 'linked', target, link }
       // The item moved past what we wrote: a later change back to that state is a person's edit, not our echo.
       if (input.fingerprint !== undefined) this.ledger.delete(selfKey)
@@ -94,12 +108,16 @@ export class MemoryCorrelateStore implements CorrelateStore {
       if (hinted?.state === 'tombstoned') {
         return { action: 'skip', reason: 'tombstoned', target, link: toLink(tenant, hint.system, hint.itemId, hinted) }
       }
-      const hintRole = this.reservations.get(hintKey, now)?.role ?? hinted?.role
+      const reservation = this.reservations.get(hintKey, now)
+      const hintRole = reservation?.role ?? hinted?.role
       if (rolesClash(input.role, hintRole)) return { action: 'skip', reason: 'series_mismatch', target }
-      // Our own create coming back before (or without) its confirm: link the pair now.
+      // Our own create coming back before (or without) its confirm: link the pair now, with what the create wrote.
+      const made = linkHinted(input, byState, reservation)
       const side = (counterpart: string, role?: SeriesRole, counterpartRole?: SeriesRole): Side => ({
         counterpart,
         state: 'linked',
+        baseline: made.baseline,
+        baselineFingerprint: made.baselineFingerprint,
         role,
         counterpartRole,
         linkedAt: now,
@@ -109,9 +127,14 @@ export class MemoryCorrelateStore implements CorrelateStore {
       this.links.set(selfKey, mine, FOREVER, now)
       this.links.set(hintKey, side(itemId, hintRole, input.role), FOREVER, now)
       this.reservations.delete(hintKey)
+      this.ledger.delete(selfKey)
       const link = toLink(tenant, system, itemId, mine)
       // The stamp proves the pair, so a delete of the copy is a linked delete.
-      if (input.changeType === 'deleted' && !input.echoBySource) return { action: 'delete', reason: 'linked', target, link }
+      if (input.changeType === 'deleted') {
+        return input.echoBySource ? { action: 'skip', reason: 'echo', target, link } : { action: 'delete', reason: 'linked', target, link }
+      }
+      if (!made.echo) return { action: 'update', reason: 'linked', target, link }
+      if (made.written !== undefined) this.record(selfKey, made.written, now + input.echoWindowMs, now)
       return { action: 'skip', reason: 'echo', target, link }
     }
 
@@ -124,7 +147,9 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (input.changeType === 'deleted') return { action: 'skip', reason: 'no_link_for_delete', target: unlinked }
     if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey: input.createKey }
-    this.reservations.set(selfKey, { ...reservation, role: input.role }, reservation.expiresAt + RESERVATION_GRACE_MS, now)
+    const state = input.state === undefined ? undefined : JSON.stringify(input.state)
+    const kept = { ...reservation, role: input.role, fingerprint: input.fingerprint, state }
+    this.reservations.set(selfKey, kept, reservation.expiresAt + RESERVATION_GRACE_MS, now)
     this.createKeys.set(createKeyOf(tenant, input.createKey), { system, itemId }, now + input.createKeyTtlMs, now)
     return { action: 'create', reason: 'new_item', target: unlinked, reservation }
   }
@@ -146,12 +171,12 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const targetRole = fromTarget?.role
     const baseline = input.baseline === undefined ? undefined : JSON.stringify(input.baseline)
     const write = (state: Side['state'], linkedAt: number, expiresAt: number): Side => {
-      const kept =
-        fromSource?.counterpart === target.itemId ? fromSource.baseline : fromTarget?.counterpart === source.itemId ? fromTarget.baseline : undefined
+      const kept = fromSource?.counterpart === target.itemId ? fromSource : fromTarget?.counterpart === source.itemId ? fromTarget : undefined
       const sourceSide: Side = {
         counterpart: target.itemId,
         state,
-        baseline: baseline ?? kept,
+        baseline: baseline ?? kept?.baseline,
+        baselineFingerprint: baseline === undefined ? kept?.baselineFingerprint : fingerprintBaseline(input.baseline as Record<string, unknown>),
         role: sourceRole,
         counterpartRole: targetRole,
         linkedAt,
@@ -217,18 +242,15 @@ export class MemoryCorrelateStore implements CorrelateStore {
 
   private inLedger(key: string, fingerprint: string | undefined, now: number): boolean {
     if (fingerprint === undefined) return false
-    const expiresAt = this.ledger.get(key, now)?.get(fingerprint)
-    return expiresAt !== undefined && expiresAt > now
+    const entry = this.ledger.get(key, now)
+    return entry !== undefined && entry.fingerprint === fingerprint && entry.expiresAt > now
   }
 
-  /** Adds a written fingerprint; a live entry is left as it is, so a repeated confirm changes nothing. */
+  /** Replaces the item's entry with this write; the same live entry is left as it is, so a repeated confirm changes nothing. */
   private record(key: string, fingerprint: string, expiresAt: number, now: number): void {
-    const entries = this.ledger.get(key, now) ?? new Map<string, number>()
-    const live = entries.get(fingerprint)
-    if (live !== undefined && live > now) return
-    for (const [fp, at] of entries) if (at <= now) entries.delete(fp)
-    entries.set(fingerprint, expiresAt)
-    this.ledger.set(key, entries, Math.max(...entries.values()), now)
+    const live = this.ledger.get(key, now)
+    if (live !== undefined && live.fingerprint === fingerprint && live.expiresAt > now) return
+    this.ledger.set(key, { fingerprint, expiresAt }, expiresAt, now)
   }
 
   /** Records the role this item now shows on both sides of its link. */
@@ -248,6 +270,39 @@ export class MemoryCorrelateStore implements CorrelateStore {
 }
 
 const keyOf = (tenant: string, system: CorrelateSystem, itemId: string) => itemMapKey({ tenant, system, itemId })
+
+/** How a counterpartHint links a pair: the baseline, the fingerprint recorded as written into the item, echo or not. */
+interface HintedLink {
+  baseline?: string
+  baselineFingerprint?: string
+  written?: string
+  echo: boolean
+}
+
+/**
+ * When the hinted item's reservation kept what the create wrote, that is the baseline and the echo ledger entry,
+ * and a state that differs from it is a person's edit of the copy (an update). Without it (the reservation is gone,
+ * or the create was asked without a state) the copy's state is taken as what we wrote: echo, and that state is
+ * recorded as baseline and ledger entry, so any later edit of the copy is an update.
+ */
+function linkHinted(input: DecideInput, byState: boolean, reservation: Reservation | undefined): HintedLink {
+  if (reservation?.fingerprint !== undefined) {
+    const { fingerprint, state } = reservation
+    return {
+      baseline: state,
+      baselineFingerprint: state === undefined ? undefined : fingerprint,
+      written: fingerprint,
+      echo: !byState || input.fingerprint === fingerprint,
+    }
+  }
+  if (!byState) return { echo: true }
+  return {
+    baseline: input.state === undefined ? undefined : JSON.stringify(input.state),
+    baselineFingerprint: input.state === undefined ? undefined : input.fingerprint,
+    written: input.fingerprint,
+    echo: true,
+  }
+}
 /** A tenant holds no NUL (its schema forbids it), so this cannot collide across tenants. */
 const createKeyOf = (tenant: string, createKey: string) => `${tenant}\u0000${createKey}`
 

@@ -3,10 +3,14 @@
 //
 // Keys, all under the tenant's prefix P = css:{c:<tenant>}: (ids URI-encoded):
 //   P link:<system>:<id>  hash, one side of a pair: cp (counterpart id), cpe (cp encoded), st (linked | tombstoned),
-//                         base (baseline JSON), role, cprole (series roles), at (linkedAt), up (updatedAt),
-//                         exp (tombstones only: when it stops counting). Both sides are written together.
-//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
-//   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting
+//                         base (baseline JSON), bfp (the baseline's fingerprint), role, cprole (series roles),
+//                         at (linkedAt), up (updatedAt), exp (tombstones only: when it stops counting). Both sides
+//                         are written together.
+//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace), and what
+//                         the create writes when the request carried a state: cfp (fingerprint), cst (state JSON)
+//   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting.
+//                         Every write replaces it, so it holds one member; only the newest member (highest score)
+//                         counts, which also holds for sets written with several members by earlier versions.
 //   P ck:<createKey>      hash, whom a createKey was handed out for: sys, id, ide (id encoded), exp (when it stops
 //                         counting). Written with every reservation; a counterpartHint { createKey } is resolved from it.
 // A counterpart's keys are found from cpe inside the script: undeclared, but in the same slot by the hash tag.
@@ -42,6 +46,11 @@ local function reservedRole(key, now)
   if r[1] and r[2] and tonumber(r[2]) > now then return r[1] end
   return ''
 end
+-- the latest write into an item is its only echo
+local function latestWrite(key, fp, now)
+  local top = redis.call('ZREVRANGE', key, 0, 0, 'WITHSCORES')
+  return top[1] == fp and tonumber(top[2]) > now
+end
 `
 
 /**
@@ -49,7 +58,8 @@ end
  *       hint), this item's createKey entry, the hinted createKey's entry (this item's again without a createKey hint).
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
- *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl.
+ *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl, state JSON,
+ *       ledger expiresAt, ledger pttl.
  * A hint by createKey becomes an id hint here when the entry names an item of the other system; its link and
  * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
  * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side } }.
@@ -58,6 +68,8 @@ export const DECIDE_LUA = `${HELPERS}
 local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local hid, hide, role, nowText = ARGV[9], ARGV[10], ARGV[11], ARGV[14]
 local now = tonumber(nowText)
+-- with a state the state decides: the source signals say who wrote last, not whether a person wrote since
+local byState = fp ~= '' and ctype ~= 'deleted'
 local hintLink, hintRes = KEYS[4], KEYS[5]
 if ARGV[18] == '1' then
   local ck = redis.call('HMGET', KEYS[7], 'sys', 'id', 'ide', 'exp')
@@ -73,8 +85,7 @@ local function reply(a, r, t, extra)
 end
 local function ledgerHit()
   if fp == '' then return false end
-  local s = redis.call('ZSCORE', KEYS[3], fp)
-  return s and tonumber(s) > now
+  return latestWrite(KEYS[3], fp, now)
 end
 
 local self = side(KEYS[1], now)
@@ -93,9 +104,13 @@ if self then
     if redis.call('HGET', cpKey, 'cp') == id then redis.call('HSET', cpKey, 'cprole', role) end
   end
   local link = { link = { sys = sys, id = id, s = self } }
-  if echo == '1' or ledgerHit() or (ctype == 'created' and hid ~= '' and hid == self.cp) then
-    return reply('skip', 'echo', self.cp, link)
+  local echoed
+  if byState then
+    echoed = ledgerHit() or self.bfp == fp
+  else
+    echoed = echo == '1' or (ctype == 'created' and hid ~= '' and hid == self.cp)
   end
+  if echoed then return reply('skip', 'echo', self.cp, link) end
   if ctype == 'deleted' then return reply('delete', 'linked', self.cp, link) end
   -- the item moved past what we wrote: a later change back to that state is a person's edit
   if fp ~= '' then redis.call('DEL', KEYS[3]) end
@@ -110,17 +125,40 @@ if hid ~= '' then
   if hinted and hinted.st == 'tombstoned' then
     return reply('skip', 'tombstoned', hid, { link = { sys = other, id = hid, s = hinted } })
   end
-  local hrole = reservedRole(hintRes, now)
+  local res = redis.call('HMGET', hintRes, 'role', 'gc', 'cfp', 'cst')
+  local live = res[2] and tonumber(res[2]) > now
+  local hrole = (live and res[1]) or ''
   if hrole == '' and hinted and hinted.role then hrole = hinted.role end
   if clash(role, hrole) then return reply('skip', 'series_mismatch', hid) end
-  -- our own create coming back before (or without) its confirm: link the pair now
-  local mine = { cp = hid, cpe = hide, st = 'linked', role = role, cprole = hrole, at = nowText, up = nowText }
+  -- our own create coming back before (or without) its confirm: link the pair now, with what the create wrote
+  -- (see linkHinted in memory/correlate.ts): the reservation's state, else the copy's state taken as ours
+  local base, bfp, written, isEcho = '', '', '', true
+  if live and res[3] then
+    written = res[3]
+    base = res[4] or ''
+    if base ~= '' then bfp = written end
+    isEcho = (not byState) or fp == written
+  elseif byState then
+    written, base = fp, ARGV[21]
+    if base ~= '' then bfp = fp end
+  end
+  local mine = { cp = hid, cpe = hide, st = 'linked', base = base, bfp = bfp, role = role, cprole = hrole, at = nowText, up = nowText }
   put(KEYS[1], mine)
-  put(hintLink, { cp = id, cpe = ide, st = 'linked', role = hrole, cprole = role, at = nowText, up = nowText })
+  put(hintLink, { cp = id, cpe = ide, st = 'linked', base = base, bfp = bfp, role = hrole, cprole = role, at = nowText, up = nowText })
   redis.call('DEL', hintRes)
+  redis.call('DEL', KEYS[3])
+  local link = { link = { sys = sys, id = id, s = mine } }
   -- the stamp proves the pair, so a delete of the copy is a linked delete
-  if ctype == 'deleted' and echo ~= '1' then return reply('delete', 'linked', hid, { link = { sys = sys, id = id, s = mine } }) end
-  return reply('skip', 'echo', hid, { link = { sys = sys, id = id, s = mine } })
+  if ctype == 'deleted' then
+    if echo == '1' then return reply('skip', 'echo', hid, link) end
+    return reply('delete', 'linked', hid, link)
+  end
+  if not isEcho then return reply('update', 'linked', hid, link) end
+  if written ~= '' then
+    redis.call('ZADD', KEYS[3], ARGV[22], written)
+    redis.call('PEXPIRE', KEYS[3], ARGV[23])
+  end
+  return reply('skip', 'echo', hid, link)
 end
 
 if echo == '1' or ledgerHit() then return reply('skip', 'echo', '') end
@@ -130,7 +168,7 @@ if held and held > now then
 end
 if ctype == 'deleted' then return reply('skip', 'no_link_for_delete', '') end
 if role == 'occurrence' or role == 'exception' then return reply('skip', 'series_occurrence', '') end
-put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ARGV[13], role = role, gc = ARGV[16] }, ARGV[17])
+put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ARGV[13], role = role, gc = ARGV[16], cfp = fp, cst = ARGV[21] }, ARGV[17])
 put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
 return reply('create', 'new_item', '')
 `
@@ -139,7 +177,7 @@ return reply('create', 'new_item', '')
  * KEYS: source link, target link, source reservation, target reservation, target ledger.
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
- *       tombstone pttl.
+ *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read).
  * Reply JSON: { linked: 0 | 1, reason? (conflicting_link | tombstoned), link: { sys, id, s: side } }.
  */
 export const CONFIRM_LUA = `${HELPERS}
@@ -156,13 +194,13 @@ end
 local samePair = ls and lt and ls.cp == tid and lt.cp == sid
 local srole = (ls and ls.role) or reservedRole(KEYS[3], now)
 local trole = (lt and lt.role) or ''
-local kept = (ls and ls.cp == tid and ls.base) or (lt and lt.cp == sid and lt.base) or ''
-local base = baseline
-if base == '' then base = kept end
+local kept = (ls and ls.cp == tid and ls) or (lt and lt.cp == sid and lt) or {}
+local base, bfp = baseline, ARGV[15]
+if base == '' then base, bfp = kept.base or '', kept.bfp or '' end
 local function write(st, at, exp, pttl)
-  local mine = { cp = tid, cpe = tenc, st = st, base = base, role = srole, cprole = trole, at = at, up = nowText, exp = exp }
+  local mine = { cp = tid, cpe = tenc, st = st, base = base, bfp = bfp, role = srole, cprole = trole, at = at, up = nowText, exp = exp }
   put(KEYS[1], mine, pttl)
-  put(KEYS[2], { cp = sid, cpe = senc, st = st, base = base, role = trole, cprole = srole, at = at, up = nowText, exp = exp }, pttl)
+  put(KEYS[2], { cp = sid, cpe = senc, st = st, base = base, bfp = bfp, role = trole, cprole = srole, at = at, up = nowText, exp = exp }, pttl)
   return mine
 end
 
@@ -190,13 +228,11 @@ if not (samePair and (baseline == '' or baseline == ls.base)) then
   if samePair then at = ls.at end
   mine = write('linked', at, '', nil)
 end
-if fp ~= '' then
-  local score = redis.call('ZSCORE', KEYS[5], fp)
-  if not score or tonumber(score) <= now then
-    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', nowText)
-    redis.call('ZADD', KEYS[5], ARGV[11], fp)
-    redis.call('PEXPIRE', KEYS[5], ARGV[12])
-  end
+-- this write replaces the target's ledger entry; the same live entry again (a repeated confirm) changes nothing
+if fp ~= '' and not latestWrite(KEYS[5], fp, now) then
+  redis.call('DEL', KEYS[5])
+  redis.call('ZADD', KEYS[5], ARGV[11], fp)
+  redis.call('PEXPIRE', KEYS[5], ARGV[12])
 end
 return cjson.encode({ linked = 1, link = { sys = ssys, id = sid, s = mine } })
 `

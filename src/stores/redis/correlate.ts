@@ -7,7 +7,7 @@
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
 // ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant.
-import { otherSystem } from '../../domain/correlate-rules.js'
+import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
   RESERVATION_GRACE_MS,
   type ConfirmInput,
@@ -65,7 +65,7 @@ function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
 }
 
 /** A side as the scripts store it (HGETALL field names). */
-type RawSide = Partial<Record<'cp' | 'cpe' | 'st' | 'base' | 'role' | 'cprole' | 'at' | 'up' | 'exp', string>>
+type RawSide = Partial<Record<'cp' | 'cpe' | 'st' | 'base' | 'bfp' | 'role' | 'cprole' | 'at' | 'up' | 'exp', string>>
 interface RawLink {
   sys: CorrelateSystem
   id: string
@@ -136,6 +136,9 @@ export class RedisCorrelateStore implements CorrelateStore {
         byKey === undefined ? '' : '1',
         String(input.now + input.createKeyTtlMs),
         String(input.createKeyTtlMs),
+        input.state === undefined ? '' : JSON.stringify(input.state),
+        String(input.now + input.echoWindowMs),
+        String(input.echoWindowMs + LEDGER_GRACE_MS),
       ),
     )
     const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink }
@@ -174,6 +177,7 @@ export class RedisCorrelateStore implements CorrelateStore {
         String(input.echoWindowMs + LEDGER_GRACE_MS),
         String(input.now + input.tombstoneTtlMs),
         String(input.tombstoneTtlMs),
+        (input.baseline && fingerprintBaseline(input.baseline)) ?? '',
       ),
     )
     const reply = JSON.parse(text) as { linked: 0 | 1; reason?: 'conflicting_link' | 'tombstoned'; link: RawLink }
