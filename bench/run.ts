@@ -117,7 +117,7 @@ try {
 
   const report: Record<string, unknown> = { seconds: SECONDS, connections: CONNECTIONS, cpus: (await import('node:os')).cpus().length }
   process.stdout.write(`benchmark: ${SECONDS}s per run, ${CONNECTIONS} connections, unique itemIds\n`)
-  const singles = 25_000 * SECONDS
+  const singles = 45_000 * SECONDS
   const batches = 1_200 * SECONDS
   const base = await measure(baseline, '/dedupe', uniqueEvent, singles)
   const mem = await measure(memory, '/dedupe', uniqueEvent, singles)
