@@ -52,10 +52,10 @@ export default fp(
       registers: [registry],
     })
     app.decorate('metrics', opts.metrics)
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched'
-      if (route === '/metrics') return
-      latency.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000)
+      if (route !== '/metrics') latency.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000)
+      done()
     })
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
       reply.type(registry.contentType)

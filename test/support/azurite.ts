@@ -1,10 +1,9 @@
 // Starts the tests' own Azurite blob endpoint (from npm) on a free loopback port: in memory, no telemetry, stopped by pid.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { freePort } from './redis-server.js'
+import { freePort, waitForPort } from './redis-server.js'
 
 // The well-known development account of the Azurite README (public, not a secret).
 const ACCOUNT = 'devstoreaccount1'
@@ -14,24 +13,6 @@ const BIN = resolve(import.meta.dirname, '../../node_modules/.bin/azurite-blob')
 
 export function azuriteSkipReason(): string | undefined {
   return existsSync(BIN) ? undefined : 'azurite is not installed (npm ci installs it as a dev dependency)'
-}
-
-async function waitForPort(port: number, child: ChildProcess, deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`azurite-blob exited with code ${child.exitCode}`)
-    const ok = await new Promise<boolean>((done) => {
-      const socket = net.connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.end()
-        done(true)
-      })
-      socket.once('error', () => done(false))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`azurite-blob did not listen on ${port} in time`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 export class Azurite {
@@ -51,7 +32,7 @@ export class Azurite {
       { cwd: dir, stdio: 'ignore' },
     )
     try {
-      await waitForPort(port, child, 20_000)
+      await waitForPort(port, 20_000, child, 'azurite-blob')
     } catch (error) {
       child.kill('SIGKILL')
       rmSync(dir, { recursive: true, force: true })

@@ -33,9 +33,11 @@ export async function freePort(): Promise<number> {
   })
 }
 
-async function waitForPort(port: number, deadlineMs: number): Promise<void> {
+/** Polls until something accepts connections on the loopback port; fails early when `child` exits. */
+export async function waitForPort(port: number, deadlineMs: number, child?: ChildProcess, name = 'redis-server'): Promise<void> {
   const deadline = Date.now() + deadlineMs
   for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`)
     const ok = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1')
       socket.once('connect', () => {
@@ -45,7 +47,7 @@ async function waitForPort(port: number, deadlineMs: number): Promise<void> {
       socket.once('error', () => resolve(false))
     })
     if (ok) return
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} in time`)
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} in time`)
     await new Promise((r) => setTimeout(r, 25))
   }
 }
