@@ -1,5 +1,5 @@
 // Refuses bodies no route should see: strings with lone UTF-16 surrogates and nesting deeper than any calendar item.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { HttpProblem } from '../errors.js'
 
@@ -33,22 +33,81 @@ export function findBadValue(body: unknown): { path: string; message: string } |
   return undefined
 }
 
+/**
+ * Whether a JSON text could hold a value findBadValue refuses: an escaped UTF-16 surrogate (raw text decoded from
+ * UTF-8 cannot hold a lone one) or nesting deeper than MAX_BODY_DEPTH. False means the parsed body is fine, so the
+ * walk is skipped; true only means the walk must look (a well-formed pair also answers true).
+ */
+export function textNeedsBodyCheck(text: string): boolean {
+  if (text.includes('\\u') && /\\u[dD][89a-fA-F]/.test(text)) return true
+  if (text.length <= MAX_BODY_DEPTH) return false
+  let depth = 0
+  let i = 0
+  while (i < text.length) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      i = stringEnd(text, i) + 1 // strings hold no structure: jump over them
+      if (i === 0) return true // unterminated: let the walk (or the JSON parser) decide
+      continue
+    }
+    if (c === 0x7b || c === 0x5b) {
+      if (++depth >= MAX_BODY_DEPTH) return true
+    } else if (c === 0x7d || c === 0x5d) depth--
+    i++
+  }
+  return false
+}
+
+/** The index of the quote closing the string that opens at `start`, or -1. */
+function stringEnd(text: string, start: number): number {
+  let end = text.indexOf('"', start + 1)
+  while (end !== -1) {
+    let backslashes = 0
+    while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++
+    if (backslashes % 2 === 0) return end
+    end = text.indexOf('"', end + 1)
+  }
+  return -1
+}
+
+function hasKeys(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  for (const _ in value) return true
+  return false
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** 'per-event': the route checks each element of body.events itself, so one bad event is rejected alone */
     bodyGuard?: 'per-event'
   }
+  interface FastifyRequest {
+    /** set by the JSON parser when the raw text may hold a value the body guard refuses; see textNeedsBodyCheck */
+    bodyNeedsCheck: boolean
+  }
 }
 
 export default fp(
   async function bodyGuard(app: FastifyInstance) {
-    const check = async (request: FastifyRequest) => {
-      const perEvent = request.routeOptions.config.bodyGuard === 'per-event'
-      const body = perEvent && typeof request.body === 'object' && request.body !== null ? { ...request.body, events: undefined } : request.body
-      const bad = findBadValue(body) ?? findBadValue(request.params) ?? findBadValue(request.query)
-      if (bad) throw new HttpProblem('invalid_input', `${bad.path || 'body'}: ${bad.message}`, { errors: [bad] })
-    }
-    app.addHook('preValidation', check)
+    // The JSON parser sees the raw text, where one scan tells whether the parsed body needs the walk at all.
+    const parseJson = app.getDefaultJsonParser('remove', 'remove')
+    app.decorateRequest('bodyNeedsCheck', false)
+    app.removeContentTypeParser('application/json')
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+      request.bodyNeedsCheck = textNeedsBodyCheck(text as string)
+      parseJson(request, text as string, done)
+    })
+    app.addHook('preValidation', (request, _reply, done) => {
+      let bad: ReturnType<typeof findBadValue>
+      if (request.bodyNeedsCheck) {
+        const perEvent = request.routeOptions.config.bodyGuard === 'per-event'
+        const body = perEvent && typeof request.body === 'object' && request.body !== null ? { ...request.body, events: undefined } : request.body
+        bad = findBadValue(body)
+      }
+      if (!bad && hasKeys(request.params)) bad = findBadValue(request.params)
+      if (!bad && hasKeys(request.query)) bad = findBadValue(request.query)
+      done(bad ? new HttpProblem('invalid_input', `${bad.path || 'body'}: ${bad.message}`, { errors: [bad] }) : undefined)
+    })
   },
   { name: 'body-guard' },
 )

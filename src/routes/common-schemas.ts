@@ -70,4 +70,24 @@ export const changeEventSchema = z
 export const tenantQuerySchema = z.object({ tenant: tenantSchema.optional() })
 export const itemParamsSchema = z.object({ system: systemSchema, itemId: itemIdSchema })
 
-export const isoOf = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
+// Answers carry several instants each (expiresAt, committedAt) and most fall in the same second, so the
+// "YYYY-MM-DDTHH:mm:ss." part is formatted once per second and only the milliseconds are added.
+let cachedSecond = Number.NaN
+let cachedPrefix = ''
+
+/** ISO-8601 in UTC with milliseconds, exactly as Date#toISOString (which throws the same RangeError for invalid instants). */
+export function isoOf(ms: number): string
+export function isoOf(ms: number | undefined): string | undefined
+export function isoOf(ms: number | undefined): string | undefined {
+  if (ms === undefined) return undefined
+  const whole = Math.trunc(ms) // as Date does
+  if (!(Math.abs(whole) <= 8.64e15)) return new Date(ms).toISOString() // NaN or out of range: Date's own RangeError
+  const second = Math.floor(whole / 1000)
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString()
+    cachedPrefix = iso.slice(0, -4) // drop "000Z"
+    cachedSecond = second
+  }
+  const milli = whole - second * 1000
+  return `${cachedPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`
+}

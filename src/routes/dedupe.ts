@@ -185,7 +185,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       type Slot = { event: DedupeEvent; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
       const perEvent: Array<{ rejected?: unknown; slots: Slot[]; fanOut: boolean }> = body.events.map((raw, i) => {
         try {
-          const bad = findBadValue(raw)
+          const bad = request.bodyNeedsCheck ? findBadValue(raw) : undefined
           if (bad) throw new InvalidFieldError(`events.${i}${bad.path ? '.' + bad.path : ''}`, bad.message)
           const parsed = dedupeRequestSchema.safeParse(raw)
           if (!parsed.success) {
