@@ -2,7 +2,7 @@
 // Every target runs in its own child process; one autocannon instance with the same connections drives them all.
 import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { freePort, RedisServer } from '../test/support/redis-server.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -77,6 +77,18 @@ async function load(url: string, path: string, bodies: string[]) {
     non2xx: result.non2xx,
     errors: result.errors,
     reusedBodies: next > bodies.length,
+    // status code -> count, for the answers that were not 2xx (429 means under-pressure shed load)
+    otherStatuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, stat]) => [code, stat.count])),
+  }
+}
+
+// CPU time (user + system) the server process has used, from /proc on Linux; undefined elsewhere.
+function cpuMicros(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100 // clock ticks (USER_HZ = 100 on Linux)
+  } catch {
+    return undefined
   }
 }
 
@@ -86,7 +98,13 @@ async function measure(target: Target, path: string, makeBody: () => unknown, po
   const { url, child } = await target.start()
   try {
     await load(url, path, warmUp) // warm-up, not counted
-    return await load(url, path, bodies)
+    const cpuBefore = cpuMicros(child.pid)
+    const result = await load(url, path, bodies)
+    const cpuAfter = cpuMicros(child.pid)
+    // Throughput on a shared 2-core machine swings with whatever else runs; the server's CPU per request is steadier.
+    const served = result.requestsPerSecond * SECONDS
+    const serverCpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || served === 0 ? undefined : Math.round((cpuAfter - cpuBefore) / served)
+    return { ...result, serverCpuUsPerRequest }
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
@@ -143,20 +161,24 @@ try {
     memoryFootprint: JSON.parse(footprint),
   })
 
+  const cpu = (run: { serverCpuUsPerRequest?: number }, per = 1) => (run.serverCpuUsPerRequest === undefined ? 'n/a' : Math.round((run.serverCpuUsPerRequest / per) * 10) / 10)
   const rows = [
-    ['baseline echo route', base.requestsPerSecond, base.p99Ms, '-', '-'],
-    ['/dedupe memory', mem.requestsPerSecond, mem.p99Ms, (report.dedupeMemory as { ratioToBaseline: number }).ratioToBaseline, '>= 0.85'],
-    ['/dedupe redis', red.requestsPerSecond, red.p99Ms, (report.dedupeRedis as { ratioToBaseline: number }).ratioToBaseline, '>= 0.60'],
-    ['/dedupe/batch x100 memory (events/s)', memBatch.requestsPerSecond * BATCH, memBatch.p99Ms, (report.batchMemory as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
-    ['/dedupe/batch x100 redis (events/s)', redBatch.requestsPerSecond * BATCH, redBatch.p99Ms, (report.batchRedis as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
+    ['baseline echo route', base.requestsPerSecond, base.p99Ms, cpu(base), '-', '-'],
+    ['/dedupe memory', mem.requestsPerSecond, mem.p99Ms, cpu(mem), (report.dedupeMemory as { ratioToBaseline: number }).ratioToBaseline, '>= 0.85'],
+    ['/dedupe redis', red.requestsPerSecond, red.p99Ms, cpu(red), (report.dedupeRedis as { ratioToBaseline: number }).ratioToBaseline, '>= 0.60'],
+    ['/dedupe/batch x100 memory (events/s)', memBatch.requestsPerSecond * BATCH, memBatch.p99Ms, cpu(memBatch, BATCH), (report.batchMemory as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
+    ['/dedupe/batch x100 redis (events/s)', redBatch.requestsPerSecond * BATCH, redBatch.p99Ms, cpu(redBatch, BATCH), (report.batchRedis as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
   ]
-  process.stdout.write('\n| target | req/s (events/s) | p99 ms | ratio | goal |\n|---|---|---|---|---|\n')
+  process.stdout.write('\n| target | req/s (events/s) | p99 ms | server CPU µs per request (per event) | ratio | goal |\n|---|---|---|---|---|---|\n')
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`)
   process.stdout.write(`\nmemory store: ${footprint}\n`)
   const runs = [base, mem, red, memBatch, redBatch]
   if (runs.some((r) => r.reusedBodies)) process.stdout.write('NOTE: a run outpaced its body pool; some itemIds repeated\n')
   const errors = runs.reduce((n, r) => n + r.errors + r.non2xx, 0)
-  if (errors > 0) process.stdout.write(`WARNING: ${errors} errors or non-2xx answers during the runs\n`)
+  if (errors > 0) {
+    const statuses = runs.map((r) => JSON.stringify(r.otherStatuses)).join(' ')
+    process.stdout.write(`WARNING: ${errors} errors or non-2xx answers during the runs (non-2xx by run: ${statuses})\n`)
+  }
   mkdirSync(new URL('bench/results/', root), { recursive: true })
   writeFileSync(new URL('bench/results/latest.json', root), JSON.stringify(report, null, 2))
   process.stdout.write('written to bench/results/latest.json\n')
