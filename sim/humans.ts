@@ -195,19 +195,30 @@ export class Humans {
   }
 }
 
+/** Records what a review settled as the pair's baseline (POST /correlate/confirm with a baseline only). */
+export type RecordSettled = (request: ReviewRequest, baseline: PartialCalendarItem) => Promise<void>
+
 /**
  * The person behind `needs_review`: looks at both copies a second later and makes them agree, taking for each
- * differing field the value of whoever edited it last, by editing the other copy.
+ * differing field the value of whoever edited it last, by editing the other copy. Then, as a review tool would, it
+ * records the settled item as the pair's baseline: without that, a later edit that sets a field back to the
+ * pre-conflict baseline reads as "unchanged" and the other side's value is written over it.
  */
 export class Reviewer {
   private readonly queue = new Map<string, { request: ReviewRequest; at: number }>()
-  readonly stats = { requests: 0, settled: 0, nothingToDo: 0 }
+  readonly stats = { requests: 0, settled: 0, nothingToDo: 0, baselineNotRecorded: 0 }
   private working = false
+  private recordSettled?: RecordSettled
 
   constructor(
     private readonly desk: Desk,
     private readonly delayMs = 1_000,
   ) {}
+
+  /** Where settled baselines go; set once the sidecars are up. */
+  connect(recordSettled: RecordSettled): void {
+    this.recordSettled = recordSettled
+  }
 
   enqueue(request: ReviewRequest): void {
     this.stats.requests++
@@ -227,25 +238,32 @@ export class Reviewer {
         if (now - entry.at < this.delayMs) continue
         this.working = true
         this.queue.delete(key)
-        this.settle(entry.request)
-        this.working = false
+        try {
+          const settled = this.settle(entry.request)
+          if (settled) await this.recordSettled?.(entry.request, settled)
+        } catch {
+          this.stats.baselineNotRecorded++ // the sidecar stayed unreachable past the client's retries
+        } finally {
+          this.working = false
+        }
       }
     }
   }
 
-  private settle(request: ReviewRequest): void {
+  /** Makes the two copies agree; the settled item, or undefined when there was nothing to settle. */
+  private settle(request: ReviewRequest): PartialCalendarItem | undefined {
     const { desk } = this
     const meeting = desk.truth.meetingOf('outlook', request.outlookId) ?? desk.truth.meetingOf('salesforce', request.salesforceId)
     const outlookItem = desk.outlook.currentItem(request.outlookId)
     const salesforceItem = desk.salesforce.currentItem(request.salesforceId)
     if (meeting === undefined || !outlookItem || !salesforceItem) {
       this.stats.nothingToDo++
-      return
+      return undefined
     }
     const differing = differingGroups(groupValues(outlookItem), groupValues(salesforceItem))
     if (differing.length === 0) {
       this.stats.nothingToDo++
-      return
+      return undefined
     }
     const patches: Record<Side, MeetingPatch> = { outlook: {}, salesforce: {} }
     const winners = { outlook: completeFields(outlookItem), salesforce: completeFields(salesforceItem) }
@@ -259,5 +277,7 @@ export class Reviewer {
       if (Object.keys(patches[side]).length > 0) desk.edit(meeting, side, patches[side], 'reviewer')
     }
     this.stats.settled++
+    // Read in the same turn as the edits: exactly what was settled, before anyone edits again.
+    return desk.outlook.currentItem(request.outlookId)
   }
 }

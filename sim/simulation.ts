@@ -29,7 +29,7 @@ export interface SimResult {
     graphNotificationsByType: Record<string, number>
     cdcEventsByType: Record<string, number>
   }
-  human: { actions: Record<string, number>; changes: number; concurrentEdits: number; reviewer: { requests: number; settled: number; nothingToDo: number } }
+  human: { actions: Record<string, number>; changes: number; concurrentEdits: number; reviewer: { requests: number; settled: number; nothingToDo: number; baselineNotRecorded: number } }
   faults: {
     duplicateDeliveries: number
     outOfOrderDeliveries: number
@@ -117,6 +117,14 @@ export async function runSimulation(options: SimOptions, io: SimIo = {}): Promis
     const sidecars = infra.sidecars
     log(`${infra.description}; sidecars on ports ${sidecars.map((s) => s.port).join(', ')}`)
     const clients = sidecars.map((s) => new SidecarClient(s.url, metrics, { retryMs: 200, maxRetries: 75, timeoutMs: 3_000 }, () => stopped))
+    let reviews = 0
+    reviewer.connect(async (request, baseline) => {
+      await clients[0].post(
+        '/correlate/confirm',
+        { source: { system: 'outlook', itemId: request.outlookId }, target: { system: 'salesforce', itemId: request.salesforceId }, baseline },
+        `review-${++reviews}`,
+      )
+    })
     const workers = Array.from(
       { length: options.workers },
       (_, index) =>

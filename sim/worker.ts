@@ -40,6 +40,8 @@ interface OutlookSide {
   fields?: PartialCalendarItem
   modifiedAt?: string
   etag?: string
+  /** The changeKey of the state read: the version /dedupe decides. */
+  changeKey?: string
   /** The Salesforce id our create stamped on the event. */
   stamp?: string
 }
@@ -234,7 +236,14 @@ export class Worker {
       return
     }
     const change = this.newChange(delivery, 'outlook', itemId)
-    const dedupeBody: Record<string, unknown> = { notification, leaseMs: this.leaseMs }
+    // As mule-examples does: /dedupe decides the state just read (its changeKey and lastModifiedDateTime), not the
+    // notification. Graph notifications carry no modification time, so only the read state can be ordered: a read
+    // that went stale while /dedupe was retried (a sidecar restarting) is then `stale` once a newer state was
+    // committed, instead of being processed over it. A delete has no state to read: the notification decides.
+    const dedupeBody: Record<string, unknown> =
+      source.deleted || !source.changeKey
+        ? { notification, leaseMs: this.leaseMs }
+        : { system: 'outlook', itemId, version: source.changeKey, modifiedAt: source.modifiedAt, changeType: notification.changeType, leaseMs: this.leaseMs }
     if (source.fields) dedupeBody.fields = source.fields
     await this.holdingClaim(change, dedupeBody, source, isDelete, () => this.readOutlook(itemId), async (source) => {
       const link = await this.d.sidecar.getLink('outlook', itemId, `${change.cid}:lookup`)
@@ -474,6 +483,7 @@ export class Worker {
       fields: readGraphEvent(event).item,
       modifiedAt: event.lastModifiedDateTime as string,
       etag: event['@odata.etag'] as string,
+      changeKey: typeof event.changeKey === 'string' ? event.changeKey : undefined,
       stamp: props.find((p) => p.id === SOURCE_ID_PROPERTY)?.value,
     }
   }

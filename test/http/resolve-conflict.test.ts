@@ -196,3 +196,33 @@ t.test('bad input names the field', async (t) => {
     t.ok(res.json().errors?.some((e: { path: string }) => e.path === path), `names ${path}: ${JSON.stringify(res.json().errors)}`)
   }
 })
+
+// The simulation lost an edit this way (sim/README.md, F): a review settled both copies, the stored baseline stayed
+// the pre-conflict state, and a person then set one side back to exactly that state.
+t.test('a review recorded with a baseline-only confirm makes a later return to the old state a change', async (t) => {
+  const outlookRef = { system: 'outlook', itemId: 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=' }
+  const salesforceRef = { system: 'salesforce', itemId: '00U5g00000Xy12ZEAQ' }
+  const settled = { ...base, start: '2026-03-10T15:45:00.000Z', end: '2026-03-10T16:45:00.000Z' }
+  // Now: Outlook holds what the review settled; a person has set Salesforce back to the pre-conflict timing.
+  const sides = {
+    outlook: { itemId: outlookRef.itemId, fields: settled, modifiedAt: '2026-03-09T10:00:00Z' },
+    salesforce: { itemId: salesforceRef.itemId, fields: base, modifiedAt: '2026-03-09T10:00:02Z' },
+  }
+  for (const recorded of [false, true]) {
+    const { app } = await buildTestApp(t)
+    const confirm = (baseline: unknown) => app.inject({ method: 'POST', url: '/correlate/confirm', payload: { source: salesforceRef, target: outlookRef, baseline } })
+    t.equal((await confirm(base)).statusCode, 200, 'linked with the pre-conflict baseline')
+    if (recorded) t.equal((await confirm(settled)).json().linked, true, 'the review records what it settled')
+    const res = await app.inject({ method: 'POST', url: '/resolve-conflict', payload: sides })
+    t.equal(res.statusCode, 200)
+    const body = res.json()
+    t.equal(body.baseSource, 'stored')
+    if (recorded) {
+      t.same(Object.keys(body.writes), ['outlook'], 'with the review recorded, the person\'s Salesforce change flows to Outlook')
+      t.equal(body.merged.start, base.start)
+    } else {
+      t.same(Object.keys(body.writes), ['salesforce'], 'without it, the stale base reads Salesforce as unchanged: Outlook\'s value goes over the edit')
+      t.equal(body.merged.start, settled.start)
+    }
+  }
+})
