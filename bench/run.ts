@@ -1,7 +1,7 @@
 // `npm run bench`: /dedupe on memory and Redis against a bare Fastify echo route, and /dedupe/batch vs single calls.
 // Every target runs in its own child process; one autocannon instance with the same connections drives them all.
 import autocannon from 'autocannon'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { freePort, RedisServer } from '../test/support/redis-server.js'
 
@@ -73,6 +73,7 @@ async function load(url: string, path: string, bodies: string[]) {
   })
   return {
     requestsPerSecond: Math.round(result.requests.average),
+    totalRequests: result.requests.total,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -82,29 +83,44 @@ async function load(url: string, path: string, bodies: string[]) {
   }
 }
 
-// CPU time (user + system) the server process has used, from /proc on Linux; undefined elsewhere.
+// Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on common Linux builds).
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+// CPU time (user + system) a process has used, in microseconds, from /proc on Linux; undefined elsewhere.
 function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100 // clock ticks (USER_HZ = 100 on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND
   } catch {
     return undefined
   }
 }
 
-async function measure(target: Target, path: string, makeBody: () => unknown, poolSize: number) {
+const perRequest = (before: number | undefined, after: number | undefined, requests: number) =>
+  before === undefined || after === undefined || requests === 0 ? undefined : Math.round((after - before) / requests)
+
+/** `alsoPid`: another process whose CPU per request is reported beside the server's (redis-server). */
+async function measure(target: Target, path: string, makeBody: () => unknown, poolSize: number, alsoPid?: number) {
   const warmUp = pool(Math.ceil(poolSize / 4), makeBody)
   const bodies = pool(poolSize, makeBody)
   const { url, child } = await target.start()
   try {
     await load(url, path, warmUp) // warm-up, not counted
-    const cpuBefore = cpuMicros(child.pid)
+    const before = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
     const result = await load(url, path, bodies)
-    const cpuAfter = cpuMicros(child.pid)
-    // Throughput on a shared 2-core machine swings with whatever else runs; the server's CPU per request is steadier.
-    const served = result.requestsPerSecond * SECONDS
-    const serverCpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined || served === 0 ? undefined : Math.round((cpuAfter - cpuBefore) / served)
-    return { ...result, serverCpuUsPerRequest }
+    const after = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
+    return {
+      ...result,
+      serverCpuUsPerRequest: perRequest(before.server, after.server, result.totalRequests),
+      redisCpuUsPerRequest: perRequest(before.also, after.also, result.totalRequests),
+    }
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
@@ -139,10 +155,10 @@ try {
   const batches = 1_200 * SECONDS
   const base = await measure(baseline, '/dedupe', uniqueEvent, singles)
   const mem = await measure(memory, '/dedupe', uniqueEvent, singles)
-  const red = await measure(onRedis, '/dedupe', uniqueEvent, singles)
+  const red = await measure(onRedis, '/dedupe', uniqueEvent, singles, redis.pid)
   const batchBody = () => ({ events: Array.from({ length: BATCH }, uniqueEvent) })
   const memBatch = await measure(memory, '/dedupe/batch', batchBody, batches)
-  const redBatch = await measure(onRedis, '/dedupe/batch', batchBody, batches)
+  const redBatch = await measure(onRedis, '/dedupe/batch', batchBody, batches, redis.pid)
 
   const footprint = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/memory-footprint.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -161,15 +177,19 @@ try {
     memoryFootprint: JSON.parse(footprint),
   })
 
-  const cpu = (run: { serverCpuUsPerRequest?: number }, per = 1) => (run.serverCpuUsPerRequest === undefined ? 'n/a' : Math.round((run.serverCpuUsPerRequest / per) * 10) / 10)
+  const micros = (value: number | undefined, per = 1) => (value === undefined ? 'n/a' : Math.round((value / per) * 10) / 10)
+  const cpu = (run: { serverCpuUsPerRequest?: number }, per = 1) => micros(run.serverCpuUsPerRequest, per)
+  const redisCpu = (run: { redisCpuUsPerRequest?: number }, per = 1) => micros(run.redisCpuUsPerRequest, per)
   const rows = [
-    ['baseline echo route', base.requestsPerSecond, base.p99Ms, cpu(base), '-', '-'],
-    ['/dedupe memory', mem.requestsPerSecond, mem.p99Ms, cpu(mem), (report.dedupeMemory as { ratioToBaseline: number }).ratioToBaseline, '>= 0.85'],
-    ['/dedupe redis', red.requestsPerSecond, red.p99Ms, cpu(red), (report.dedupeRedis as { ratioToBaseline: number }).ratioToBaseline, '>= 0.60'],
-    ['/dedupe/batch x100 memory (events/s)', memBatch.requestsPerSecond * BATCH, memBatch.p99Ms, cpu(memBatch, BATCH), (report.batchMemory as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
-    ['/dedupe/batch x100 redis (events/s)', redBatch.requestsPerSecond * BATCH, redBatch.p99Ms, cpu(redBatch, BATCH), (report.batchRedis as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
+    ['baseline echo route', base.requestsPerSecond, base.p99Ms, cpu(base), '-', '-', '-'],
+    ['/dedupe memory', mem.requestsPerSecond, mem.p99Ms, cpu(mem), '-', (report.dedupeMemory as { ratioToBaseline: number }).ratioToBaseline, '>= 0.85'],
+    ['/dedupe redis', red.requestsPerSecond, red.p99Ms, cpu(red), redisCpu(red), (report.dedupeRedis as { ratioToBaseline: number }).ratioToBaseline, '>= 0.60'],
+    ['/dedupe/batch x100 memory (events/s)', memBatch.requestsPerSecond * BATCH, memBatch.p99Ms, cpu(memBatch, BATCH), '-', (report.batchMemory as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
+    ['/dedupe/batch x100 redis (events/s)', redBatch.requestsPerSecond * BATCH, redBatch.p99Ms, cpu(redBatch, BATCH), redisCpu(redBatch, BATCH), (report.batchRedis as { ratioToSingle: number }).ratioToSingle, '>= 10x'],
   ]
-  process.stdout.write('\n| target | req/s (events/s) | p99 ms | server CPU µs per request (per event) | ratio | goal |\n|---|---|---|---|---|---|\n')
+  process.stdout.write(
+    '\n| target | req/s (events/s) | p99 ms | server CPU µs per request (per event) | redis-server CPU µs per request (per event) | ratio | goal |\n|---|---|---|---|---|---|---|\n',
+  )
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`)
   process.stdout.write(`\nmemory store: ${footprint}\n`)
   const runs = [base, mem, red, memBatch, redBatch]

@@ -196,7 +196,12 @@ export class Humans {
 }
 
 /** Records what a review settled as the pair's baseline (POST /correlate/confirm with a baseline only). */
-export type RecordSettled = (request: ReviewRequest, baseline: PartialCalendarItem) => Promise<void>
+/**
+ * Records what a review settled as the pair's baseline (POST /correlate/confirm with a baseline only), trying each
+ * sidecar in turn. Before each attempt it asks `stillSettled`: once either copy has changed, a worker is syncing
+ * that change and will confirm a newer baseline, which a late confirm of the settled one must not overwrite.
+ */
+export type RecordSettled = (request: ReviewRequest, baseline: PartialCalendarItem, stillSettled: () => boolean) => Promise<'recorded' | 'superseded'>
 
 /**
  * The person behind `needs_review`: looks at both copies a second later and makes them agree, taking for each
@@ -206,7 +211,7 @@ export type RecordSettled = (request: ReviewRequest, baseline: PartialCalendarIt
  */
 export class Reviewer {
   private readonly queue = new Map<string, { request: ReviewRequest; at: number }>()
-  readonly stats = { requests: 0, settled: 0, nothingToDo: 0, baselineNotRecorded: 0 }
+  readonly stats = { requests: 0, settled: 0, nothingToDo: 0, baselineRecorded: 0, baselineSuperseded: 0, baselineNotRecorded: 0 }
   private working = false
   private recordSettled?: RecordSettled
 
@@ -240,13 +245,24 @@ export class Reviewer {
         this.queue.delete(key)
         try {
           const settled = this.settle(entry.request)
-          if (settled) await this.recordSettled?.(entry.request, settled)
-        } catch {
-          this.stats.baselineNotRecorded++ // the sidecar stayed unreachable past the client's retries
+          if (settled && this.recordSettled) await this.record(entry.request, settled, this.recordSettled)
         } finally {
           this.working = false
         }
       }
+    }
+  }
+
+  private async record(request: ReviewRequest, settled: PartialCalendarItem, recordSettled: RecordSettled): Promise<void> {
+    const { desk } = this
+    const holds = (item: PartialCalendarItem | undefined) => item !== undefined && differingGroups(groupValues(item), groupValues(settled)).length === 0
+    const stillSettled = () => holds(desk.outlook.currentItem(request.outlookId)) && holds(desk.salesforce.currentItem(request.salesforceId))
+    try {
+      const outcome = await recordSettled(request, settled, stillSettled)
+      if (outcome === 'recorded') this.stats.baselineRecorded++
+      else this.stats.baselineSuperseded++
+    } catch {
+      this.stats.baselineNotRecorded++ // no sidecar answered
     }
   }
 

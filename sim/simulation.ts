@@ -29,7 +29,7 @@ export interface SimResult {
     graphNotificationsByType: Record<string, number>
     cdcEventsByType: Record<string, number>
   }
-  human: { actions: Record<string, number>; changes: number; concurrentEdits: number; reviewer: { requests: number; settled: number; nothingToDo: number; baselineNotRecorded: number } }
+  human: { actions: Record<string, number>; changes: number; concurrentEdits: number; reviewer: { requests: number; settled: number; nothingToDo: number; baselineRecorded: number; baselineSuperseded: number; baselineNotRecorded: number } }
   faults: {
     duplicateDeliveries: number
     outOfOrderDeliveries: number
@@ -117,13 +117,26 @@ export async function runSimulation(options: SimOptions, io: SimIo = {}): Promis
     const sidecars = infra.sidecars
     log(`${infra.description}; sidecars on ports ${sidecars.map((s) => s.port).join(', ')}`)
     const clients = sidecars.map((s) => new SidecarClient(s.url, metrics, { retryMs: 200, maxRetries: 75, timeoutMs: 3_000 }, () => stopped))
+    // The review tool's own clients: a short retry budget per sidecar, then the next one, so the settled baseline
+    // is recorded promptly or not at all (see RecordSettled).
+    const reviewClients = sidecars.map((s) => new SidecarClient(s.url, metrics, { retryMs: 200, maxRetries: 1, timeoutMs: 2_000 }, () => stopped))
     let reviews = 0
-    reviewer.connect(async (request, baseline) => {
-      await clients[0].post(
-        '/correlate/confirm',
-        { source: { system: 'outlook', itemId: request.outlookId }, target: { system: 'salesforce', itemId: request.salesforceId }, baseline },
-        `review-${++reviews}`,
-      )
+    reviewer.connect(async (request, baseline, stillSettled) => {
+      const body = { source: { system: 'outlook', itemId: request.outlookId }, target: { system: 'salesforce', itemId: request.salesforceId }, baseline }
+      const cid = `review-${++reviews}`
+      let lastError: unknown
+      for (let round = 0; round < 3; round++) {
+        for (const client of reviewClients) {
+          if (!stillSettled()) return 'superseded'
+          try {
+            await client.post('/correlate/confirm', body, cid)
+            return 'recorded'
+          } catch (error) {
+            lastError = error
+          }
+        }
+      }
+      throw lastError
     })
     const workers = Array.from(
       { length: options.workers },

@@ -385,6 +385,12 @@ export class Worker {
     }
     const commitBody: Record<string, unknown> = { system: dedupe.key.system, itemId: dedupe.key.itemId, token: dedupe.claim.token }
     if (source.fields) commitBody.fields = source.fields
+    // The state processed may be a re-read, newer than the one claimed: commit what was processed, so a read of a
+    // state between the two that arrives late is `stale`, not a new version.
+    if (source.system === 'outlook' && source.changeKey) {
+      commitBody.version = source.changeKey
+      if (source.modifiedAt) commitBody.modifiedAt = source.modifiedAt
+    }
     const committed = await sidecar.post<{ committed: boolean; reason?: string }>('/dedupe/commit', commitBody, `${change.cid}:commit`)
     stats.commit.add(committed.committed ? 'committed' : `not committed: ${committed.reason}`)
     if (!committed.committed) {

@@ -89,9 +89,11 @@ declare module 'fastify' {
 
 export default fp(
   async function bodyGuard(app: FastifyInstance) {
-    // The JSON parser sees the raw text, where one scan tells whether the parsed body needs the walk at all.
-    const parseJson = app.getDefaultJsonParser('remove', 'remove')
-    app.decorateRequest('bodyNeedsCheck', false)
+    // The JSON parser sees the raw text, where one scan tells whether the parsed body needs the walk at all. A body
+    // no parser of ours has scanned is walked: the flag clears only after a scan.
+    const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig
+    const parseJson = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error')
+    app.decorateRequest('bodyNeedsCheck', true)
     app.removeContentTypeParser('application/json')
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
       request.bodyNeedsCheck = textNeedsBodyCheck(text as string)

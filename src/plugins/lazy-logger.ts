@@ -10,6 +10,8 @@ type Write = (...args: unknown[]) => void
 /** A logger that can say whether a level is on (pino can); only such a parent gets lazy children. */
 export interface LevelAwareLogger extends FastifyBaseLogger {
   isLevelEnabled(level: string): boolean
+  bindings?(): Record<string, unknown>
+  flush?(callback?: (error?: Error) => void): void
 }
 
 export function isLevelAware(logger: FastifyBaseLogger): logger is LevelAwareLogger {
@@ -22,7 +24,7 @@ export class LazyChildLogger implements FastifyBaseLogger {
 
   constructor(
     private readonly parent: LevelAwareLogger,
-    private readonly bindings: Bindings,
+    private readonly childBindings: Bindings,
     private readonly options: ChildOptions,
   ) {}
 
@@ -60,12 +62,24 @@ export class LazyChildLogger implements FastifyBaseLogger {
 
   silent(): void {}
 
+  isLevelEnabled(level: string): boolean {
+    return this.#child ? (this.#child as LevelAwareLogger).isLevelEnabled(level) : this.parent.isLevelEnabled(level)
+  }
+
+  bindings(): Record<string, unknown> {
+    return (this.#real() as LevelAwareLogger).bindings?.() ?? { ...this.childBindings }
+  }
+
+  flush(callback?: (error?: Error) => void): void {
+    this.parent.flush?.(callback)
+  }
+
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
     return this.#real().child(bindings, options)
   }
 
   #real(): FastifyBaseLogger {
-    this.#child ??= this.parent.child(this.bindings, this.options)
+    this.#child ??= this.parent.child(this.childBindings, this.options)
     return this.#child
   }
 

@@ -81,6 +81,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`
   }
 
+  /** The running server's pid (undefined while stopped), e.g. to read its CPU time. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
   }
