@@ -262,7 +262,7 @@ export class Reviewer {
       if (outcome === 'recorded') this.stats.baselineRecorded++
       else this.stats.baselineSuperseded++
     } catch {
-      this.stats.baselineNotRecorded++ // no sidecar answered
+      this.stats.baselineNotRecorded++ // every attempt on every sidecar failed
     }
   }
 
