@@ -97,7 +97,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (config.maxEventLoopDelayMs > 0) {
       await api.register(underPressure, {
         maxEventLoopDelay: config.maxEventLoopDelayMs,
-        sampleInterval: 250,
+        // A window no shorter than the delay called overload: a single pause shorter than that (a major GC, the
+        // memory store's Map growing past a million entries) leaves samples in the window and is no overload. With
+        // a shorter window under-pressure reads a window without samples as infinite delay and answers 429.
+        sampleInterval: Math.max(250, config.maxEventLoopDelayMs),
         pressureHandler: (request, reply, type) => {
           sendProblem(request, reply, new HttpProblem('overloaded', `the sidecar is overloaded (${type}); retry after the Retry-After delay`, { retryAfterSeconds: 1 }))
         },
