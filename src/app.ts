@@ -9,7 +9,7 @@ import bodyGuard from './plugins/body-guard.js'
 import { correlationIdFrom, CORRELATION_HEADER } from './plugins/correlation-id.js'
 import docs from './plugins/docs.js'
 import errorHandler, { sendProblem } from './plugins/error-handler.js'
-import { isLevelAware, LazyChildLogger } from './plugins/lazy-logger.js'
+import { isLevelAware, lazyChildLoggerFactory } from './plugins/lazy-logger.js'
 import metrics, { createMetrics, type SidecarMetrics } from './plugins/metrics.js'
 import { correlateRoutes } from './routes/correlate.js'
 import { dedupeRoutes } from './routes/dedupe.js'
@@ -39,13 +39,8 @@ export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization',
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    // Request loggers are made when a line is written; a route-level log level needs the real child at once.
-    ...(deps.logger && isLevelAware(deps.logger)
-      ? {
-          childLoggerFactory: (logger: FastifyBaseLogger, bindings: Parameters<FastifyBaseLogger['child']>[0], options: Parameters<FastifyBaseLogger['child']>[1]) =>
-            options?.level || !isLevelAware(logger) ? logger.child(bindings, options) : new LazyChildLogger(logger, bindings, options),
-        }
-      : {}),
+    // Request loggers are made when a line is written.
+    ...(deps.logger && isLevelAware(deps.logger) ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     bodyLimit: config.bodyLimitBytes,
     genReqId: correlationIdFrom,
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),

@@ -87,3 +87,11 @@ export class LazyChildLogger implements FastifyBaseLogger {
     if (this.#child || this.parent.isLevelEnabled(level)) (this.#real()[level] as Write)(...args)
   }
 }
+
+/**
+ * Fastify's childLoggerFactory for a level-aware parent: a lazy child, except where a route sets its own log level,
+ * which needs the real child at once.
+ */
+export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
+  return options?.level || !isLevelAware(logger) ? logger.child(bindings, options) : new LazyChildLogger(logger, bindings, options)
+}

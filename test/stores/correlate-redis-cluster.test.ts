@@ -1,22 +1,12 @@
 // The correlate contract through ioredis' Cluster client, against a one-node Redis Cluster this test starts.
 import t from 'tap'
-import { loadConfig } from '../../src/config.js'
-import { createStore } from '../../src/stores/index.js'
 import { correlateKeys } from '../../src/stores/redis/correlate.js'
-import { redisSkipReason } from '../support/redis-server.js'
-import { startSingleNodeCluster } from '../support/single-node-cluster.js'
+import { clusterStoreForTest } from '../support/single-node-cluster.js'
 import { runCorrelateContract } from './correlate-contract.js'
 
-const skip = redisSkipReason()
-if (skip) {
-  t.test('redis cluster correlate store', { skip }, async () => {})
-} else {
-  const cluster = await startSingleNodeCluster()
-  t.teardown(() => cluster.destroy())
-  const { admin } = cluster
-
-  const store = await createStore(loadConfig({ REDIS_CLUSTER_NODES: cluster.nodes }))
-  t.teardown(() => store.close())
+const setup = await clusterStoreForTest(t, 'redis cluster correlate store')
+if (setup) {
+  const { store, admin } = setup
 
   t.test('a tenant\'s keys share one slot, whatever the ids', async (t) => {
     t.equal(store.kind, 'redis-cluster')

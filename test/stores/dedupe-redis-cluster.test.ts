@@ -1,22 +1,12 @@
 // The dedupe contract through ioredis' Cluster client, against a one-node Redis Cluster this test starts.
 import t from 'tap'
-import { loadConfig } from '../../src/config.js'
-import { createStore } from '../../src/stores/index.js'
 import { dedupeKey } from '../../src/stores/redis/dedupe.js'
-import { redisSkipReason } from '../support/redis-server.js'
-import { startSingleNodeCluster } from '../support/single-node-cluster.js'
+import { clusterStoreForTest } from '../support/single-node-cluster.js'
 import { runDedupeContract } from './dedupe-contract.js'
 
-const skip = redisSkipReason()
-if (skip) {
-  t.test('redis cluster dedupe store', { skip }, async () => {})
-} else {
-  const cluster = await startSingleNodeCluster()
-  t.teardown(() => cluster.destroy())
-  const { admin } = cluster
-
-  const store = await createStore(loadConfig({ REDIS_CLUSTER_NODES: cluster.nodes }))
-  t.teardown(() => store.close())
+const setup = await clusterStoreForTest(t, 'redis cluster dedupe store')
+if (setup) {
+  const { store, admin } = setup
 
   t.test('redis-cluster: the store is a cluster client and answers', async (t) => {
     t.equal(store.kind, 'redis-cluster')

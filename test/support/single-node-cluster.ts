@@ -1,6 +1,9 @@
 // A one-node Redis Cluster owning every slot: a complete cluster (MOVED handling, slot checks) at the cost of one process.
 import { Redis } from 'ioredis'
-import { freePort, RedisServer } from './redis-server.js'
+import { loadConfig } from '../../src/config.js'
+import { createStore } from '../../src/stores/index.js'
+import type { Store } from '../../src/stores/store.js'
+import { freePort, redisSkipReason, RedisServer } from './redis-server.js'
 
 export interface SingleNodeCluster {
   server: RedisServer
@@ -33,4 +36,26 @@ export async function startSingleNodeCluster(): Promise<SingleNodeCluster> {
       await server.destroy()
     },
   }
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+  test(name: string, options: { skip: string }, fn: () => Promise<void>): unknown
+}
+
+/**
+ * A one-node cluster and the app's store on it for one test file, both closed at teardown. Undefined, with a
+ * skipped test named `what`, when redis-server is missing (and CI does not require it).
+ */
+export async function clusterStoreForTest(t: Teardown, what: string): Promise<{ store: Store; admin: Redis } | undefined> {
+  const skip = redisSkipReason()
+  if (skip) {
+    t.test(what, { skip }, async () => {})
+    return undefined
+  }
+  const cluster = await startSingleNodeCluster()
+  t.teardown(() => cluster.destroy())
+  const store = await createStore(loadConfig({ REDIS_CLUSTER_NODES: cluster.nodes }))
+  t.teardown(() => store.close())
+  return { store, admin: cluster.admin }
 }
