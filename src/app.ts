@@ -88,23 +88,28 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
   // The business routes share one context, so overload shedding never touches health, metrics or docs.
   await app.register(async (api) => {
-    await api.register(bodyGuard)
-    if (config.maxEventLoopDelayMs > 0) {
-      await api.register(underPressure, {
-        maxEventLoopDelay: config.maxEventLoopDelayMs,
-        // A window no shorter than the delay called overload: a single pause shorter than that (a major GC, the
-        // memory store's Map growing past a million entries) leaves samples in the window and is no overload. With
-        // a shorter window under-pressure reads a window without samples as infinite delay and answers 429.
-        sampleInterval: Math.max(250, config.maxEventLoopDelayMs),
-        pressureHandler: (request, reply, type) => {
-          sendProblem(request, reply, new HttpProblem('overloaded', `the sidecar is overloaded (${type}); retry after the Retry-After delay`, { retryAfterSeconds: 1 }))
-        },
-      })
-    }
+    await registerApiGuards(api, config)
     await api.register(dedupeRoutes)
     await api.register(correlateRoutes)
     await api.register(resolveConflictRoutes)
   })
 
   return app
+}
+
+/** What every business route gets in its context: the body guard and overload shedding. */
+export async function registerApiGuards(api: FastifyInstance, config: Config): Promise<void> {
+  await api.register(bodyGuard)
+  if (config.maxEventLoopDelayMs > 0) {
+    await api.register(underPressure, {
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      // A window no shorter than the delay called overload: a single pause shorter than that (a major GC, the
+      // memory store's Map growing past a million entries) leaves samples in the window and is no overload. With
+      // a shorter window under-pressure reads a window without samples as infinite delay and answers 429.
+      sampleInterval: Math.max(250, config.maxEventLoopDelayMs),
+      pressureHandler: (request, reply, type) => {
+        sendProblem(request, reply, new HttpProblem('overloaded', `the sidecar is overloaded (${type}); retry after the Retry-After delay`, { retryAfterSeconds: 1 }))
+      },
+    })
+  }
 }
