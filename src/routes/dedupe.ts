@@ -61,11 +61,17 @@ function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number): Cl
   }
 }
 
+// Written out: on Node 20 `{ ...event.key, version }` costs ~0.4 us a time (bench/object-spread.mjs).
+function versionedKey(event: DedupeEvent): DedupeResponse['key'] {
+  const { key } = event
+  return { tenant: key.tenant, system: key.system, itemId: key.itemId, version: event.version }
+}
+
 function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
   return {
     decision: result.decision,
     reason: explainDedupe(result.reason),
-    key: { ...event.key, version: event.version },
+    key: versionedKey(event),
     claim: result.claim ? { token: result.claim.token, expiresAt: isoOf(result.claim.expiresAt) as string } : undefined,
     retryAfterMs: result.retryAfterMs,
     last: lastOut(result.last),
@@ -206,7 +212,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       const toClaim: Slot[] = []
       slots.forEach((slot, i) => {
         if (supersededBy[i] === -1) toClaim.push(slot)
-        else slot.result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: { ...slot.event.key, version: slot.event.version } }
+        else slot.result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slot.event) }
       })
       const results = await callStore(
         app,

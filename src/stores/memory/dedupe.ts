@@ -164,5 +164,5 @@ function rememberToken(tokens: string[] | undefined, token: string): string[] {
 }
 
 function pushHistory(item: MemoryItem, entry: HistoryEntry): void {
-  item.history = [entry].concat(item.history.slice(0, HISTORY_LIMIT - 1))
+  item.history = item.history.length === 0 ? [entry] : [entry].concat(item.history.slice(0, HISTORY_LIMIT - 1))
 }
