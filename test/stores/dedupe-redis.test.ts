@@ -3,7 +3,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { createStore, StoreUnavailableError, type Store } from '../../src/stores/index.js'
-import { dedupeKey } from '../../src/stores/redis/dedupe.js'
+import { dedupeKey, GATHERED_CLAIMS_LIMIT } from '../../src/stores/redis/dedupe.js'
 import { RedisServer, redisSkipReason } from '../support/redis-server.js'
 import { runDedupeContract } from './dedupe-contract.js'
 
@@ -21,6 +21,57 @@ if (skip) {
   t.teardown(() => shared.close())
 
   runDedupeContract(t, 'redis', async () => shared.dedupe)
+
+  t.test('redis: claims that arrive together leave in one script call and are decided as separate calls would', async (t) => {
+    const own = await RedisServer.start()
+    t.teardown(() => own.destroy())
+    const store = await open(own)
+    t.teardown(() => store.close())
+    const raw = new Redis(own.url, { protocol: 2 })
+    t.teardown(() => raw.disconnect())
+    const scriptCalls = async () => {
+      const stats = await raw.info('commandstats')
+      return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+    }
+    const now = Date.now()
+    const claim = (itemId: string, version: string) =>
+      store.dedupe.claim({ key: { tenant: 'gather', system: 'outlook', itemId }, version, leaseMs: 60_000, now, ttlMs: 3_600_000 })
+
+    // warm: the scripts are loaded, so every call below is one EVALSHA
+    await claim('warm', 'v1')
+    const before = await scriptCalls()
+    const results = await Promise.all([claim('a', 'v1'), claim('b', 'v1'), claim('a', 'v2'), claim('c', 'v1'), claim('a', 'v1')])
+    t.equal((await scriptCalls()) - before, 1, 'five claims, one script call')
+    t.same(
+      results.map((result) => result.decision),
+      ['process', 'process', 'in_flight', 'process', 'in_flight'],
+      'in arrival order: the first claim of a holds it, the later ones find it in flight',
+    )
+    t.ok(results[2].retryAfterMs! > 0)
+    t.equal(new Set(results.filter((result) => result.claim).map((result) => result.claim!.token)).size, 3, 'one token per granted claim')
+    const committed = await store.dedupe.commit({ key: { tenant: 'gather', system: 'outlook', itemId: 'a' }, token: results[0].claim!.token, now, ttlMs: 3_600_000 })
+    t.same(committed, { committed: true }, 'a gathered claim commits like any other')
+
+    // more than one call holds: every claim is answered, in calls of at most GATHERED_CLAIMS_LIMIT
+    const many = GATHERED_CLAIMS_LIMIT * 2 + 5
+    const start = await scriptCalls()
+    const answers = await Promise.all(Array.from({ length: many }, (_, i) => claim(`many-${i}`, 'v1')))
+    t.equal((await scriptCalls()) - start, 3, `${many} claims in 3 calls`)
+    t.ok(answers.every((answer) => answer.decision === 'process'), 'each distinct item is process')
+  })
+
+  t.test('redis: when the gathered call fails, each of its claims fails as unavailable and none is granted', async (t) => {
+    const own = await RedisServer.start()
+    t.teardown(() => own.destroy())
+    const store = await open(own)
+    t.teardown(() => store.close())
+    const now = Date.now()
+    const claim = (itemId: string) => store.dedupe.claim({ key: { tenant: 'gather', system: 'outlook', itemId }, version: 'v1', leaseMs: 60_000, now, ttlMs: 3_600_000 })
+    await claim('warm')
+    await own.stop()
+    const outcomes = await Promise.allSettled([claim('x'), claim('y'), claim('z')])
+    t.ok(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof StoreUnavailableError), 'all three rejected as unavailable')
+  })
 
   t.test('redis: an item lives in one hash-tagged key, whatever its id holds', async (t) => {
     const key = { tenant: 'a:b', system: 'outlook', itemId: 'AAMk}{x}:y{' }

@@ -126,8 +126,18 @@ function readMeta(text: string | undefined): Record<string, string> | undefined 
   }
 }
 
+/** Most claims sent in one script call when concurrent /dedupe requests are gathered (see `claim`). */
+export const GATHERED_CLAIMS_LIMIT = 64
+
+interface GatheredClaim {
+  input: ClaimInput
+  resolve: (result: ClaimResult) => void
+  reject: (error: unknown) => void
+}
+
 export class RedisDedupeStore implements DedupeStore {
   private readonly commands: DedupeCommands
+  private gathered: GatheredClaim[] = []
 
   constructor(
     private readonly client: RedisClient,
@@ -136,7 +146,33 @@ export class RedisDedupeStore implements DedupeStore {
     this.commands = defineDedupeCommands(client)
   }
 
+  /**
+   * On a single node, the claims of requests that arrive together (read in one pass of the event loop) leave in one
+   * CLAIM_MANY call once that pass ends: one write and one reply instead of one each. The script decides them one
+   * after another in arrival order, exactly as separate calls would, so two claims of one item still get one
+   * `process`. A failed call fails each of its claims with the same error.
+   */
   claim(input: ClaimInput): Promise<ClaimResult> {
+    if (this.options.cluster) return this.claimAlone(input)
+    return new Promise((resolve, reject) => {
+      if (this.gathered.push({ input, resolve, reject }) === 1) setImmediate(this.sendGathered)
+    })
+  }
+
+  private readonly sendGathered = () => {
+    const gathered = this.gathered
+    this.gathered = []
+    for (let start = 0; start < gathered.length; start += GATHERED_CLAIMS_LIMIT) {
+      const group = gathered.slice(start, start + GATHERED_CLAIMS_LIMIT)
+      const sent = group.length === 1 ? this.claimAlone(group[0].input).then((result) => [result]) : this.claimTogether(group.map((claim) => claim.input))
+      sent.then(
+        (results) => group.forEach((claim, i) => claim.resolve(results[i])),
+        (error: unknown) => group.forEach((claim) => claim.reject(error)),
+      )
+    }
+  }
+
+  private claimAlone(input: ClaimInput): Promise<ClaimResult> {
     return this.commands.cssDedupeClaim(...claimArgs(input)).then(toClaimResult, (err: unknown) => {
       throw toStoreError(err)
     })
@@ -146,7 +182,11 @@ export class RedisDedupeStore implements DedupeStore {
     if (inputs.length === 0) return []
     // A cluster script must keep its keys in one slot; there each claim goes alone and auto-pipelining batches
     // them per node. A single node takes the whole batch in one script call.
-    if (this.options.cluster) return Promise.all(inputs.map((input) => this.claim(input)))
+    if (this.options.cluster) return Promise.all(inputs.map((input) => this.claimAlone(input)))
+    return this.claimTogether(inputs)
+  }
+
+  private async claimTogether(inputs: ClaimInput[]): Promise<ClaimResult[]> {
     const keys: Arg[] = []
     const args: Arg[] = []
     for (const input of inputs) {
