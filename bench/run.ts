@@ -65,7 +65,8 @@ try {
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`)
   process.stdout.write(`\nmemory store: ${footprint}\n`)
   const runs = [base, mem, red, memBatch, redBatch]
-  if (runs.some((r) => r.reusedBodies)) process.stdout.write('NOTE: a run outpaced its body pool; some itemIds repeated\n')
+  const outpaced = rows.filter((_, i) => runs[i].reusedBodies).map((row) => row[0])
+  if (outpaced.length > 0) process.stdout.write(`NOTE: outpaced its body pool, so some itemIds repeated: ${outpaced.join(', ')}\n`)
   const errors = runs.reduce((n, r) => n + r.errors + r.non2xx, 0)
   if (errors > 0) {
     const statuses = runs.map((r) => JSON.stringify(r.otherStatuses)).join(' ')
