@@ -3,7 +3,7 @@
 //   bare route            the baseline of `npm run bench`
 //   bare route + N us     the same with a busy loop: what a server slower than the load generator pays beyond N
 //   sidecar stack         the sidecar's app (logger, correlation id, metrics, body guard, overload check), no schema
-//   + zod validation      the /dedupe request and response schemas
+//   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
 //   /dedupe               the real route: reasons, claim token, last state, decision metrics
 import { CONNECTIONS, SECONDS, measure, serverTarget, uniqueEvent } from './harness.js'
@@ -17,8 +17,8 @@ const steps = [
   { name: 'bare route', target: serverTarget('bare', 'bench/baseline-server.ts', bareRoute({})), path: '/dedupe' },
   { name: `bare route + ${SPIN_US} us busy loop`, after: 'bare route', target: serverTarget('spin', 'bench/baseline-server.ts', bareRoute({ BASELINE_SPIN_US: String(SPIN_US) })), path: '/dedupe' },
   { name: 'sidecar stack, no schema', after: 'bare route', ...sidecarStep('/breakdown/stack') },
-  { name: '+ zod validation', after: 'sidecar stack, no schema', ...sidecarStep('/breakdown/validated') },
-  { name: '+ memory claim', after: '+ zod validation', ...sidecarStep('/breakdown/claimed') },
+  { name: '+ zod request validation', after: 'sidecar stack, no schema', ...sidecarStep('/breakdown/validated') },
+  { name: '+ memory claim', after: '+ zod request validation', ...sidecarStep('/breakdown/claimed') },
   { name: '/dedupe (memory)', after: '+ memory claim', ...sidecarStep('/dedupe') },
 ]
 

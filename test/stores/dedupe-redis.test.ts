@@ -60,7 +60,7 @@ if (skip) {
     t.ok(answers.every((answer) => answer.decision === 'process'), 'each distinct item is process')
   })
 
-  t.test('redis: when the gathered call fails, each of its claims fails as unavailable and none is granted', async (t) => {
+  t.test('redis: when the gathered call fails, each of its claims fails as unavailable', async (t) => {
     const own = await RedisServer.start()
     t.teardown(() => own.destroy())
     const store = await open(own)

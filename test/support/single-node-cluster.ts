@@ -47,7 +47,7 @@ interface Teardown {
  * A one-node cluster and the app's store on it for one test file, both closed at teardown. Undefined, with a
  * skipped test named `what`, when redis-server is missing (and CI does not require it).
  */
-export async function clusterStoreForTest(t: Teardown, what: string): Promise<{ store: Store; admin: Redis } | undefined> {
+export async function clusterStoreForTest(t: Teardown, what: string): Promise<{ store: Store; admin: Redis; url: string } | undefined> {
   const skip = redisSkipReason()
   if (skip) {
     t.test(what, { skip }, async () => {})
@@ -57,5 +57,5 @@ export async function clusterStoreForTest(t: Teardown, what: string): Promise<{ 
   t.teardown(() => cluster.destroy())
   const store = await createStore(loadConfig({ REDIS_CLUSTER_NODES: cluster.nodes }))
   t.teardown(() => store.close())
-  return { store, admin: cluster.admin }
+  return { store, admin: cluster.admin, url: cluster.server.url }
 }

@@ -135,25 +135,32 @@ interface GatheredClaim {
   reject: (error: unknown) => void
 }
 
+/** A server that takes one endpoint but refuses scripts over keys of several slots (a proxy over a sharded Redis). */
+const isCrossSlot = (error: unknown) => error instanceof Error && error.message.startsWith('CROSSSLOT')
+
 export class RedisDedupeStore implements DedupeStore {
   private readonly commands: DedupeCommands
   private gathered: GatheredClaim[] = []
+  /** off on a cluster, and for good once the server refuses a multi-key script */
+  private gatherClaims: boolean
 
   constructor(
     private readonly client: RedisClient,
     private readonly options: { cluster: boolean },
   ) {
     this.commands = defineDedupeCommands(client)
+    this.gatherClaims = !options.cluster
   }
 
   /**
    * On a single node, the claims of requests that arrive together (read in one pass of the event loop) leave in one
    * CLAIM_MANY call once that pass ends: one write and one reply instead of one each. The script decides them one
-   * after another in arrival order, exactly as separate calls would, so two claims of one item still get one
-   * `process`. A failed call fails each of its claims with the same error.
+   * after another in arrival order, as separate claim calls would be, so two claims of one item still get one
+   * `process`. (Commits and releases are not held back, so one sent just after a claim may reach Redis first; the
+   * requests were concurrent anyway.) A failed call fails each of its claims with the same error.
    */
   claim(input: ClaimInput): Promise<ClaimResult> {
-    if (this.options.cluster) return this.claimAlone(input)
+    if (!this.gatherClaims) return this.claimAlone(input)
     return new Promise((resolve, reject) => {
       if (this.gathered.push({ input, resolve, reject }) === 1) setImmediate(this.sendGathered)
     })
@@ -164,11 +171,21 @@ export class RedisDedupeStore implements DedupeStore {
     this.gathered = []
     for (let start = 0; start < gathered.length; start += GATHERED_CLAIMS_LIMIT) {
       const group = gathered.slice(start, start + GATHERED_CLAIMS_LIMIT)
-      const sent = group.length === 1 ? this.claimAlone(group[0].input).then((result) => [result]) : this.claimTogether(group.map((claim) => claim.input))
-      sent.then(
-        (results) => group.forEach((claim, i) => claim.resolve(results[i])),
-        (error: unknown) => group.forEach((claim) => claim.reject(error)),
-      )
+      // from a promise, so that even a synchronous throw reaches the callers instead of the event loop
+      Promise.resolve()
+        .then(() => (group.length === 1 ? this.claimAlone(group[0].input).then((result) => [result]) : this.claimTogether(group.map((claim) => claim.input))))
+        .then(
+          (results) => group.forEach((claim, i) => claim.resolve(results[i])),
+          (error: unknown) => {
+            // A cross-slot refusal comes before the script runs, so nothing was claimed: send each alone, now and from now on.
+            if (isCrossSlot(error)) {
+              this.gatherClaims = false
+              for (const claim of group) this.claimAlone(claim.input).then(claim.resolve, claim.reject)
+              return
+            }
+            for (const claim of group) claim.reject(error)
+          },
+        )
     }
   }
 
@@ -182,8 +199,15 @@ export class RedisDedupeStore implements DedupeStore {
     if (inputs.length === 0) return []
     // A cluster script must keep its keys in one slot; there each claim goes alone and auto-pipelining batches
     // them per node. A single node takes the whole batch in one script call.
-    if (this.options.cluster) return Promise.all(inputs.map((input) => this.claimAlone(input)))
-    return this.claimTogether(inputs)
+    const alone = () => Promise.all(inputs.map((input) => this.claimAlone(input)))
+    if (!this.gatherClaims) return alone()
+    try {
+      return await this.claimTogether(inputs)
+    } catch (error) {
+      if (!isCrossSlot(error)) throw error
+      this.gatherClaims = false
+      return alone()
+    }
   }
 
   private async claimTogether(inputs: ClaimInput[]): Promise<ClaimResult[]> {
