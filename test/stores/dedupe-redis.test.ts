@@ -22,13 +22,19 @@ if (skip) {
 
   runDedupeContract(t, 'redis', async () => shared.dedupe)
 
-  t.test('redis: claims that arrive together leave in one script call and are decided as separate calls would', async (t) => {
+  /** A redis-server of the test's own (to stop, pause or count on), the store on it and a plain client; all closed at teardown. */
+  const ownServer = async (t: { teardown(fn: () => unknown): void }) => {
     const own = await RedisServer.start()
     t.teardown(() => own.destroy())
     const store = await open(own)
     t.teardown(() => store.close())
     const raw = new Redis(own.url, { protocol: 2 })
     t.teardown(() => raw.disconnect())
+    return { own, store, raw }
+  }
+
+  t.test('redis: claims that arrive together leave in one script call and are decided as separate calls would', async (t) => {
+    const { store, raw } = await ownServer(t)
     const scriptCalls = async () => {
       const stats = await raw.info('commandstats')
       return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
@@ -61,10 +67,7 @@ if (skip) {
   })
 
   t.test('redis: when the gathered call fails, each of its claims fails as unavailable', async (t) => {
-    const own = await RedisServer.start()
-    t.teardown(() => own.destroy())
-    const store = await open(own)
-    t.teardown(() => store.close())
+    const { own, store } = await ownServer(t)
     const now = Date.now()
     const claim = (itemId: string) => store.dedupe.claim({ key: { tenant: 'gather', system: 'outlook', itemId }, version: 'v1', leaseMs: 60_000, now, ttlMs: 3_600_000 })
     await claim('warm')
@@ -118,10 +121,7 @@ if (skip) {
   })
 
   t.test('redis: an outage rejects at once with StoreUnavailableError and recovers', async (t) => {
-    const own = await RedisServer.start()
-    t.teardown(() => own.destroy())
-    const store = await open(own)
-    t.teardown(() => store.close())
+    const { own, store } = await ownServer(t)
     const key = { tenant: 'outage', system: 'outlook', itemId: 'item-1' }
     const claim = () => store.dedupe.claim({ key, version: `v-${Date.now()}`, leaseMs: 1_000, now: Date.now(), ttlMs: 60_000 })
     await store.ping()
@@ -155,12 +155,7 @@ if (skip) {
   })
 
   t.test('redis: a server that stops answering times out as StoreUnavailableError', async (t) => {
-    const own = await RedisServer.start()
-    t.teardown(() => own.destroy())
-    const store = await open(own)
-    t.teardown(() => store.close())
-    const admin = new Redis(own.url, { protocol: 2 })
-    t.teardown(() => admin.disconnect())
+    const { store, raw: admin } = await ownServer(t)
     const key = { tenant: 'hang', system: 'outlook', itemId: 'item-1' }
     // CLIENT PAUSE holds every client's commands: the socket stays open and nothing answers, like a lost network.
     await admin.call('CLIENT', 'PAUSE', '1200', 'ALL')
