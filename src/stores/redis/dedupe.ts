@@ -146,7 +146,7 @@ export class RedisDedupeStore implements DedupeStore {
 
   constructor(
     private readonly client: RedisClient,
-    private readonly options: { cluster: boolean },
+    options: { cluster: boolean },
   ) {
     this.commands = defineDedupeCommands(client)
     this.gatherClaims = !options.cluster
@@ -171,20 +171,13 @@ export class RedisDedupeStore implements DedupeStore {
     this.gathered = []
     for (let start = 0; start < gathered.length; start += GATHERED_CLAIMS_LIMIT) {
       const group = gathered.slice(start, start + GATHERED_CLAIMS_LIMIT)
-      // from a promise, so that even a synchronous throw reaches the callers instead of the event loop
+      // from a promise, so that even a synchronous throw reaches the callers instead of the event loop;
+      // claimMany turns gathering off and resends when the server refuses a cross-slot script
       Promise.resolve()
-        .then(() => (group.length === 1 ? this.claimAlone(group[0].input).then((result) => [result]) : this.claimTogether(group.map((claim) => claim.input))))
+        .then(() => (group.length === 1 ? this.claimAlone(group[0].input).then((result) => [result]) : this.claimMany(group.map((claim) => claim.input))))
         .then(
           (results) => group.forEach((claim, i) => claim.resolve(results[i])),
-          (error: unknown) => {
-            // A cross-slot refusal comes before the script runs, so nothing was claimed: send each alone, now and from now on.
-            if (isCrossSlot(error)) {
-              this.gatherClaims = false
-              for (const claim of group) this.claimAlone(claim.input).then(claim.resolve, claim.reject)
-              return
-            }
-            for (const claim of group) claim.reject(error)
-          },
+          (error: unknown) => group.forEach((claim) => claim.reject(error)),
         )
     }
   }
@@ -204,6 +197,7 @@ export class RedisDedupeStore implements DedupeStore {
     try {
       return await this.claimTogether(inputs)
     } catch (error) {
+      // A cross-slot refusal comes before the script runs, so nothing was claimed: send each alone, now and from now on.
       if (!isCrossSlot(error)) throw error
       this.gatherClaims = false
       return alone()
