@@ -59,6 +59,21 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(older.last?.version, 'v2')
   })
 
+  check('free-text versions and fingerprints come back exactly as given', async (t, store) => {
+    const key = freshKey()
+    // separators a store might use inside its answers, multi-byte UTF-8, and an empty-looking tail
+    const version = 'v|1 | ünïcode ✓ 日本|'
+    const fingerprint = '|fp|é 🙂|'
+    await commitVersion(store, key, version, { modifiedAt: 100, fingerprint, changeType: 'updated' })
+    const expected = { version, modifiedAt: 100, fingerprint, changeType: 'updated', committedAt: T0 }
+    t.same((await store.claim(claimOf(key, version, { now: T0 + 1 }))).last, expected, 'a duplicate answers the last commit')
+    const next = await store.claim(claimOf(key, `${version}2`, { modifiedAt: 200, now: T0 + 2 }))
+    t.equal(next.decision, 'process')
+    t.same(next.last, expected, 'so does a claim of the next version')
+    const [batched] = await store.claimMany([claimOf(freshKey(), 'other', { now: T0 + 3 }), claimOf(key, version, { now: T0 + 3 })].reverse())
+    t.same(batched.last, expected, 'and a claim in a batch')
+  })
+
   check('an older modifiedAt is stale; without modifiedAt a new version is processed', async (t, store) => {
     const key = freshKey('salesforce')
     await commitVersion(store, key, 'v2', { modifiedAt: 200 })

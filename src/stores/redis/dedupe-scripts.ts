@@ -59,23 +59,25 @@ end
 `
 
 /**
- * ARGV: version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now, ttlMs, nonce, meta JSON,
- * expiresAt (now + leaseMs).
- * Reply: { decision, reason, token, expiresAt | retryAfterMs } plus { lv, lm, lf, lc, la } when something was committed.
+ * ARGV (from offset b): version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now, ttlMs, nonce,
+ * meta JSON, expiresAt (now + leaseMs).
+ * Reply: the string "decision|reason|token|number" (number: expiresAt on process, retryAfterMs on in_flight), or, when
+ * something was committed, { "decision|reason|token|number|la|lm|lc", lf, lv }: version and fingerprint are free text,
+ * so they travel as elements of their own. A flat reply costs Redis and the client less to encode and decode than an
+ * array of nine (about 1.7 us of redis-server CPU and 3.5 us of client CPU a claim on the 2-core machine).
  */
-// One claim as a function of the item's key (K, an upvalue every helper sees) and its arguments, so the single and
-// the batch script share it.
+// One claim as a function of the item's key (K, an upvalue every helper sees) and the offset of its arguments in ARGV,
+// so the single and the batch script share it without copying arguments into a table.
 const CLAIM_FUNCTION = `
-local function claim(a)
-  local version, mod, ctype, fp, flags, now = a[1], a[2], a[3], a[4], a[5], a[6]
+local function claim(b)
+  local version, mod, ctype, fp, flags, now = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
   local r = redis.call('HMGET', K, 'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. version)
-  local ct, ce, lv = r[2], tonumber(r[3]), r[4]
+  local ct, lv = r[2], r[4]
   local lm, lf, lc = r[5] or '', r[6] or '', r[7] or ''
   local seen = r[11]
-  local modn, lmn = tonumber(mod), tonumber(lm)
+  local modn, lmn, nown = tonumber(mod), tonumber(lm), tonumber(now)
   local hi = tonumber(r[9]) or 0
-  local decision, reason, token, n = '', '', '', 0
-  local function entry() return now .. '|' .. decision .. '|' .. reason .. '|' .. version end
+  local decision, reason, token, n = '', '', '', '0'
   if seen then
     decision = 'duplicate'
     reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
@@ -83,8 +85,8 @@ local function claim(a)
     decision, reason = 'stale', 'older_than_committed'
   elseif lc == 'deleted' and not (modn and lmn and modn > lmn) then
     decision, reason = 'stale', 'item_deleted'
-  elseif ct and ce and ce > tonumber(now) then
-    decision, reason, n = 'in_flight', 'claim_live', ce - tonumber(now)
+  elseif ct and tonumber(r[3]) and tonumber(r[3]) > nown then
+    decision, reason, n = 'in_flight', 'claim_live', tostring(tonumber(r[3]) - nown)
   elseif lv and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
       and lc ~= 'deleted' and lc ~= 'undeleted' then
     decision, reason = 'unchanged', 'same_fingerprint'
@@ -96,30 +98,31 @@ local function claim(a)
     redis.call('HSET', K, unpack(w))
   else
     decision = 'process'
-    if string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
-    elseif string.find(flags, 'g', 1, true) then reason = 'gap_event'
-    elseif ct then reason = 'claim_lapsed'
-    else reason = 'new_version' end
+    if flags == '' then reason = ct and 'claim_lapsed' or 'new_version'
+    elseif string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
+    else reason = 'gap_event' end
     local seq = tostring((tonumber(r[1]) or 0) + 1)
-    token = seq .. '.' .. a[8]
-    n = tonumber(a[10])
+    token = seq .. '.' .. ARGV[b + 8]
+    n = ARGV[b + 10]
     -- the hot path: one literal HSET, no table
-    redis.call('HSET', K, 'seq', seq, 'ct', token, 'cv', version, 'ce', a[10], 'cm', mod, 'cf', fp, 'cc', ctype,
-      'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+    redis.call('HSET', K, 'seq', seq, 'ct', token, 'cv', version, 'ce', n, 'cm', mod, 'cf', fp, 'cc', ctype,
+      'h' .. (hi % ${HISTORY_LIMIT}), now .. '|process|' .. reason .. '|' .. version, 'hi', tostring(hi + 1))
   end
   if decision ~= 'process' and decision ~= 'unchanged' then
-    redis.call('HSET', K, 'h' .. (hi % ${HISTORY_LIMIT}), entry(), 'hi', tostring(hi + 1))
+    redis.call('HSET', K, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|' .. decision .. '|' .. reason .. '|' .. version,
+      'hi', tostring(hi + 1))
   end
-  if a[9] ~= '' then redis.call('HSET', K, 'meta', a[9]) end
-  redis.call('PEXPIRE', K, a[7])
-  if lv then return { decision, reason, token, n, lv, lm, lf, lc, r[8] or '' } end
-  return { decision, reason, token, n }
+  if ARGV[b + 9] ~= '' then redis.call('HSET', K, 'meta', ARGV[b + 9]) end
+  redis.call('PEXPIRE', K, ARGV[b + 7])
+  local head = decision .. '|' .. reason .. '|' .. token .. '|' .. n
+  if lv then return { head .. '|' .. (r[8] or '') .. '|' .. lm .. '|' .. lc, lf, lv } end
+  return head
 end
 `
 
 export const CLAIM_LUA = `local K = KEYS[1]
 ${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}
-return claim(ARGV)
+return claim(0)
 `
 
 /** Arguments per item in CLAIM_MANY_LUA: the ARGV of CLAIM_LUA. */
@@ -134,10 +137,7 @@ ${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}
 local replies = {}
 for i = 1, #KEYS do
   K = KEYS[i]
-  local base = (i - 1) * ${CLAIM_ARG_COUNT}
-  local a = {}
-  for j = 1, ${CLAIM_ARG_COUNT} do a[j] = ARGV[base + j] end
-  replies[i] = claim(a)
+  replies[i] = claim((i - 1) * ${CLAIM_ARG_COUNT})
 end
 return replies
 `

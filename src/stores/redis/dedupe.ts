@@ -27,7 +27,8 @@ export function dedupeKey(key: ItemKey): string {
 }
 
 type Arg = string | number
-type ClaimReply = [DedupeDecision, DedupeReasonCode, string, number, string?, string?, string?, string?, string?]
+/** See CLAIM_LUA: "decision|reason|token|number", or ["decision|reason|token|number|la|lm|lc", lf, lv] */
+type ClaimReply = string | [string, string, string]
 
 // ioredis adds defineCommand'ed scripts as methods (EVALSHA with EVAL fallback) on the client and on pipelines.
 interface DedupeCommands {
@@ -85,12 +86,23 @@ function readLast(
 }
 
 function toClaimResult(reply: ClaimReply): ClaimResult {
-  const [decision, reason, token, number, lv, lm, lf, lc, la] = reply
-  const result: ClaimResult = { decision, reason }
-  if (decision === 'process') result.claim = { token, expiresAt: Number(number) }
-  if (decision === 'in_flight') result.retryAfterMs = Math.max(1, Number(number))
-  const last = readLast(lv, lm, lf, lc, la)
-  if (last) result.last = last
+  const head = typeof reply === 'string' ? reply : reply[0]
+  // decision, reason and the token never hold '|'; the number ends the head unless committed fields follow
+  const a = head.indexOf('|')
+  const b = head.indexOf('|', a + 1)
+  const c = head.indexOf('|', b + 1)
+  const d = head.indexOf('|', c + 1)
+  const decision = head.slice(0, a) as DedupeDecision
+  const result: ClaimResult = { decision, reason: head.slice(a + 1, b) as DedupeReasonCode }
+  const number = Number(d === -1 ? head.slice(c + 1) : head.slice(c + 1, d))
+  if (decision === 'process') result.claim = { token: head.slice(b + 1, c), expiresAt: number }
+  if (decision === 'in_flight') result.retryAfterMs = Math.max(1, number)
+  if (typeof reply !== 'string') {
+    const e = head.indexOf('|', d + 1)
+    const f = head.indexOf('|', e + 1)
+    const last = readLast(reply[2], head.slice(e + 1, f), reply[1], head.slice(f + 1), head.slice(d + 1, e))
+    if (last) result.last = last
+  }
   return result
 }
 
