@@ -33,7 +33,7 @@ if (setup) {
   })
 
   // A plain client on one endpoint that refuses scripts over several slots, as a proxy over a sharded Redis does.
-  t.test('redis on an endpoint that refuses cross-slot scripts: gathered claims fall back to one call each', async (t) => {
+  t.test('redis on an endpoint that refuses cross-slot scripts: gathered claims and commits fall back to one call each', async (t) => {
     const single = await createStore(loadConfig({ REDIS_URL: url, LOG_LEVEL: 'silent' }))
     t.teardown(() => single.close())
     t.equal(single.kind, 'redis')
@@ -41,6 +41,12 @@ if (setup) {
     t.ok(first.every((result) => result.decision === 'process'), 'the refused call is resent claim by claim, nothing lost')
     const again = await Promise.all(claimsOf('proxied', 12).map((input) => single.dedupe.claim({ ...input, version: 'v2' })))
     t.ok(again.every((result) => result.decision === 'in_flight'), 'the first claims hold their items: each was granted once')
+    // a second sidecar whose first gathered call is a commit
+    const other = await createStore(loadConfig({ REDIS_URL: url, LOG_LEVEL: 'silent' }))
+    t.teardown(() => other.close())
+    const inputs = claimsOf('proxied', 12)
+    const commits = await Promise.all(first.map((result, i) => other.dedupe.commit({ key: inputs[i].key, token: result.claim!.token, now: Date.now(), ttlMs: 3_600_000 })))
+    t.ok(commits.every((result) => result.committed), 'gathered commits fall back the same way, and all commit')
     const batch = await single.dedupe.claimMany(claimsOf('proxied-batch', 12))
     t.ok(batch.every((result) => result.decision === 'process'), 'a batch goes claim by claim as well')
   })

@@ -3,7 +3,8 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { createStore, StoreUnavailableError, type Store } from '../../src/stores/index.js'
-import { dedupeKey, GATHERED_CLAIMS_LIMIT } from '../../src/stores/redis/dedupe.js'
+import { dedupeKey } from '../../src/stores/redis/dedupe.js'
+import { GATHERED_CALLS_LIMIT } from '../../src/stores/redis/gatherer.js'
 import { RedisServer, redisSkipReason } from '../support/redis-server.js'
 import { runDedupeContract } from './dedupe-contract.js'
 
@@ -33,21 +34,23 @@ if (skip) {
     return { own, store, raw }
   }
 
+  /** EVAL and EVALSHA calls the server has run so far. */
+  const scriptCalls = async (raw: Redis) => {
+    const stats = await raw.info('commandstats')
+    return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+  }
+
   t.test('redis: claims that arrive together leave in one script call and are decided as separate calls would', async (t) => {
     const { store, raw } = await ownServer(t)
-    const scriptCalls = async () => {
-      const stats = await raw.info('commandstats')
-      return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
-    }
     const now = Date.now()
     const claim = (itemId: string, version: string) =>
       store.dedupe.claim({ key: { tenant: 'gather', system: 'outlook', itemId }, version, leaseMs: 60_000, now, ttlMs: 3_600_000 })
 
     // warm: the scripts are loaded, so every call below is one EVALSHA
     await claim('warm', 'v1')
-    const before = await scriptCalls()
+    const before = await scriptCalls(raw)
     const results = await Promise.all([claim('a', 'v1'), claim('b', 'v1'), claim('a', 'v2'), claim('c', 'v1'), claim('a', 'v1')])
-    t.equal((await scriptCalls()) - before, 1, 'five claims, one script call')
+    t.equal((await scriptCalls(raw)) - before, 1, 'five claims, one script call')
     t.same(
       results.map((result) => result.decision),
       ['process', 'process', 'in_flight', 'process', 'in_flight'],
@@ -58,22 +61,63 @@ if (skip) {
     const committed = await store.dedupe.commit({ key: { tenant: 'gather', system: 'outlook', itemId: 'a' }, token: results[0].claim!.token, now, ttlMs: 3_600_000 })
     t.same(committed, { committed: true }, 'a gathered claim commits like any other')
 
-    // more than one call holds: every claim is answered, in calls of at most GATHERED_CLAIMS_LIMIT
-    const many = GATHERED_CLAIMS_LIMIT * 2 + 5
-    const start = await scriptCalls()
+    // more than one call holds: every claim is answered, in calls of at most GATHERED_CALLS_LIMIT
+    const many = GATHERED_CALLS_LIMIT * 2 + 5
+    const start = await scriptCalls(raw)
     const answers = await Promise.all(Array.from({ length: many }, (_, i) => claim(`many-${i}`, 'v1')))
-    t.equal((await scriptCalls()) - start, 3, `${many} claims in 3 calls`)
+    t.equal((await scriptCalls(raw)) - start, 3, `${many} claims in 3 calls`)
     t.ok(answers.every((answer) => answer.decision === 'process'), 'each distinct item is process')
   })
 
-  t.test('redis: when the gathered call fails, each of its claims fails as unavailable', async (t) => {
+  t.test('redis: commits that arrive together leave in one script call and are answered as separate calls would be', async (t) => {
+    const { store, raw } = await ownServer(t)
+    const now = Date.now()
+    const key = (itemId: string) => ({ tenant: 'gather', system: 'outlook', itemId })
+    const claim = (itemId: string, version: string, at = now, leaseMs = 60_000) => store.dedupe.claim({ key: key(itemId), version, leaseMs, now: at, ttlMs: 3_600_000 })
+    const commit = (itemId: string, token: string, at = now) => store.dedupe.commit({ key: key(itemId), token, now: at, ttlMs: 3_600_000 })
+
+    const [a, b, lapsed] = await Promise.all([claim('a', 'v1'), claim('b', 'v1'), claim('c', 'v1', now, 10)])
+    const taken = await claim('c', 'v2', now + 20) // c's first claim lapsed and another was granted since
+    t.equal(taken.decision, 'process')
+    await commit('warm', a.claim!.token) // the commit script is loaded, so every call below is one EVALSHA
+    const before = await scriptCalls(raw)
+    const results = await Promise.all([
+      commit('a', a.claim!.token),
+      commit('b', b.claim!.token),
+      commit('a', a.claim!.token),
+      commit('c', lapsed.claim!.token, now + 30),
+      commit('b', '999.not-issued'),
+    ])
+    t.equal((await scriptCalls(raw)) - before, 1, 'five commits, one script call')
+    t.same(
+      results,
+      [{ committed: true }, { committed: true }, { committed: true }, { committed: false, reason: 'lease_expired' }, { committed: false, reason: 'unknown_token' }],
+      'each answered as alone: a repeated commit is committed again, a superseded lease never overwrites the newer owner',
+    )
+    t.equal((await store.dedupe.get(key('a'), now))?.last?.version, 'v1', 'a gathered commit is recorded')
+    t.equal((await store.dedupe.get(key('c'), now + 30))?.claim?.version, 'v2', 'the newer owner of c still holds it')
+    t.equal((await claim('b', 'v1', now + 40)).decision, 'duplicate', 'the committed version is a duplicate from now on')
+
+    const many = GATHERED_CALLS_LIMIT + 3
+    const claims = await Promise.all(Array.from({ length: many }, (_, i) => claim(`many-${i}`, 'v1')))
+    const start = await scriptCalls(raw)
+    const answers = await Promise.all(claims.map((granted, i) => commit(`many-${i}`, granted.claim!.token)))
+    t.equal((await scriptCalls(raw)) - start, 2, `${many} commits in 2 calls`)
+    t.ok(answers.every((answer) => answer.committed), 'every commit is committed')
+  })
+
+  t.test('redis: when the gathered call fails, each of its claims or commits fails as unavailable', async (t) => {
     const { own, store } = await ownServer(t)
     const now = Date.now()
-    const claim = (itemId: string) => store.dedupe.claim({ key: { tenant: 'gather', system: 'outlook', itemId }, version: 'v1', leaseMs: 60_000, now, ttlMs: 3_600_000 })
-    await claim('warm')
+    const key = (itemId: string) => ({ tenant: 'gather', system: 'outlook', itemId })
+    const claim = (itemId: string) => store.dedupe.claim({ key: key(itemId), version: 'v1', leaseMs: 60_000, now, ttlMs: 3_600_000 })
+    const held = await Promise.all([claim('p'), claim('q')])
     await own.stop()
-    const outcomes = await Promise.allSettled([claim('x'), claim('y'), claim('z')])
-    t.ok(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof StoreUnavailableError), 'all three rejected as unavailable')
+    const unavailable = (outcomes: PromiseSettledResult<unknown>[]) =>
+      outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof StoreUnavailableError)
+    t.ok(unavailable(await Promise.allSettled([claim('x'), claim('y'), claim('z')])), 'three claims rejected as unavailable')
+    const commits = held.map((result, i) => store.dedupe.commit({ key: key(['p', 'q'][i]), token: result.claim!.token, now, ttlMs: 3_600_000 }))
+    t.ok(unavailable(await Promise.allSettled(commits)), 'two commits rejected as unavailable')
   })
 
   t.test('redis: an item lives in one hash-tagged key, whatever its id holds', async (t) => {

@@ -120,62 +120,80 @@ local function claim(b)
 end
 `
 
+const CLAIM_FUNCTIONS = `${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}`
+
 export const CLAIM_LUA = `local K = KEYS[1]
-${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}
+${CLAIM_FUNCTIONS}
 return claim(0)
+`
+
+/**
+ * `call` once per key, in order: KEYS[i] with its `count` arguments from ARGV[(i-1)*count+1]; one reply per key.
+ * Single-node Redis only: on a Cluster the keys of one script must share a slot.
+ */
+const manyScript = (functions: string, call: string, count: number) => `local K
+${functions}
+local replies = {}
+for i = 1, #KEYS do
+  K = KEYS[i]
+  replies[i] = ${call}((i - 1) * ${count})
+end
+return replies
 `
 
 /** Arguments per item in CLAIM_MANY_LUA: the ARGV of CLAIM_LUA. */
 export const CLAIM_ARG_COUNT = 10
 
-/**
- * Several claims in one call, KEYS[i] with ARGV[(i-1)*10+1 .. i*10]; the reply is one CLAIM_LUA reply per key.
- * Single-node Redis only: on a Cluster the keys of one script must share a slot.
- */
-export const CLAIM_MANY_LUA = `local K
-${PUSH}${REMEMBER}${RECORD_VERSION}${CLAIM_FUNCTION}
-local replies = {}
-for i = 1, #KEYS do
-  K = KEYS[i]
-  replies[i] = claim((i - 1) * ${CLAIM_ARG_COUNT})
-end
-return replies
-`
+/** Several claims in one call; the reply is one CLAIM_LUA reply per key. */
+export const CLAIM_MANY_LUA = manyScript(CLAIM_FUNCTIONS, 'claim', CLAIM_ARG_COUNT)
 
 /**
- * ARGV: token, version, modifiedAt, fingerprint (overrides; '' keeps the claim's), now, ttlMs.
+ * ARGV (from offset b): token, version, modifiedAt, fingerprint (overrides; '' keeps the claim's), now, ttlMs.
  * Reply: 'committed' | 'lease_expired' | 'unknown_token'. The caller has already checked the token's shape.
  */
-export const COMMIT_LUA = `local K = KEYS[1]
-${PUSH}${REMEMBER}${TOKENS}${RECORD_VERSION}
-local token = ARGV[1]
-local r = redis.call('HMGET', KEYS[1], 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf')
-if not r[1] then return 'unknown_token' end
-if has_token(r[7], token) then return 'committed' end
-if has_token(r[10], token) then return 'unknown_token' end
-if r[2] ~= token then
-  local sequence = tonumber(string.match(token, '^(%d+)%.'))
-  if sequence and sequence < tonumber(r[1]) then return 'lease_expired' end
-  return 'unknown_token'
+const COMMIT_FUNCTION = `
+local function commit(b)
+  local token, now = ARGV[b + 1], ARGV[b + 5]
+  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf')
+  if not r[1] then return 'unknown_token' end
+  if has_token(r[7], token) then return 'committed' end
+  if has_token(r[10], token) then return 'unknown_token' end
+  if r[2] ~= token then
+    local sequence = tonumber(string.match(token, '^(%d+)%.'))
+    if sequence and sequence < tonumber(r[1]) then return 'lease_expired' end
+    return 'unknown_token'
+  end
+  local version = (ARGV[b + 2] ~= '') and ARGV[b + 2] or r[3]
+  local fp = (ARGV[b + 4] ~= '') and ARGV[b + 4] or (r[5] or '')
+  -- written into while this claim held the item: only the written fingerprint itself is kept
+  if r[11] == token and fp ~= (r[12] or '') then fp = '' end
+  local w = {}
+  push(w, 'lv', version)
+  push(w, 'lm', (ARGV[b + 3] ~= '') and ARGV[b + 3] or (r[4] or ''))
+  push(w, 'lf', fp)
+  push(w, 'lc', r[6] or '')
+  push(w, 'la', now)
+  push(w, 'kt', add_token(r[7], token))
+  record_version(w, tonumber(r[8]) or 0, 'c', version)
+  remember(w, tonumber(r[9]) or 0, now, 'committed', 'committed', version)
+  redis.call('HDEL', K, 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
+  redis.call('HSET', K, unpack(w))
+  redis.call('PEXPIRE', K, ARGV[b + 6])
+  return 'committed'
 end
-local version = (ARGV[2] ~= '') and ARGV[2] or r[3]
-local fp = (ARGV[4] ~= '') and ARGV[4] or (r[5] or '')
--- written into while this claim held the item: only the written fingerprint itself is kept
-if r[11] == token and fp ~= (r[12] or '') then fp = '' end
-local w = {}
-push(w, 'lv', version)
-push(w, 'lm', (ARGV[3] ~= '') and ARGV[3] or (r[4] or ''))
-push(w, 'lf', fp)
-push(w, 'lc', r[6] or '')
-push(w, 'la', ARGV[5])
-push(w, 'kt', add_token(r[7], token))
-record_version(w, tonumber(r[8]) or 0, 'c', version)
-remember(w, tonumber(r[9]) or 0, ARGV[5], 'committed', 'committed', version)
-redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
-redis.call('HSET', KEYS[1], unpack(w))
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return 'committed'
 `
+const COMMIT_FUNCTIONS = `${PUSH}${REMEMBER}${TOKENS}${RECORD_VERSION}${COMMIT_FUNCTION}`
+
+export const COMMIT_LUA = `local K = KEYS[1]
+${COMMIT_FUNCTIONS}
+return commit(0)
+`
+
+/** Arguments per item in COMMIT_MANY_LUA: the ARGV of COMMIT_LUA. */
+export const COMMIT_ARG_COUNT = 6
+
+/** Several commits in one call; the reply is one COMMIT_LUA reply per key. */
+export const COMMIT_MANY_LUA = manyScript(COMMIT_FUNCTIONS, 'commit', COMMIT_ARG_COUNT)
 
 /** ARGV: token, now. Reply: 1 released, 0 not the holder. Keeps the item's remaining lifetime. */
 export const RELEASE_LUA = `${PUSH}${REMEMBER}${TOKENS}

@@ -16,7 +16,8 @@ import type {
 } from '../dedupe-store.js'
 import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
-import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
+import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, COMMIT_MANY_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
+import { Gatherer } from './gatherer.js'
 
 /**
  * The item's dedupe key. The {hash tag} is the whole URI-encoded item key, so braces in an id cannot split it and
@@ -27,6 +28,7 @@ export function dedupeKey(key: ItemKey): string {
 }
 
 type Arg = string | number
+type CommitReply = 'committed' | 'lease_expired' | 'unknown_token'
 /** See CLAIM_LUA: "decision|reason|token|number", or ["decision|reason|token|number|la|lm|lc", lf, lv] */
 type ClaimReply = string | [string, string, string]
 
@@ -35,7 +37,8 @@ interface DedupeCommands {
   cssDedupeClaim(...args: Arg[]): Promise<ClaimReply>
   /** numkeys, the keys, then each item's arguments; ioredis flattens the arrays into the command */
   cssDedupeClaimMany(numberOfKeys: number, keys: string[], args: Arg[]): Promise<ClaimReply[]>
-  cssDedupeCommit(...args: Arg[]): Promise<'committed' | 'lease_expired' | 'unknown_token'>
+  cssDedupeCommit(...args: Arg[]): Promise<CommitReply>
+  cssDedupeCommitMany(numberOfKeys: number, keys: string[], args: Arg[]): Promise<CommitReply[]>
   cssDedupeRelease(...args: Arg[]): Promise<number>
   cssDedupeWritten(...args: Arg[]): Promise<number>
 }
@@ -46,6 +49,7 @@ function defineDedupeCommands(client: RedisClient): DedupeCommands {
     client.defineCommand('cssDedupeClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
     client.defineCommand('cssDedupeClaimMany', { lua: CLAIM_MANY_LUA })
     client.defineCommand('cssDedupeCommit', { numberOfKeys: 1, lua: COMMIT_LUA })
+    client.defineCommand('cssDedupeCommitMany', { lua: COMMIT_MANY_LUA })
     client.defineCommand('cssDedupeRelease', { numberOfKeys: 1, lua: RELEASE_LUA })
     client.defineCommand('cssDedupeWritten', { numberOfKeys: 1, lua: WRITTEN_LUA })
   }
@@ -69,6 +73,13 @@ function pushClaimArgs(args: Arg[], input: ClaimInput): void {
     String(input.now + input.leaseMs),
   )
 }
+
+/** Appends a commit's ARGV (COMMIT_LUA) to `args`. */
+function pushCommitArgs(args: Arg[], input: CommitInput): void {
+  args.push(input.token, optional(input.version), optional(input.modifiedAt), optional(input.fingerprint), String(input.now), String(input.ttlMs))
+}
+
+const toCommitResult = (reply: CommitReply): CommitResult => (reply === 'committed' ? { committed: true } : { committed: false, reason: reply })
 
 function readLast(
   version: string | undefined,
@@ -138,13 +149,17 @@ function readMeta(text: string | undefined): Record<string, string> | undefined 
   }
 }
 
-/** Most claims sent in one script call when concurrent /dedupe requests are gathered (see `claim`). */
-export const GATHERED_CLAIMS_LIMIT = 64
+// The hot single calls chain on ioredis' promise instead of awaiting it in guard(): one promise fewer a call.
+const rethrowAsStoreError = (error: unknown): never => {
+  throw toStoreError(error)
+}
 
-interface GatheredClaim {
-  input: ClaimInput
-  resolve: (result: ClaimResult) => void
-  reject: (error: unknown) => void
+/** A script for one item and its MANY form, with how to pass an input to them and read a reply. */
+interface ScriptPair<I, Reply, R> {
+  pushArgs: (args: Arg[], input: I) => void
+  many: (keys: string[], args: Arg[]) => Promise<Reply[]>
+  read: (reply: Reply) => R
+  alone: (input: I) => Promise<R>
 }
 
 /** A server that takes one endpoint but refuses scripts over keys of several slots (a proxy over a sharded Redis). */
@@ -152,99 +167,92 @@ const isCrossSlot = (error: unknown) => error instanceof Error && error.message.
 
 export class RedisDedupeStore implements DedupeStore {
   private readonly commands: DedupeCommands
-  private gathered: GatheredClaim[] = []
   /** off on a cluster, and for good once the server refuses a multi-key script */
-  private gatherClaims: boolean
+  private gather: boolean
+  private readonly claims = new Gatherer<ClaimInput, ClaimResult>((inputs) => this.claimMany(inputs))
+  private readonly commits = new Gatherer<CommitInput, CommitResult>((inputs) => this.commitMany(inputs))
+  private readonly claimScript: ScriptPair<ClaimInput, ClaimReply, ClaimResult> = {
+    pushArgs: pushClaimArgs,
+    many: (keys, args) => this.commands.cssDedupeClaimMany(keys.length, keys, args),
+    read: toClaimResult,
+    alone: (input) => this.claimAlone(input),
+  }
+  private readonly commitScript: ScriptPair<CommitInput, CommitReply, CommitResult> = {
+    pushArgs: pushCommitArgs,
+    many: (keys, args) => this.commands.cssDedupeCommitMany(keys.length, keys, args),
+    read: toCommitResult,
+    alone: (input) => this.commitAlone(input),
+  }
 
   constructor(
     private readonly client: RedisClient,
     options: { cluster: boolean },
   ) {
     this.commands = defineDedupeCommands(client)
-    this.gatherClaims = !options.cluster
+    this.gather = !options.cluster
   }
 
   /**
    * On a single node, the claims of requests that arrive together (read in one pass of the event loop) leave in one
    * CLAIM_MANY call once that pass ends: one write and one reply instead of one each. The script decides them one
    * after another in arrival order, as separate claim calls would be, so two claims of one item still get one
-   * `process`. (Commits and releases are not held back, so one sent just after a claim may reach Redis first; the
-   * requests were concurrent anyway.) A failed call fails each of its claims with the same error.
+   * `process`. Commits are gathered the same way, in calls of their own; releases are not held back, so one sent
+   * just after a claim may reach Redis first (the requests were concurrent anyway). A failed call fails each of its
+   * claims or commits with the same error.
    */
   claim(input: ClaimInput): Promise<ClaimResult> {
-    if (!this.gatherClaims) return this.claimAlone(input)
-    return new Promise((resolve, reject) => {
-      if (this.gathered.push({ input, resolve, reject }) === 1) setImmediate(this.sendGathered)
-    })
-  }
-
-  private readonly sendGathered = () => {
-    const gathered = this.gathered
-    this.gathered = []
-    for (let start = 0; start < gathered.length; start += GATHERED_CLAIMS_LIMIT) {
-      const group = gathered.slice(start, start + GATHERED_CLAIMS_LIMIT)
-      // from a promise, so that even a synchronous throw reaches the callers instead of the event loop;
-      // claimMany turns gathering off and resends when the server refuses a cross-slot script
-      Promise.resolve()
-        .then(() => (group.length === 1 ? this.claimAlone(group[0].input).then((result) => [result]) : this.claimMany(group.map((claim) => claim.input))))
-        .then(
-          (results) => group.forEach((claim, i) => claim.resolve(results[i])),
-          (error: unknown) => group.forEach((claim) => claim.reject(error)),
-        )
-    }
+    return this.gather ? this.claims.add(input) : this.claimAlone(input)
   }
 
   private claimAlone(input: ClaimInput): Promise<ClaimResult> {
     const args: Arg[] = [dedupeKey(input.key)]
     pushClaimArgs(args, input)
-    return this.commands.cssDedupeClaim(...args).then(toClaimResult, (err: unknown) => {
-      throw toStoreError(err)
-    })
+    return this.commands.cssDedupeClaim(...args).then(toClaimResult, rethrowAsStoreError)
   }
 
-  async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
-    if (inputs.length === 0) return []
+  claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
     // A cluster script must keep its keys in one slot; there each claim goes alone and auto-pipelining batches
     // them per node. A single node takes the whole batch in one script call.
-    const alone = () => Promise.all(inputs.map((input) => this.claimAlone(input)))
-    if (!this.gatherClaims) return alone()
-    try {
-      return await this.claimTogether(inputs)
-    } catch (error) {
-      // A cross-slot refusal comes before the script runs, so nothing was claimed: send each alone, now and from now on.
-      if (!isCrossSlot(error)) throw error
-      this.gatherClaims = false
-      return alone()
-    }
+    return this.together(inputs, this.claimScript)
   }
 
-  private async claimTogether(inputs: ClaimInput[]): Promise<ClaimResult[]> {
+  commit(input: CommitInput): Promise<CommitResult> {
+    // A token we could not have issued never needs a round trip.
+    if (readTokenSequence(input.token) === undefined) return Promise.resolve({ committed: false, reason: 'unknown_token' })
+    return this.gather ? this.commits.add(input) : this.commitAlone(input)
+  }
+
+  private commitAlone(input: CommitInput): Promise<CommitResult> {
+    const args: Arg[] = [dedupeKey(input.key)]
+    pushCommitArgs(args, input)
+    return this.commands.cssDedupeCommit(...args).then(toCommitResult, rethrowAsStoreError)
+  }
+
+  private commitMany(inputs: CommitInput[]): Promise<CommitResult[]> {
+    return this.together(inputs, this.commitScript)
+  }
+
+  /** Several calls of one script in one MANY call on a single node; one call each on a cluster, or when refused. */
+  private async together<I extends { key: ItemKey }, Reply, R>(inputs: I[], script: ScriptPair<I, Reply, R>): Promise<R[]> {
+    const { pushArgs, many, read, alone } = script
+    if (inputs.length === 0) return []
+    if (inputs.length === 1) return alone(inputs[0]).then((result) => [result])
+    if (!this.gather) return Promise.all(inputs.map(alone))
     const keys: string[] = []
+    // Arrays, not spread arguments: a batch of 500 is 5,000 arguments, copied at each spread.
     const args: Arg[] = []
     for (const input of inputs) {
       keys.push(dedupeKey(input.key))
-      pushClaimArgs(args, input)
+      pushArgs(args, input)
     }
-    // Arrays, not spread arguments: a batch of 500 is 5,000 arguments, copied at each spread.
-    const replies = await guard(() => this.commands.cssDedupeClaimMany(keys.length, keys, args))
-    return replies.map(toClaimResult)
-  }
-
-  async commit(input: CommitInput): Promise<CommitResult> {
-    // A token we could not have issued never needs a round trip.
-    if (readTokenSequence(input.token) === undefined) return { committed: false, reason: 'unknown_token' }
-    const reply = await guard(() =>
-      this.commands.cssDedupeCommit(
-        dedupeKey(input.key),
-        input.token,
-        optional(input.version),
-        optional(input.modifiedAt),
-        optional(input.fingerprint),
-        String(input.now),
-        String(input.ttlMs),
-      ),
-    )
-    return reply === 'committed' ? { committed: true } : { committed: false, reason: reply }
+    try {
+      return (await guard(() => many(keys, args))).map(read)
+    } catch (error) {
+      // A cross-slot refusal comes before the script runs, so nothing was done: send each alone, now and from now on.
+      if (!isCrossSlot(error)) throw error
+      this.gather = false
+      return Promise.all(inputs.map(alone))
+    }
   }
 
   async recordWritten(input: WrittenInput): Promise<void> {
