@@ -6,7 +6,7 @@
 //   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
 //   /dedupe               the real route: reasons, claim token, last state, decision metrics
-import { CONNECTIONS, SECONDS, measure, serverTarget, uniqueEvent } from './harness.js'
+import { CONNECTIONS, SECONDS, measure, posts, serverTarget, uniqueEvent } from './harness.js'
 
 const SPIN_US = Number(process.env.BREAKDOWN_SPIN_US ?? 10)
 const memory = async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' })
@@ -30,7 +30,7 @@ process.stdout.write(`breakdown: ${SECONDS}s per step, ${ROUNDS} rounds (medians
 const runs = new Map<string, { rps: number[]; cpu: number[] }>(steps.map((step) => [step.name, { rps: [], cpu: [] }]))
 for (let round = 1; round <= ROUNDS; round++) {
   for (const step of steps) {
-    const run = await measure(step.target, step.path, uniqueEvent, 60_000 * SECONDS)
+    const run = await measure(step.target, posts(step.path), uniqueEvent, 60_000 * SECONDS)
     if (run.non2xx + run.errors > 0) throw new Error(`${step.name}: ${run.non2xx} non-2xx answers and ${run.errors} errors ${JSON.stringify(run.otherStatuses)}`)
     const seen = runs.get(step.name)!
     seen.rps.push(run.requestsPerSecond)

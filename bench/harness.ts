@@ -60,15 +60,18 @@ export function pool(size: number, make: () => unknown): string[] {
   return Array.from({ length: size }, () => JSON.stringify(make()))
 }
 
-export async function load(url: string, path: string, bodies: string[]) {
-  let next = 0
+type Requests = NonNullable<autocannon.Options['requests']>
+
+async function run(url: string, requests: (next: () => string) => Requests, bodies: string[]) {
+  let used = 0
+  const next = () => bodies[used++ % bodies.length]
   const result = await autocannon({
-    url: url + path,
+    url,
     connections: CONNECTIONS,
     duration: SECONDS,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+    requests: requests(next),
   })
   return {
     requestsPerSecond: Math.round(result.requests.average),
@@ -76,11 +79,42 @@ export async function load(url: string, path: string, bodies: string[]) {
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
-    reusedBodies: next > bodies.length,
+    reusedBodies: used > bodies.length,
     // status code -> count, for the answers that were not 2xx (429 means under-pressure shed load)
     otherStatuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, stat]) => [code, stat.count])),
   }
 }
+
+export type LoadResult = Awaited<ReturnType<typeof run>>
+export type Load = (url: string, bodies: string[]) => Promise<LoadResult>
+
+/** One POST to `path` per body. */
+export const posts =
+  (path: string): Load =>
+  (url, bodies) =>
+    run(url + path, (next) => [{ setupRequest: (req) => ({ ...req, body: next() }) }], bodies)
+
+/**
+ * What a Mule flow does per event: POST /dedupe with the body, then POST /dedupe/commit with the claim's token, on
+ * the same connection. Two requests an event; a claim that is not `process` sends a commit the sidecar refuses (400),
+ * which shows as non-2xx.
+ */
+export const claimThenCommit: Load = (url, bodies) =>
+  run(
+    url,
+    (next) => [
+      {
+        path: '/dedupe',
+        setupRequest: (req) => ({ ...req, body: next() }),
+        onResponse: (_status, body, context: { commit?: string }) => {
+          const answer = JSON.parse(body) as { key?: { system: string; itemId: string }; claim?: { token: string } }
+          context.commit = JSON.stringify({ system: answer.key?.system, itemId: answer.key?.itemId, token: answer.claim?.token })
+        },
+      },
+      { path: '/dedupe/commit', setupRequest: (req, context: { commit?: string }) => ({ ...req, body: context.commit }) },
+    ],
+    bodies,
+  )
 
 // Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on common Linux builds).
 const TICKS_PER_SECOND = (() => {
@@ -106,14 +140,14 @@ export const perRequest = (before: number | undefined, after: number | undefined
   before === undefined || after === undefined || requests === 0 ? undefined : Math.round(((after - before) / requests) * 10) / 10
 
 /** `alsoPid`: another process whose CPU per request is reported beside the server's (redis-server). */
-export async function measure(target: Target, path: string, makeBody: () => unknown, poolSize: number, alsoPid?: number) {
+export async function measure(target: Target, load: Load, makeBody: () => unknown, poolSize: number, alsoPid?: number) {
   const warmUp = pool(Math.ceil(poolSize / 4), makeBody)
   const bodies = pool(poolSize, makeBody)
   const { url, child } = await target.start()
   try {
-    await load(url, path, warmUp) // warm-up, not counted
+    await load(url, warmUp) // warm-up, not counted
     const before = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
-    const result = await load(url, path, bodies)
+    const result = await load(url, bodies)
     const after = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
     return {
       ...result,
