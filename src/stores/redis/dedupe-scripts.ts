@@ -1,5 +1,5 @@
 // The Lua behind the Redis DedupeStore: each step is one script over the item's one hash, so it is atomic and
-// slot-local on Redis Cluster. They implement domain/dedupe-rules.ts step for step; the shared contract suite
+// slot-local on Redis Cluster. On a single node the MANY forms run the steps of several items in one call. They implement domain/dedupe-rules.ts step for step; the shared contract suite
 // holds both stores to the same answers.
 //
 // One hash per item keeps a claim to three Redis calls (HMGET, HSET, PEXPIRE), which is what the throughput
@@ -64,7 +64,7 @@ end
  * Reply: the string "decision|reason|token|number" (number: expiresAt on process, retryAfterMs on in_flight), or, when
  * something was committed, { "decision|reason|token|number|la|lm|lc", lf, lv }: version and fingerprint are free text,
  * so they travel as elements of their own. A flat reply costs Redis and the client less to encode and decode than an
- * array of nine (about 1.7 us of redis-server CPU and 3.5 us of client CPU a claim on the 2-core machine).
+ * array of nine.
  */
 // One claim as a function of the item's key (K, an upvalue every helper sees) and the offset of its arguments in ARGV,
 // so the single and the batch script share it without copying arguments into a table.

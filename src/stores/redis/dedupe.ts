@@ -98,7 +98,8 @@ function readLast(
 
 function toClaimResult(reply: ClaimReply): ClaimResult {
   const head = typeof reply === 'string' ? reply : reply[0]
-  // decision, reason and the token never hold '|'; the number ends the head unless committed fields follow
+  // decision, reason and the token never hold '|', nor do the numbers la and lm or the changeType lc; the free-text
+  // version and fingerprint come as elements of their own
   const a = head.indexOf('|')
   const b = head.indexOf('|', a + 1)
   const c = head.indexOf('|', b + 1)
@@ -169,8 +170,8 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly commands: DedupeCommands
   /** off on a cluster, and for good once the server refuses a multi-key script */
   private gather: boolean
-  private readonly claims = new Gatherer<ClaimInput, ClaimResult>((inputs) => this.claimMany(inputs))
-  private readonly commits = new Gatherer<CommitInput, CommitResult>((inputs) => this.commitMany(inputs))
+  private readonly claims = new Gatherer<ClaimInput, ClaimResult>((inputs) => this.together(inputs, this.claimScript))
+  private readonly commits = new Gatherer<CommitInput, CommitResult>((inputs) => this.together(inputs, this.commitScript))
   private readonly claimScript: ScriptPair<ClaimInput, ClaimReply, ClaimResult> = {
     pushArgs: pushClaimArgs,
     many: (keys, args) => this.commands.cssDedupeClaimMany(keys.length, keys, args),
@@ -193,12 +194,13 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   /**
-   * On a single node, the claims of requests that arrive together (read in one pass of the event loop) leave in one
-   * CLAIM_MANY call once that pass ends: one write and one reply instead of one each. The script decides them one
-   * after another in arrival order, as separate claim calls would be, so two claims of one item still get one
-   * `process`. Commits are gathered the same way, in calls of their own; releases are not held back, so one sent
-   * just after a claim may reach Redis first (the requests were concurrent anyway). A failed call fails each of its
-   * claims or commits with the same error.
+   * On a single node, the claims of requests that arrive together (read in one pass of the event loop) leave
+   * together once that pass ends, in CLAIM_MANY calls of at most 64: one write and one reply instead of one each. The
+   * script decides them one after another in arrival order, as separate claim calls would be, so two claims of one
+   * item still get one `process`. Commits are gathered the same way, in calls of their own. Releases and recorded
+   * sync writes are not held back, so one that arrives in the same pass as a claim or commit reaches Redis before
+   * it; the requests were concurrent, and every order is one the rules answer safely. A failed call fails each of
+   * its claims or commits with the same error.
    */
   claim(input: ClaimInput): Promise<ClaimResult> {
     return this.gather ? this.claims.add(input) : this.claimAlone(input)
@@ -213,7 +215,7 @@ export class RedisDedupeStore implements DedupeStore {
   claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
     // A cluster script must keep its keys in one slot; there each claim goes alone and auto-pipelining batches
     // them per node. A single node takes the whole batch in one script call.
-    return this.together(inputs, this.claimScript)
+    return this.together(inputs, this.claimScript).then((results) => Promise.all(results))
   }
 
   commit(input: CommitInput): Promise<CommitResult> {
@@ -228,16 +230,13 @@ export class RedisDedupeStore implements DedupeStore {
     return this.commands.cssDedupeCommit(...args).then(toCommitResult, rethrowAsStoreError)
   }
 
-  private commitMany(inputs: CommitInput[]): Promise<CommitResult[]> {
-    return this.together(inputs, this.commitScript)
-  }
-
-  /** Several calls of one script in one MANY call on a single node; one call each on a cluster, or when refused. */
-  private async together<I extends { key: ItemKey }, Reply, R>(inputs: I[], script: ScriptPair<I, Reply, R>): Promise<R[]> {
+  /**
+   * Several calls of one script in one MANY call on a single node; one call each on a cluster, or when refused. A
+   * call sent alone settles on its own: one that fails does not fail the others.
+   */
+  private async together<I extends { key: ItemKey }, Reply, R>(inputs: I[], script: ScriptPair<I, Reply, R>): Promise<Array<R | Promise<R>>> {
     const { pushArgs, many, read, alone } = script
-    if (inputs.length === 0) return []
-    if (inputs.length === 1) return alone(inputs[0]).then((result) => [result])
-    if (!this.gather) return Promise.all(inputs.map(alone))
+    if (inputs.length <= 1 || !this.gather) return inputs.map(alone)
     const keys: string[] = []
     // Arrays, not spread arguments: a batch of 500 is 5,000 arguments, copied at each spread.
     const args: Arg[] = []
@@ -251,7 +250,7 @@ export class RedisDedupeStore implements DedupeStore {
       // A cross-slot refusal comes before the script runs, so nothing was done: send each alone, now and from now on.
       if (!isCrossSlot(error)) throw error
       this.gather = false
-      return Promise.all(inputs.map(alone))
+      return inputs.map(alone)
     }
   }
 

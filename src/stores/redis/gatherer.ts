@@ -5,7 +5,7 @@ export const GATHERED_CALLS_LIMIT = 64
 
 interface Pending<I, R> {
   input: I
-  resolve: (result: R) => void
+  resolve: (result: R | PromiseLike<R>) => void
   reject: (error: unknown) => void
 }
 
@@ -17,7 +17,8 @@ interface Pending<I, R> {
 export class Gatherer<I, R> {
   private pending: Array<Pending<I, R>> = []
 
-  constructor(private readonly send: (inputs: I[]) => Promise<R[]>) {}
+  /** `send` answers one result per input, in order; a promise among them settles its caller on its own. */
+  constructor(private readonly send: (inputs: I[]) => Promise<Array<R | PromiseLike<R>>>) {}
 
   add(input: I): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -34,7 +35,11 @@ export class Gatherer<I, R> {
       Promise.resolve()
         .then(() => this.send(group.map((call) => call.input)))
         .then(
-          (results) => group.forEach((call, i) => call.resolve(results[i])),
+          (results) => {
+            if (results.length === group.length) return group.forEach((call, i) => call.resolve(results[i]))
+            const error = new Error(`gathered ${group.length} calls, got ${results.length} answers`)
+            group.forEach((call) => call.reject(error))
+          },
           (error: unknown) => group.forEach((call) => call.reject(error)),
         )
     }
