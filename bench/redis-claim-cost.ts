@@ -1,0 +1,69 @@
+// `npx tsx bench/redis-claim-cost.ts`: redis-server CPU per claim for the real batch claim script, beside two
+// stripped scripts that show what the cost is made of: the same three commands with fixed values, and the call
+// alone (arguments in, a flat answer out, no command). A Redis of its own, new items only (as the benchmark's
+// batches), 100 claims a call, rounds interleaved, medians.
+import { Redis } from 'ioredis'
+import { cpuMicros } from './harness.js'
+import { CLAIM_ARG_COUNT, CLAIM_MANY_LUA } from '../src/stores/redis/dedupe-scripts.js'
+import { RedisServer } from '../test/support/redis-server.js'
+
+const PER_CALL = 100
+const CALLS = Number(process.env.BENCH_CALLS ?? 300)
+const ROUNDS = 3
+
+const COMMANDS_ONLY = `
+for i = 1, #KEYS do
+  local k = KEYS[i]
+  redis.call('HMGET', k, 'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. ARGV[(i - 1) * ${CLAIM_ARG_COUNT} + 1])
+  redis.call('HSET', k, 'seq', '1', 'ct', '1.token', 'cv', 'v1', 'ce', '1', 'cm', '1', 'cf', '', 'cc', 'updated', 'h0', 'entry', 'hi', '1')
+  redis.call('PEXPIRE', k, 3600000)
+end
+local replies = {}
+for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
+return replies
+`
+const CALL_ONLY = `
+local replies = {}
+for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
+return replies
+`
+const scripts = { 'claim script (CLAIM_MANY_LUA)': CLAIM_MANY_LUA, 'its three commands, fixed values': COMMANDS_ONLY, 'the call alone, no command': CALL_ONLY }
+
+const server = await RedisServer.start()
+const client = new Redis(server.url, { enableAutoPipelining: false })
+try {
+  const shas: Record<string, string> = Object.fromEntries(
+    await Promise.all(Object.entries(scripts).map(async ([name, lua]) => [name, (await client.script('LOAD', lua)) as string])),
+  )
+  let item = 0
+  const call = (sha: string) => {
+    const keys: string[] = []
+    const args: string[] = []
+    const now = Date.now()
+    for (let i = 0; i < PER_CALL; i++) {
+      item++
+      keys.push(`css:{bench|outlook|item-${item}}:d`)
+      // the ARGV of CLAIM_LUA: version, modifiedAt, changeType, fingerprint, flags, now, ttlMs, nonce, meta, expiresAt
+      args.push('v1', String(1773048605000 + item), 'updated', '', '', String(now), '3600000', 'AAAAAAAAAAAAAAAAAAAAAA', '', String(now + 60000))
+    }
+    return client.evalsha(sha, keys.length, ...keys, ...args)
+  }
+  const perClaim: Record<string, number[]> = Object.fromEntries(Object.keys(scripts).map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, sha] of Object.entries(shas)) {
+      for (let i = 0; i < 20; i++) await call(sha) // warm-up
+      const before = cpuMicros(server.pid)
+      for (let i = 0; i < CALLS; i++) await call(sha)
+      const after = cpuMicros(server.pid)
+      if (before === undefined || after === undefined) throw new Error('redis-server CPU is read from /proc: Linux only')
+      perClaim[name].push((after - before) / (CALLS * PER_CALL))
+      await client.flushall()
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  process.stdout.write(`redis-server CPU per claim, ${PER_CALL} new items a call, ${CALLS} calls, median of ${ROUNDS} rounds\n\n| script | us per claim |\n|---|---|\n`)
+  for (const [name, values] of Object.entries(perClaim)) process.stdout.write(`| ${name} | ${median(values).toFixed(1)} |\n`)
+} finally {
+  client.disconnect()
+  await server.destroy()
+}
