@@ -107,7 +107,12 @@ export const claimThenCommit: Load = (url, bodies) =>
         path: '/dedupe',
         setupRequest: (req) => ({ ...req, body: next() }),
         onResponse: (_status, body, context: { commit?: string }) => {
-          const answer = JSON.parse(body) as { key?: { system: string; itemId: string }; claim?: { token: string } }
+          let answer: { key?: { system: string; itemId: string }; claim?: { token: string } } = {}
+          try {
+            answer = JSON.parse(body) as typeof answer
+          } catch {
+            // not JSON (a proxy's error page, say): the commit below is refused and counted as non-2xx
+          }
           context.commit = JSON.stringify({ system: answer.key?.system, itemId: answer.key?.itemId, token: answer.claim?.token })
         },
       },
