@@ -1,7 +1,8 @@
-// `npx tsx bench/redis-claim-cost.ts`: redis-server CPU per claim for the real batch claim script, beside two
-// stripped scripts that show what the cost is made of: the same three commands with fixed values, and the call
-// alone (arguments in, a flat answer out, no command). A Redis of its own, new items only (as the benchmark's
-// batches), 100 claims a call, rounds interleaved, medians.
+// `npx tsx bench/redis-claim-cost.ts`: redis-server CPU per claim for the real batch claim script, beside stripped
+// scripts that show what the cost is made of: the same three commands with fixed values, the same with the claim's
+// six fields packed into one (a layout the store does not use: what it would save), and the call alone (arguments
+// in, a flat answer out, no command). A Redis of its own, new items only (as the benchmark's batches), 100 claims a
+// call, rounds interleaved, medians.
 import { Redis } from 'ioredis'
 import { cpuMicros } from './harness.js'
 import { CLAIM_ARG_COUNT, CLAIM_MANY_LUA } from '../src/stores/redis/dedupe-scripts.js'
@@ -22,12 +23,28 @@ local replies = {}
 for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
 return replies
 `
+const PACKED_COMMANDS = `
+for i = 1, #KEYS do
+  local k = KEYS[i]
+  redis.call('HMGET', k, 'seq', 'c', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. ARGV[(i - 1) * ${CLAIM_ARG_COUNT} + 1])
+  redis.call('HSET', k, 'seq', '1', 'c', '1.token|v1|1|1||updated', 'h0', 'entry', 'hi', '1')
+  redis.call('PEXPIRE', k, 3600000)
+end
+local replies = {}
+for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
+return replies
+`
 const CALL_ONLY = `
 local replies = {}
 for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
 return replies
 `
-const scripts = { 'claim script (CLAIM_MANY_LUA)': CLAIM_MANY_LUA, 'its three commands, fixed values': COMMANDS_ONLY, 'the call alone, no command': CALL_ONLY }
+const scripts = {
+  'claim script (CLAIM_MANY_LUA)': CLAIM_MANY_LUA,
+  'its three commands, fixed values': COMMANDS_ONLY,
+  'the same, the claim packed into one field': PACKED_COMMANDS,
+  'the call alone, no command': CALL_ONLY,
+}
 
 const server = await RedisServer.start()
 const client = new Redis(server.url, { enableAutoPipelining: false })
