@@ -12,33 +12,27 @@ const PER_CALL = 100
 const CALLS = Number(process.env.BENCH_CALLS ?? 300)
 const ROUNDS = 3
 
-const COMMANDS_ONLY = `
+// Every script answers the same flat string per claim, so only what runs before it differs.
+const ANSWER = `
+local replies = {}
+for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
+return replies
+`
+/** The claim's three commands with fixed values: HMGET of `read` (and the version's mark), HSET of `write`, PEXPIRE. */
+const commands = (read: string, write: string) => `
 for i = 1, #KEYS do
   local k = KEYS[i]
-  redis.call('HMGET', k, 'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. ARGV[(i - 1) * ${CLAIM_ARG_COUNT} + 1])
-  redis.call('HSET', k, 'seq', '1', 'ct', '1.token', 'cv', 'v1', 'ce', '1', 'cm', '1', 'cf', '', 'cc', 'updated', 'h0', 'entry', 'hi', '1')
+  redis.call('HMGET', k, ${read}, 'v:' .. ARGV[(i - 1) * ${CLAIM_ARG_COUNT} + 1])
+  redis.call('HSET', k, ${write})
   redis.call('PEXPIRE', k, 3600000)
 end
-local replies = {}
-for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
-return replies
-`
-const PACKED_COMMANDS = `
-for i = 1, #KEYS do
-  local k = KEYS[i]
-  redis.call('HMGET', k, 'seq', 'c', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi', 'v:' .. ARGV[(i - 1) * ${CLAIM_ARG_COUNT} + 1])
-  redis.call('HSET', k, 'seq', '1', 'c', '1.token|v1|1|1||updated', 'h0', 'entry', 'hi', '1')
-  redis.call('PEXPIRE', k, 3600000)
-end
-local replies = {}
-for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
-return replies
-`
-const CALL_ONLY = `
-local replies = {}
-for i = 1, #KEYS do replies[i] = 'process|new_version|1.token|1' end
-return replies
-`
+${ANSWER}`
+const COMMANDS_ONLY = commands(
+  `'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi'`,
+  `'seq', '1', 'ct', '1.token', 'cv', 'v1', 'ce', '1', 'cm', '1', 'cf', '', 'cc', 'updated', 'h0', 'entry', 'hi', '1'`,
+)
+const PACKED_COMMANDS = commands(`'seq', 'c', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi'`, `'seq', '1', 'c', '1.token|v1|1|1||updated', 'h0', 'entry', 'hi', '1'`)
+const CALL_ONLY = ANSWER
 const scripts = {
   'claim script (CLAIM_MANY_LUA)': CLAIM_MANY_LUA,
   'its three commands, fixed values': COMMANDS_ONLY,
