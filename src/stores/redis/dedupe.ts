@@ -158,9 +158,10 @@ const rethrowAsStoreError = (error: unknown): never => {
 /** A script for one item and its MANY form, with how to pass an input to them and read a reply. */
 interface ScriptPair<I, Reply, R> {
   pushArgs: (args: Arg[], input: I) => void
+  /** the item's key, then its arguments */
+  one: (args: Arg[]) => Promise<Reply>
   many: (keys: string[], args: Arg[]) => Promise<Reply[]>
   read: (reply: Reply) => R
-  alone: (input: I) => Promise<R>
 }
 
 /** A server that takes one endpoint but refuses scripts over keys of several slots (a proxy over a sharded Redis). */
@@ -174,15 +175,15 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly commits = new Gatherer<CommitInput, CommitResult>((inputs) => this.together(inputs, this.commitScript))
   private readonly claimScript: ScriptPair<ClaimInput, ClaimReply, ClaimResult> = {
     pushArgs: pushClaimArgs,
+    one: (args) => this.commands.cssDedupeClaim(...args),
     many: (keys, args) => this.commands.cssDedupeClaimMany(keys.length, keys, args),
     read: toClaimResult,
-    alone: (input) => this.claimAlone(input),
   }
   private readonly commitScript: ScriptPair<CommitInput, CommitReply, CommitResult> = {
     pushArgs: pushCommitArgs,
+    one: (args) => this.commands.cssDedupeCommit(...args),
     many: (keys, args) => this.commands.cssDedupeCommitMany(keys.length, keys, args),
     read: toCommitResult,
-    alone: (input) => this.commitAlone(input),
   }
 
   constructor(
@@ -203,13 +204,7 @@ export class RedisDedupeStore implements DedupeStore {
    * its claims or commits with the same error.
    */
   claim(input: ClaimInput): Promise<ClaimResult> {
-    return this.gather ? this.claims.add(input) : this.claimAlone(input)
-  }
-
-  private claimAlone(input: ClaimInput): Promise<ClaimResult> {
-    const args: Arg[] = [dedupeKey(input.key)]
-    pushClaimArgs(args, input)
-    return this.commands.cssDedupeClaim(...args).then(toClaimResult, rethrowAsStoreError)
+    return this.gather ? this.claims.add(input) : this.alone(input, this.claimScript)
   }
 
   claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
@@ -221,13 +216,14 @@ export class RedisDedupeStore implements DedupeStore {
   commit(input: CommitInput): Promise<CommitResult> {
     // A token we could not have issued never needs a round trip.
     if (readTokenSequence(input.token) === undefined) return Promise.resolve({ committed: false, reason: 'unknown_token' })
-    return this.gather ? this.commits.add(input) : this.commitAlone(input)
+    return this.gather ? this.commits.add(input) : this.alone(input, this.commitScript)
   }
 
-  private commitAlone(input: CommitInput): Promise<CommitResult> {
+  /** One call of the item's script. */
+  private alone<I extends { key: ItemKey }, Reply, R>(input: I, script: ScriptPair<I, Reply, R>): Promise<R> {
     const args: Arg[] = [dedupeKey(input.key)]
-    pushCommitArgs(args, input)
-    return this.commands.cssDedupeCommit(...args).then(toCommitResult, rethrowAsStoreError)
+    script.pushArgs(args, input)
+    return script.one(args).then(script.read, rethrowAsStoreError)
   }
 
   /**
@@ -235,7 +231,8 @@ export class RedisDedupeStore implements DedupeStore {
    * call sent alone settles on its own: one that fails does not fail the others.
    */
   private async together<I extends { key: ItemKey }, Reply, R>(inputs: I[], script: ScriptPair<I, Reply, R>): Promise<Array<R | Promise<R>>> {
-    const { pushArgs, many, read, alone } = script
+    const { pushArgs, many, read } = script
+    const alone = (input: I) => this.alone(input, script)
     if (inputs.length <= 1 || !this.gather) return inputs.map(alone)
     const keys: string[] = []
     // Arrays, not spread arguments: a batch of 500 is 5,000 arguments, copied at each spread.
