@@ -1,5 +1,5 @@
 # calendar-sync-sidecar: multi-stage, production dependencies only, non-root, x86-64.
-FROM --platform=linux/amd64 node:20-bookworm-slim AS build
+FROM --platform=linux/amd64 node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,12 +7,12 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM --platform=linux/amd64 node:20-bookworm-slim AS deps
+FROM --platform=linux/amd64 node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM --platform=linux/amd64 node:20-bookworm-slim
+FROM --platform=linux/amd64 node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080
