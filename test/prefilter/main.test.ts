@@ -1,10 +1,14 @@
-// The standalone entry (`npm run prefilter`): clear failure when not configured, ops endpoints, graceful SIGTERM.
+// The standalone entry (`npm run prefilter`): clear failure when not configured, ops endpoints, graceful SIGTERM,
+// and the namespace + Azure AD configuration end to end over TLS.
 import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import t from 'tap'
 import { AmqpPeer } from '../support/amqp-peer.js'
 import { freePort } from '../support/redis-server.js'
-import { ForwardTarget, waitUntil } from './helpers.js'
+import { localhostCertificate } from '../support/tls-cert.js'
+import { change, collection, ForwardTarget, waitUntil } from './helpers.js'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const MAIN = resolve(ROOT, 'src/prefilter/main.ts')
@@ -66,6 +70,60 @@ t.test('serves /healthz, /readyz and /metrics, and stops on SIGTERM', async (t) 
   const metrics = await get('/metrics')
   t.match(metrics?.text, /prefilter_ready 1/)
   t.match(metrics?.text, /process_cpu_user_seconds_total/)
+  proc.child.kill('SIGTERM')
+  t.equal(await proc.exited, 0)
+})
+
+// PREFILTER_EVENTHUB_NAMESPACE without a connection string: the SDK always uses TLS and asks the credential for a token,
+// which it hands to the hub as a "jwt" put-token. Azure AD is out of reach here, so DefaultAzureCredential is narrowed
+// to its Azure CLI step (AZURE_TOKEN_CREDENTIALS) and `az` is a script that prints a token as the real CLI does.
+t.test('reads an event hub by namespace over TLS with a token from DefaultAzureCredential', async (t) => {
+  const certificate = await localhostCertificate()
+  const peer = await AmqpPeer.start({ hubs: { graph: 1 }, tls: { key: certificate.key, cert: certificate.cert } })
+  const target = await ForwardTarget.start()
+  const bin = mkdtempSync(join(tmpdir(), 'css-fake-az-'))
+  const calls = join(bin, 'calls.log')
+  const token = 'eyJ0eXAiOiJKV1QifQ.test-token-from-fake-az.sig'
+  writeFileSync(
+    join(bin, 'az'),
+    ['#!/bin/sh', `echo "$*" >> '${calls}'`, `echo '{"accessToken":"${token}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"tokenType":"Bearer"}'`, ''].join('\n'),
+    { mode: 0o755 },
+  )
+  const port = await freePort()
+  const proc = run({
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    NODE_EXTRA_CA_CERTS: certificate.certFile,
+    AZURE_TOKEN_CREDENTIALS: 'AzureCliCredential',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    PREFILTER_EVENTHUB_NAMESPACE: `localhost:${peer.port}`,
+    PREFILTER_EVENTHUB_NAME: 'graph',
+    PREFILTER_FORWARD_URL: target.url,
+    PREFILTER_START_POSITION: 'earliest',
+    PREFILTER_QUIET_MS: '100',
+    SHUTDOWN_GRACE_MS: '1000',
+  })
+  t.teardown(async () => {
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
+    await proc.exited
+    await target.stop()
+    await peer.stop()
+    rmSync(bin, { recursive: true, force: true })
+    certificate.remove()
+  })
+
+  peer.publish('graph', '0', [collection(change({ itemId: 'AAMkAD-tls-1', etag: 'e1' }))])
+  await waitUntil(() => target.received.length > 0, 'a forward', 20_000)
+  t.match(target.received[0].body, { kind: 'change', itemId: 'AAMkAD-tls-1', etag: 'e1' }, 'the notification came through the TLS connection')
+
+  const jwts = peer.putTokens.filter((request) => request.type === 'jwt')
+  t.ok(jwts.length > 0 && jwts.length === peer.putTokens.length, 'every put-token is a jwt')
+  t.ok(jwts.every((request) => request.token === token), "the tokens are the Azure CLI's")
+  t.ok(
+    jwts.some((request) => request.name === `sb://localhost:${peer.port}/graph/ConsumerGroups/$Default/Partitions/0`),
+    'the partition receiver was authorised for its own audience',
+  )
+  t.match(readFileSync(calls, 'utf8'), /account get-access-token --output json --resource https:\/\/eventhubs\.azure\.net/, 'az was asked for an Event Hubs token')
   proc.child.kill('SIGTERM')
   t.equal(await proc.exited, 0)
 })

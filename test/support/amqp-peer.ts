@@ -1,4 +1,5 @@
-// A local AMQP 1.0 Event Hubs peer on rhea that the unmodified @azure/event-hubs SDK accepts (loopback, plain TCP).
+// A local AMQP 1.0 Event Hubs peer on rhea that the unmodified @azure/event-hubs SDK accepts (loopback; plain TCP,
+// or TLS for the SDK's namespace + credential constructors, which never use plain TCP).
 import net from 'node:net'
 import rhea from 'rhea'
 import type { Connection, Delivery, EventContext, Message, Receiver, Sender } from 'rhea'
@@ -39,6 +40,17 @@ export interface AmqpPeerOptions {
   /** its partition count (default 2) */
   partitions?: number
   port?: number
+  /** listen with TLS (PEM key and certificate naming localhost); the client must trust the certificate */
+  tls?: { key: string; cert: string }
+}
+
+/** One $cbs put-token request as the peer received it. */
+export interface PutToken {
+  /** "jwt" for Azure AD tokens, "servicebus.windows.net:sastoken" for SAS */
+  type: string
+  /** the audience */
+  name: string
+  token: string
 }
 
 interface Partition {
@@ -147,6 +159,8 @@ export class AmqpPeer {
   private readonly sockets = new Set<net.Socket>()
   private readonly connectionIds = new WeakMap<Connection, string>()
   private connectionCount = 0
+  /** every put-token request, in order of arrival */
+  readonly putTokens: PutToken[] = []
 
   private constructor(server: net.Server, port: number, hubs: Record<string, number>) {
     this.server = server
@@ -157,7 +171,8 @@ export class AmqpPeer {
   static async start(options: AmqpPeerOptions = {}): Promise<AmqpPeer> {
     const container = rhea.create_container({ id: 'amqp-peer' })
     // autoaccept off: publishes are settled by the peer so faults can be injected
-    const server = container.listen({ port: options.port ?? 0, host: '127.0.0.1', autoaccept: false } as never) as net.Server
+    const transport = options.tls ? { transport: 'tls', key: options.tls.key, cert: options.tls.cert } : {}
+    const server = container.listen({ port: options.port ?? 0, host: '127.0.0.1', autoaccept: false, ...transport } as never) as net.Server
     await new Promise<void>((resolve, reject) => {
       if (server.listening) return resolve()
       server.once('listening', () => resolve())
@@ -359,6 +374,8 @@ export class AmqpPeer {
     const address = (receiver.target as { address?: string } | undefined)?.address ?? ''
     const delivery = context.delivery
     if (address === '$cbs') {
+      const properties = context.message?.application_properties ?? {}
+      this.putTokens.push({ type: String(properties.type), name: String(properties.name), token: String(context.message?.body) })
       delivery?.accept()
       return this.reply(context, 202, 'Accepted', undefined)
     }
