@@ -1,4 +1,5 @@
 // Entry: loadConfig -> createStore -> buildApp -> listen; the pre-filter when configured; graceful shutdown.
+import './require-node.js' // first: it stops an unsupported Node.js before the other imports load
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp, LOG_REDACT } from './app.js'
