@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AmqpPeer } from '../support/amqp-peer.js'
 import { freePort } from '../support/redis-server.js'
 import { localhostCertificate } from '../support/tls-cert.js'
@@ -23,6 +23,18 @@ function run(env: Record<string, string>) {
   return { child, exited, output: () => output }
 }
 
+/** The entry reading from `peer` and forwarding to `target`, all three stopped when the test ends. */
+function runBeside(t: Test, peer: AmqpPeer, target: ForwardTarget, env: Record<string, string>) {
+  const proc = run({ LOG_LEVEL: 'warn', PREFILTER_FORWARD_URL: target.url, PREFILTER_START_POSITION: 'earliest', SHUTDOWN_GRACE_MS: '1000', ...env })
+  t.teardown(async () => {
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
+    await proc.exited
+    await target.stop()
+    await peer.stop()
+  })
+  return proc
+}
+
 t.test('refuses to start when the pre-filter is not configured', async (t) => {
   const { exited, output } = run({ LOG_LEVEL: 'info' })
   t.equal(await exited, 1)
@@ -39,20 +51,7 @@ t.test('serves /healthz, /readyz and /metrics, and stops on SIGTERM', async (t) 
   const peer = await AmqpPeer.start({ hubs: { graph: 1 } })
   const target = await ForwardTarget.start()
   const port = await freePort()
-  const proc = run({
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    PREFILTER_EVENTHUB_CONNECTION_STRING: peer.connectionString('graph'),
-    PREFILTER_FORWARD_URL: target.url,
-    PREFILTER_START_POSITION: 'earliest',
-    SHUTDOWN_GRACE_MS: '1000',
-  })
-  t.teardown(async () => {
-    if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
-    await proc.exited
-    await target.stop()
-    await peer.stop()
-  })
+  const proc = runBeside(t, peer, target, { PORT: String(port), PREFILTER_EVENTHUB_CONNECTION_STRING: peer.connectionString('graph') })
   const get = async (path: string) => {
     try {
       const response = await fetch(`http://127.0.0.1:${port}${path}`)
@@ -90,26 +89,18 @@ t.test('reads an event hub by namespace over TLS with a token from DefaultAzureC
     { mode: 0o755 },
   )
   const port = await freePort()
-  const proc = run({
+  t.teardown(() => {
+    rmSync(bin, { recursive: true, force: true })
+    certificate.remove()
+  })
+  const proc = runBeside(t, peer, target, {
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     NODE_EXTRA_CA_CERTS: certificate.certFile,
     AZURE_TOKEN_CREDENTIALS: 'AzureCliCredential',
     PORT: String(port),
-    LOG_LEVEL: 'warn',
     PREFILTER_EVENTHUB_NAMESPACE: `localhost:${peer.port}`,
     PREFILTER_EVENTHUB_NAME: 'graph',
-    PREFILTER_FORWARD_URL: target.url,
-    PREFILTER_START_POSITION: 'earliest',
     PREFILTER_QUIET_MS: '100',
-    SHUTDOWN_GRACE_MS: '1000',
-  })
-  t.teardown(async () => {
-    if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
-    await proc.exited
-    await target.stop()
-    await peer.stop()
-    rmSync(bin, { recursive: true, force: true })
-    certificate.remove()
   })
 
   peer.publish('graph', '0', [collection(change({ itemId: 'AAMkAD-tls-1', etag: 'e1' }))])
