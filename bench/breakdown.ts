@@ -6,7 +6,7 @@
 //   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
 //   /dedupe               the real route: reasons, claim token, last state, decision metrics
-import { CONNECTIONS, SECONDS, measure, posts, serverTarget, uniqueEvent } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, measure, median, posts, serverTarget, uniqueEvent } from './harness.js'
 
 const SPIN_US = Number(process.env.BREAKDOWN_SPIN_US ?? 10)
 const memory = async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' })
@@ -23,8 +23,6 @@ const steps = [
 ]
 
 // Rounds run the steps in turn, so a slow minute of a shared machine touches every step; medians are reported.
-const ROUNDS = Number(process.env.BREAKDOWN_ROUNDS ?? 3)
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 process.stdout.write(`breakdown: ${SECONDS}s per step, ${ROUNDS} rounds (medians), ${CONNECTIONS} connections, unique itemIds\n`)
 const runs = new Map<string, { rps: number[]; cpu: number[] }>(steps.map((step) => [step.name, { rps: [], cpu: [] }]))
@@ -43,7 +41,7 @@ process.stdout.write('\n| step | req/s | ratio to bare route | server CPU us/req
 const bare = median(runs.get(steps[0].name)!.rps)
 const cpuOf = (name: string) => (runs.get(name)!.cpu.length > 0 ? median(runs.get(name)!.cpu) : undefined)
 for (const step of steps) {
-  const rps = median(runs.get(step.name)!.rps)
+  const rps = Math.round(median(runs.get(step.name)!.rps))
   const cpu = cpuOf(step.name)
   const base = step.after === undefined ? undefined : cpuOf(step.after)
   const added = cpu === undefined || base === undefined ? '-' : `${cpu >= base ? '+' : ''}${Math.round((cpu - base) * 10) / 10} (${step.after})`

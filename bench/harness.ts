@@ -6,6 +6,15 @@ import { freePort } from '../test/support/redis-server.js'
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20)
+/** Rounds of `npm run bench` and `npm run bench:breakdown`: each runs every target once, in turn. */
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+/** The middle value; the mean of the two middle ones for an even count. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
 const root = new URL('..', import.meta.url)
 
 export interface Target {

@@ -4,7 +4,7 @@
 // in, a flat answer out, no command). A Redis of its own, new items only (as the benchmark's batches), 100 claims a
 // call, rounds interleaved, medians.
 import { Redis } from 'ioredis'
-import { cpuMicros } from './harness.js'
+import { cpuMicros, median } from './harness.js'
 import { CLAIM_ARG_COUNT, CLAIM_MANY_LUA } from '../src/stores/redis/dedupe-scripts.js'
 import { RedisServer } from '../test/support/redis-server.js'
 
@@ -71,7 +71,6 @@ try {
       await client.flushall()
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   process.stdout.write(`redis-server CPU per claim, ${PER_CALL} new items a call, ${CALLS} calls, median of ${ROUNDS} rounds\n\n| script | us per claim |\n|---|---|\n`)
   for (const [name, values] of Object.entries(perClaim)) process.stdout.write(`| ${name} | ${median(values).toFixed(1)} |\n`)
 } finally {
