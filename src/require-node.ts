@@ -1,17 +1,17 @@
-// Imported first by server.ts: on a Node.js older than 20.19 the server would die while loading Swagger UI's static
-// file server (it require()s an ES-module-only package), with ERR_REQUIRE_ESM and no hint; this says why instead.
-export const MINIMUM_NODE = '20.19.0'
+// Imported first by server.ts. Swagger UI's static file server require()s an ES-module-only package, which Node.js
+// allows only from 20.19 and 22.12 on, and not when --no-experimental-require-module turns it off. Without it the
+// server would die with ERR_REQUIRE_ESM and no hint; this says why instead.
+export const NODE_REQUIREMENT = 'Node.js 20.19 or later on 20.x, or 22.12 or later'
 
-/** Whether a Node.js version string ("v20.18.0" or "20.18.0") is at least MINIMUM_NODE. */
-export function supportsNode(version: string): boolean {
-  const [major, minor, patch] = version.replace(/^v/, '').split('.').map(Number)
-  const [needMajor, needMinor, needPatch] = MINIMUM_NODE.split('.').map(Number)
-  if (major !== needMajor) return major > needMajor
-  if (minor !== needMinor) return minor > needMinor
-  return patch >= needPatch
+/** Whether this Node.js can require() an ES module: `process.features.require_module` is true (absent before 20.19). */
+export function canRequireEsModules(features: { require_module?: boolean } = process.features): boolean {
+  return features.require_module === true
 }
 
-if (!supportsNode(process.version)) {
-  process.stderr.write(`calendar-sync-sidecar needs Node.js ${MINIMUM_NODE} or later; this is Node.js ${process.version}\n`)
+if (!canRequireEsModules()) {
+  process.stderr.write(
+    `calendar-sync-sidecar needs ${NODE_REQUIREMENT}, with require() of ES modules on; this is Node.js ${process.version}` +
+      `${process.features.require_module === false ? ' with it turned off (--no-experimental-require-module?)' : ''}\n`,
+  )
   process.exit(1)
 }
