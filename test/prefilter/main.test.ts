@@ -23,14 +23,21 @@ function run(env: Record<string, string>) {
   return { child, exited, output: () => output }
 }
 
-/** The entry reading from `peer` and forwarding to `target`, all three stopped when the test ends. */
-function runBeside(t: Test, peer: AmqpPeer, target: ForwardTarget, env: Record<string, string>) {
+/** An AMQP peer and a forward target, each stopped when the test ends (teardowns run last registered first). */
+async function peerAndTarget(t: Test, options: Parameters<typeof AmqpPeer.start>[0]) {
+  const peer = await AmqpPeer.start(options)
+  t.teardown(() => peer.stop())
+  const target = await ForwardTarget.start()
+  t.teardown(() => target.stop())
+  return { peer, target }
+}
+
+/** The entry forwarding to `target`, killed when the test ends if it is still running. */
+function runBeside(t: Test, target: ForwardTarget, env: Record<string, string>) {
   const proc = run({ LOG_LEVEL: 'warn', PREFILTER_FORWARD_URL: target.url, PREFILTER_START_POSITION: 'earliest', SHUTDOWN_GRACE_MS: '1000', ...env })
   t.teardown(async () => {
     if (proc.child.exitCode === null) proc.child.kill('SIGKILL')
     await proc.exited
-    await target.stop()
-    await peer.stop()
   })
   return proc
 }
@@ -48,10 +55,9 @@ t.test('refuses an incomplete configuration, naming the variable', async (t) => 
 })
 
 t.test('serves /healthz, /readyz and /metrics, and stops on SIGTERM', async (t) => {
-  const peer = await AmqpPeer.start({ hubs: { graph: 1 } })
-  const target = await ForwardTarget.start()
+  const { peer, target } = await peerAndTarget(t, { hubs: { graph: 1 } })
   const port = await freePort()
-  const proc = runBeside(t, peer, target, { PORT: String(port), PREFILTER_EVENTHUB_CONNECTION_STRING: peer.connectionString('graph') })
+  const proc = runBeside(t, target, { PORT: String(port), PREFILTER_EVENTHUB_CONNECTION_STRING: peer.connectionString('graph') })
   const get = async (path: string) => {
     try {
       const response = await fetch(`http://127.0.0.1:${port}${path}`)
@@ -78,9 +84,9 @@ t.test('serves /healthz, /readyz and /metrics, and stops on SIGTERM', async (t) 
 // to its Azure CLI step (AZURE_TOKEN_CREDENTIALS) and `az` is a script that prints a token as the real CLI does.
 t.test('reads an event hub by namespace over TLS with a token from DefaultAzureCredential', async (t) => {
   const certificate = await localhostCertificate()
-  const peer = await AmqpPeer.start({ hubs: { graph: 1 }, tls: { key: certificate.key, cert: certificate.cert } })
-  const target = await ForwardTarget.start()
+  t.teardown(() => certificate.remove())
   const bin = mkdtempSync(join(tmpdir(), 'css-fake-az-'))
+  t.teardown(() => rmSync(bin, { recursive: true, force: true }))
   const calls = join(bin, 'calls.log')
   const token = 'eyJ0eXAiOiJKV1QifQ.test-token-from-fake-az.sig'
   writeFileSync(
@@ -88,12 +94,9 @@ t.test('reads an event hub by namespace over TLS with a token from DefaultAzureC
     ['#!/bin/sh', `echo "$*" >> '${calls}'`, `echo '{"accessToken":"${token}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"tokenType":"Bearer"}'`, ''].join('\n'),
     { mode: 0o755 },
   )
+  const { peer, target } = await peerAndTarget(t, { hubs: { graph: 1 }, tls: { key: certificate.key, cert: certificate.cert } })
   const port = await freePort()
-  t.teardown(() => {
-    rmSync(bin, { recursive: true, force: true })
-    certificate.remove()
-  })
-  const proc = runBeside(t, peer, target, {
+  const proc = runBeside(t, target, {
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     NODE_EXTRA_CA_CERTS: certificate.certFile,
     AZURE_TOKEN_CREDENTIALS: 'AzureCliCredential',
