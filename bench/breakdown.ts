@@ -23,7 +23,6 @@ const steps = [
 ]
 
 // Rounds run the steps in turn, so a slow minute of a shared machine touches every step; medians are reported.
-
 process.stdout.write(`breakdown: ${SECONDS}s per step, ${ROUNDS} rounds (medians), ${CONNECTIONS} connections, unique itemIds\n`)
 const runs = new Map<string, { rps: number[]; cpu: number[] }>(steps.map((step) => [step.name, { rps: [], cpu: [] }]))
 for (let round = 1; round <= ROUNDS; round++) {

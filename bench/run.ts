@@ -10,9 +10,9 @@ const root = new URL('..', import.meta.url)
 
 type Run = Awaited<ReturnType<typeof measure>>
 type Round = Record<'base' | 'mem' | 'red' | 'memBatch' | 'redBatch', Run>
-const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
+const ratio = (a: number, b: number) => a / b
 const round2 = (value: number) => Math.round(value * 100) / 100
-/** The goals' ratios, each from the runs of one round. */
+/** The goals' ratios, each from the runs of one round (unrounded). */
 const ratios = {
   memory: (round: Round) => ratio(round.mem.requestsPerSecond, round.base.requestsPerSecond),
   redis: (round: Round) => ratio(round.red.requestsPerSecond, round.base.requestsPerSecond),
@@ -37,17 +37,23 @@ try {
   const singles = 60_000 * SECONDS
   const batches = 2_000 * SECONDS
   const batchBody = () => ({ events: Array.from({ length: BATCH }, uniqueEvent) })
-  // Each round measures every target in turn and its ratios use only its own runs, so a slow minute of a shared
-  // machine lands inside one round's ratios, and the median round's ratio is reported.
+  // Each round measures every target once and its ratios use only its own runs, so a slow minute of a shared
+  // machine lands inside one round's ratios, and the median round's ratio is reported. Even rounds run the targets
+  // in the opposite order, so a machine that speeds up or slows down during a round does not favour one side.
+  const plan: Array<[keyof Round, () => Promise<Run>]> = [
+    ['base', () => measure(baseline, posts('/dedupe'), uniqueEvent, singles)],
+    ['mem', () => measure(memory, posts('/dedupe'), uniqueEvent, singles)],
+    ['red', () => measure(onRedis, posts('/dedupe'), uniqueEvent, singles, redis.pid)],
+    ['memBatch', () => measure(memory, posts('/dedupe/batch'), batchBody, batches)],
+    ['redBatch', () => measure(onRedis, posts('/dedupe/batch'), batchBody, batches, redis.pid)],
+  ]
   const rounds: Round[] = []
   for (let round = 1; round <= ROUNDS; round++) {
-    const base = await measure(baseline, posts('/dedupe'), uniqueEvent, singles)
-    const mem = await measure(memory, posts('/dedupe'), uniqueEvent, singles)
-    const red = await measure(onRedis, posts('/dedupe'), uniqueEvent, singles, redis.pid)
-    const memBatch = await measure(memory, posts('/dedupe/batch'), batchBody, batches)
-    const redBatch = await measure(onRedis, posts('/dedupe/batch'), batchBody, batches, redis.pid)
-    rounds.push({ base, mem, red, memBatch, redBatch })
-    const [m, r, mb, rb] = [ratios.memory, ratios.redis, ratios.batchMemory, ratios.batchRedis].map((of) => of(rounds.at(-1)!))
+    const done: Partial<Round> = {}
+    for (const [name, measureIt] of round % 2 === 1 ? plan : [...plan].reverse()) done[name] = await measureIt()
+    const finished = done as Round
+    rounds.push(finished)
+    const [m, r, mb, rb] = [ratios.memory, ratios.redis, ratios.batchMemory, ratios.batchRedis].map((of) => round2(of(finished)))
     process.stdout.write(`round ${round} of ${ROUNDS}: /dedupe memory ${m}, redis ${r}; batch memory ${mb}x, redis ${rb}x\n`)
   }
   // no goal: what a Mule flow's claim and commit cost together (once, after the rounds)
@@ -110,12 +116,17 @@ try {
   )
   for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`)
   process.stdout.write(`\nmemory store: ${footprint}\n`)
-  const runs = [...rounds.flatMap((round) => Object.values(round)), memFlow, redFlow]
-  if (runs.some((run) => run.reusedBodies)) process.stdout.write('NOTE: a run outpaced its body pool, so some itemIds repeated\n')
-  const errors = runs.reduce((n, r) => n + r.errors + r.non2xx, 0)
-  if (errors > 0) {
-    const statuses = runs.map((r) => JSON.stringify(r.otherStatuses)).join(' ')
-    process.stdout.write(`WARNING: ${errors} errors or non-2xx answers during the runs (non-2xx by run: ${statuses})\n`)
+  const runs: Array<[string, Run]> = [
+    ...rounds.flatMap((round, i) => Object.entries(round).map(([name, run]): [string, Run] => [`round ${i + 1} ${name}`, run])),
+    ['claim then commit memory', memFlow],
+    ['claim then commit redis', redFlow],
+  ]
+  const outpaced = runs.filter(([, run]) => run.reusedBodies).map(([name]) => name)
+  if (outpaced.length > 0) process.stdout.write(`NOTE: outpaced its body pool, so some itemIds repeated: ${outpaced.join(', ')}\n`)
+  const failed = runs.filter(([, run]) => run.errors + run.non2xx > 0)
+  if (failed.length > 0) {
+    const detail = failed.map(([name, run]) => `${name}: ${run.errors} errors, non-2xx ${JSON.stringify(run.otherStatuses)}`).join('; ')
+    process.stdout.write(`WARNING: errors or non-2xx answers during the runs (${detail})\n`)
   }
   mkdirSync(new URL('bench/results/', root), { recursive: true })
   writeFileSync(new URL('bench/results/latest.json', root), JSON.stringify(report, null, 2))
