@@ -6,6 +6,8 @@ import { freePort } from '../test/support/redis-server.js'
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20)
+const root = new URL('..', import.meta.url)
+
 /** Rounds of `npm run bench` and `npm run bench:breakdown`: each runs every target once, in turn. */
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must be a whole number of at least 1, not ${process.env.BENCH_ROUNDS}`)
@@ -17,7 +19,6 @@ export function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
-const root = new URL('..', import.meta.url)
 
 export interface Target {
   name: string

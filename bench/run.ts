@@ -10,14 +10,13 @@ const root = new URL('..', import.meta.url)
 
 type Run = Awaited<ReturnType<typeof measure>>
 type Round = Record<'base' | 'mem' | 'red' | 'memBatch' | 'redBatch', Run>
-const ratio = (a: number, b: number) => a / b
 const round2 = (value: number) => Math.round(value * 100) / 100
 /** The goals' ratios, each from the runs of one round (unrounded). */
 const ratios = {
-  memory: (round: Round) => ratio(round.mem.requestsPerSecond, round.base.requestsPerSecond),
-  redis: (round: Round) => ratio(round.red.requestsPerSecond, round.base.requestsPerSecond),
-  batchMemory: (round: Round) => ratio(round.memBatch.requestsPerSecond * BATCH, round.mem.requestsPerSecond),
-  batchRedis: (round: Round) => ratio(round.redBatch.requestsPerSecond * BATCH, round.red.requestsPerSecond),
+  memory: (round: Round) => round.mem.requestsPerSecond / round.base.requestsPerSecond,
+  redis: (round: Round) => round.red.requestsPerSecond / round.base.requestsPerSecond,
+  batchMemory: (round: Round) => (round.memBatch.requestsPerSecond * BATCH) / round.mem.requestsPerSecond,
+  batchRedis: (round: Round) => (round.redBatch.requestsPerSecond * BATCH) / round.red.requestsPerSecond,
 }
 
 const redis = await RedisServer.start()

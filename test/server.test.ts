@@ -53,17 +53,34 @@ t.test('src/server.ts serves the API on the memory store with nothing else set u
   t.ok(lines.some((l) => /ready/.test(l.msg ?? '')), 'logs that it is ready')
 })
 
-t.test('refuses to start open on a non-loopback address', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+/** Runs the entry expecting it to refuse to start: its exit code and what it wrote; killed after 30 s if it runs. */
+async function refusal(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: new URL('..', import.meta.url),
-    env: { ...process.env, HOST: '0.0.0.0', PORT: '0', API_TOKENS: '', ALLOW_UNAUTHENTICATED: '' },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let err = ''
-  child.stderr.on('data', (d) => (err += d))
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearTimeout(timer)
+  return { code, output }
+}
+
+t.test('refuses to start open on a non-loopback address', async (t) => {
+  const { code, output } = await refusal({ HOST: '0.0.0.0', PORT: '0', API_TOKENS: '', ALLOW_UNAUTHENTICATED: '' })
   t.equal(code, 1)
-  t.match(err, /API_TOKENS/)
+  t.match(output, /API_TOKENS/)
+})
+
+t.test('exits at once with the reason when require() of ES modules is off (src/require-node.ts)', async (t) => {
+  // the memory store on port 0: were the check missing, the server would start instead of exiting
+  const { code, output } = await refusal({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: '', STORE: '' }, ['--no-experimental-require-module'])
+  t.equal(code, 1, output)
+  t.match(output, /needs Node\.js 20\.19 or later on 20\.x, or 22\.12 or later.*turned off/)
+  t.notMatch(output, /ERR_REQUIRE_ESM|listening/)
 })
 
 t.test('with the pre-filter configured it runs inside the sidecar: forwards, and readiness and metrics cover it', async (t) => {
