@@ -37,6 +37,17 @@ const CHANGE_TYPES: Record<string, ChangeType> = {
 /** The latest instant a JavaScript Date can hold (year 275760). */
 const MAX_EPOCH_MS = 8.64e15
 
+/** Whether the YYYY-MM-DD that starts `text` is a day of the calendar (month 1-12, day within that month). */
+function dayExists(text: string): boolean {
+  const year = Number(text.slice(0, 4))
+  const month = Number(text.slice(5, 7))
+  const day = Number(text.slice(8, 10))
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  return month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
 /** Epoch ms from an ISO string or an epoch-ms number; undefined when absent; InvalidFieldError when malformed. */
 export function readInstant(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined
@@ -50,8 +61,9 @@ export function readInstant(value: unknown, path: string): number | undefined {
       if (ms > MAX_EPOCH_MS) throw new InvalidFieldError(path, 'is past the latest date a timestamp can hold')
       return ms
     }
-    // Date.parse accepts non-ISO text too; insist on an ISO-8601 date-time shape first.
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    // Date.parse accepts non-ISO text too; insist on an ISO-8601 date-time shape first. It also rolls a day past the
+    // month's end (February 30th) into the next month, which would move the item's ordering mark to a wrong instant.
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) && dayExists(value)) {
       const ms = Date.parse(value.replace(/(\.\d{3})\d+/, '$1'))
       if (Number.isFinite(ms)) return ms
     }

@@ -217,6 +217,7 @@ t.test('bad input: 400 naming the field, 413, 415, problem+json on request', asy
     [{ system: 'outlook', itemId: 'x', version: '1', leaseMs: 10 }, 'leaseMs'],
     [{ system: 'outlook', itemId: 'x', version: '1', leaseMs: 4_000_000 }, 'leaseMs'],
     [{ system: 'outlook', itemId: 'x', version: '1', modifiedAt: 'yesterday' }, 'modifiedAt'],
+    [{ system: 'outlook', itemId: 'x', version: '1', modifiedAt: '2026-02-30T10:00:00Z' }, 'modifiedAt'],
     [{ system: 'outlook', itemId: 'x', version: '1', changeType: 'moved' }, 'changeType'],
     [{ system: 'outlook', itemId: 'x', version: '1', fields: {}, fingerprint: 'abc' }, 'fingerprint'],
     [{ system: 'outlook', itemId: 'x', version: 1 }, 'version'],
