@@ -101,7 +101,7 @@ export const commitResponseSchema = z
       .enum(['lease_expired', 'unknown_token', 'store_unavailable'])
       .optional()
       .describe(
-        'With committed false. lease_expired: the lease lapsed and another claim was granted since; nothing changed (that worker processes the item). unknown_token: this token never held a claim on the item, or it was released. store_unavailable: fail-open mode answered without the store.',
+        'With committed false. lease_expired: the lease lapsed and another claim was granted since; nothing changed (that worker processes the item). unknown_token: this token never held a claim on the item, or it was released. store_unavailable: the token came from a fail-open answer (it starts with fail-open:), so no claim is in the store and there is nothing to commit; the event was processed without dedupe.',
       ),
   })
   .meta({ id: 'CommitResponse' })

@@ -117,7 +117,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Commit a claim after the write succeeded',
         description:
-          'Records version, modifiedAt, fingerprint and changeType of the claim (overridden by what you send). A token whose lease lapsed still commits when no other claim was granted since; once another claim was granted it answers committed false / lease_expired and changes nothing. Repeating a successful commit answers committed true again, so retries are safe.',
+          'Records version, modifiedAt, fingerprint and changeType of the claim (overridden by what you send). A token whose lease lapsed still commits when no other claim was granted since; once another claim was granted it answers committed false / lease_expired and changes nothing. Repeating a successful commit answers committed true again, so retries are safe. When the store is unavailable the answer is 503 with Retry-After under either STORE_OUTAGE_POLICY: a commit is never answered without the store (only a fail-open: token, which holds nothing, answers committed false / store_unavailable).',
         body: commitRequestSchema,
         response: { 200: commitResponseSchema, ...errorResponses },
       },
@@ -129,13 +129,11 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
       // A claim granted fail-open never reached the store, so there is nothing to commit.
       if (body.token.startsWith(FAIL_OPEN_PREFIX)) return { committed: false as const, reason: 'store_unavailable' as const }
-      const result = await callStore<CommitResult | { committed: false; reason: 'store_unavailable' }>(
-        app,
-        reply,
-        'dedupe_commit',
-        () =>
-          store.commit({ key, token: body.token, version: body.version, modifiedAt, fingerprint, now: Date.now(), ttlMs: app.config.dedupeTtlMs }),
-        () => ({ committed: false as const, reason: 'store_unavailable' as const }),
+      // A store-issued token is never answered fail-open: the commit must reach the store, so an outage is a 503
+      // the caller retries, under either policy. A 200 would end the flow's retries and let the claim lapse into a
+      // second write of the same change.
+      const result = await callStore(app, reply, 'dedupe_commit', () =>
+        store.commit({ key, token: body.token, version: body.version, modifiedAt, fingerprint, now: Date.now(), ttlMs: app.config.dedupeTtlMs }),
       )
       app.metrics.decisions.inc({ endpoint: 'dedupe_commit', decision: result.committed ? 'committed' : result.reason })
       return result
@@ -149,7 +147,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Release a claim after the write failed',
         description:
-          'Ends the claim so the next delivery of the event gets process. A token holds its claim until it is committed, released or another claim is granted; released false means it no longer held it.',
+          'Ends the claim so the next delivery of the event gets process. A token holds its claim until it is committed, released or another claim is granted; released false means it no longer held it. When the store is unavailable the answer is 503 with Retry-After under either STORE_OUTAGE_POLICY; a fail-open: token holds nothing and answers released false.',
         body: releaseRequestSchema,
         response: { 200: releaseResponseSchema, ...errorResponses },
       },
@@ -157,13 +155,10 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const body = request.body
       const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
-      const result = await callStore(
-        app,
-        reply,
-        'dedupe_release',
-        () => store.release({ key, token: body.token, now: Date.now() }),
-        () => ({ released: false }),
-      )
+      // A fail-open token held nothing in the store. A store-issued one is released in the store or not at all: an
+      // outage is a 503 under either policy (released false would claim the token no longer held the item).
+      if (body.token.startsWith(FAIL_OPEN_PREFIX)) return { released: false }
+      const result = await callStore(app, reply, 'dedupe_release', () => store.release({ key, token: body.token, now: Date.now() }))
       app.metrics.decisions.inc({ endpoint: 'dedupe_release', decision: result.released ? 'released' : 'not_held' })
       return result
     },

@@ -109,6 +109,33 @@ t.test('fail-open processes without the store and says so in a header', { skip }
   t.match(res.headers.get('x-sidecar-degraded'), /fail-open/)
   const commit = await postJson(base, '/dedupe/commit', { system: 'outlook', itemId: 'fo', token: res.body.claim.token })
   t.same(commit.body, { committed: false, reason: 'store_unavailable' })
+  const release = await postJson(base, '/dedupe/release', { system: 'outlook', itemId: 'fo', token: res.body.claim.token })
+  t.same([release.status, release.body], [200, { released: false }], 'a fail-open token held nothing to release')
+})
+
+t.test('fail-open never answers a commit or release of a store-issued token without the store', { skip }, async (t) => {
+  const redis = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] })
+  t.teardown(() => redis.destroy())
+  const { app } = await buildTestApp(t, { REDIS_URL: redis.url, STORE_OUTAGE_POLICY: 'fail-open' })
+  const base = await listen(app)
+  const event = { system: 'outlook', itemId: 'fo-held', version: '1' }
+  const claimed = await postJson(base, '/dedupe', event)
+  t.equal(claimed.body.decision, 'process')
+  const owned = { system: 'outlook', itemId: 'fo-held', token: claimed.body.claim.token }
+
+  await redis.stop()
+  for (const path of ['/dedupe/commit', '/dedupe/release']) {
+    const res = await postJson(base, path, owned)
+    t.equal(res.status, 503, `${path} during the outage is a 503 the flow retries, not a 200 that ends its retries`)
+    t.equal(res.headers.get('retry-after'), '1')
+    t.equal(res.headers.get('x-sidecar-degraded'), null)
+  }
+
+  await redis.start()
+  await until(async () => (await fetch(base + '/readyz')).status === 200, 10_000, '/readyz to recover')
+  const retried = await postJson(base, '/dedupe/commit', owned)
+  t.same([retried.status, retried.body], [200, { committed: true }], 'the retried commit lands')
+  t.equal((await postJson(base, '/dedupe', event)).body.decision, 'duplicate', 'and the change is never written twice')
 })
 
 for (const kind of ['memory', 'redis'] as const) {
