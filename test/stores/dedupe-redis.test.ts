@@ -3,7 +3,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { createStore, StoreUnavailableError, type Store } from '../../src/stores/index.js'
-import { dedupeKey } from '../../src/stores/redis/dedupe.js'
+import { CLAIMS_PER_CALL, dedupeKey } from '../../src/stores/redis/dedupe.js'
 import { GATHERED_CALLS_LIMIT } from '../../src/stores/redis/gatherer.js'
 import { RedisServer, redisSkipReason } from '../support/redis-server.js'
 import { runDedupeContract } from './dedupe-contract.js'
@@ -67,6 +67,29 @@ if (skip) {
     const answers = await Promise.all(Array.from({ length: many }, (_, i) => claim(`many-${i}`, 'v1')))
     t.equal((await scriptCalls(raw)) - start, 3, `${many} claims in 3 calls`)
     t.ok(answers.every((answer) => answer.decision === 'process'), 'each distinct item is process')
+  })
+
+  t.test('redis: a claim set larger than one call goes in bounded calls, one after another, each answered in order', async (t) => {
+    const { store, raw } = await ownServer(t)
+    const now = Date.now()
+    const count = CLAIMS_PER_CALL * 2 + 7
+    const inputs = Array.from({ length: count }, (_, i) => ({
+      key: { tenant: 'many', system: 'salesforce' as const, itemId: `00U${i}` },
+      version: 'tx:1',
+      leaseMs: 60_000,
+      now,
+      ttlMs: 3_600_000,
+    }))
+    inputs.push({ ...inputs[3], version: 'tx:2' }) // the same item again, in the last call: held by the first
+    await store.dedupe.claim({ ...inputs[0], key: { ...inputs[0].key, tenant: 'warm' } })
+    const before = await scriptCalls(raw)
+    const results = await store.dedupe.claimMany(inputs)
+    t.equal((await scriptCalls(raw)) - before, 3, `${inputs.length} claims in three script calls of at most ${CLAIMS_PER_CALL}`)
+    t.equal(results.length, inputs.length)
+    t.ok(results.slice(0, count).every((result) => result.decision === 'process' && result.claim), 'each new item is granted')
+    t.equal(results[count].decision, 'in_flight', 'answers stay in input order across calls')
+    const record = await store.dedupe.get(inputs[count - 1].key, now)
+    t.equal(record?.claim?.version, 'tx:1', 'the last call ran too')
   })
 
   t.test('redis: commits that arrive together leave in one script call and are answered as separate calls would be', async (t) => {

@@ -27,6 +27,12 @@ export function dedupeKey(key: ItemKey): string {
   return `css:{${itemKeyString(key)}}:d`
 }
 
+/**
+ * Most claims sent at once: a /dedupe/batch of 500 events without fan-out is one script call, which takes a few
+ * milliseconds of redis-server time, far inside the command timeout.
+ */
+export const CLAIMS_PER_CALL = 500
+
 type Arg = string | number
 type CommitReply = 'committed' | 'lease_expired' | 'unknown_token'
 /** See CLAIM_LUA: "decision|reason|token|number", or ["decision|reason|token|number|la|lm|lc", lf, lv] */
@@ -207,10 +213,17 @@ export class RedisDedupeStore implements DedupeStore {
     return this.gather ? this.claims.add(input) : this.alone(input, this.claimScript)
   }
 
-  claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
+  async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
     // A cluster script must keep its keys in one slot; there each claim goes alone and auto-pipelining batches
-    // them per node. A single node takes the whole batch in one script call.
-    return this.together(inputs, this.claimScript).then((results) => Promise.all(results))
+    // them per node. A single node takes up to CLAIMS_PER_CALL claims in one script call. Larger sets (a batch whose
+    // Salesforce events fan out) go in such calls one after another, so no call runs into the command timeout: one
+    // that did would answer 503 for claims the script had already granted.
+    const results: ClaimResult[] = []
+    for (let start = 0; start < inputs.length; start += CLAIMS_PER_CALL) {
+      const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL)
+      for (const result of await Promise.all(await this.together(part, this.claimScript))) results.push(result)
+    }
+    return results
   }
 
   commit(input: CommitInput): Promise<CommitResult> {
