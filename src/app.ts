@@ -8,7 +8,7 @@ import auth from './plugins/auth.js'
 import bodyGuard from './plugins/body-guard.js'
 import { correlationIdFrom, CORRELATION_HEADER } from './plugins/correlation-id.js'
 import docs from './plugins/docs.js'
-import errorHandler, { sendProblem } from './plugins/error-handler.js'
+import errorHandler, { answerClientError, sendProblem } from './plugins/error-handler.js'
 import { isLevelAware, lazyChildLoggerFactory } from './plugins/lazy-logger.js'
 import metrics, { createMetrics, type SidecarMetrics } from './plugins/metrics.js'
 import { correlateRoutes } from './routes/correlate.js'
@@ -49,7 +49,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // A key named __proto__ or constructor.prototype is dropped rather than refusing the whole body.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
-    // Malformed URLs (bad percent-encoding) get problem details like every other error.
+    // Requests Node's HTTP parser refuses (headers too large, not HTTP) get problem details like every other error,
+    clientErrorHandler: answerClientError,
+    // and so do malformed URLs (bad percent-encoding).
     frameworkErrors: (error, request, reply) => {
       sendProblem(request, reply, new HttpProblem('invalid_input', `the URL is malformed: ${error.message}`, { errors: [{ path: 'url', message: 'is not a valid URL' }] }))
     },

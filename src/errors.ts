@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   unauthorized: { status: 401, title: 'Missing or wrong bearer token', retryable: false },
   not_found: { status: 404, title: 'Not found', retryable: false },
   method_not_allowed: { status: 405, title: 'Method not allowed', retryable: false },
+  request_timeout: { status: 408, title: 'Request timeout', retryable: true },
   payload_too_large: { status: 413, title: 'Payload too large', retryable: false },
   unsupported_media_type: { status: 415, title: 'Unsupported media type', retryable: false },
   overloaded: { status: 429, title: 'Overloaded', retryable: true },

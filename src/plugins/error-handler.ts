@@ -1,9 +1,11 @@
 // The one error handler: every failure leaves as problem details; 5xx bodies never carry internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { maxHeaderSize } from 'node:http'
+import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { InvalidFieldError } from '../domain/invalid-field.js'
-import { HttpProblem, toProblem, type FieldError } from '../errors.js'
+import { ERROR_CATALOGUE, HttpProblem, toProblem, type FieldError } from '../errors.js'
 import { StoreUnavailableError } from '../stores/store.js'
 
 const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
@@ -44,6 +46,30 @@ export function asProblem(error: unknown): HttpProblem {
     return new HttpProblem('invalid_input', fastifyError.message)
   }
   return new HttpProblem('internal', 'an internal error occurred; the log has the details under this correlationId', { cause: error })
+}
+
+/**
+ * Fastify's clientErrorHandler: Node's HTTP parser refuses some requests before any route sees them (a request line
+ * and headers over http.maxHeaderSize, bytes that are not HTTP, a request that took too long to arrive). They get
+ * problem details too, and the connection is closed, as the parser cannot go on with it. Oversized headers are a 400,
+ * not 431: Mule's HTTP requester has an error type for 400 and none for 431, and the usual cause is an item id far
+ * past its 1024-character limit in a GET or DELETE path, which is a 400 at any length below the parser's limit.
+ */
+export function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new HttpProblem('invalid_input', `the request line and headers are larger than ${maxHeaderSize} bytes; an itemId is at most 1024 characters`, {
+          errors: [{ path: 'url', message: `with the headers, is larger than ${maxHeaderSize} bytes` }],
+        })
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new HttpProblem('request_timeout', 'the request did not arrive in time; send it again')
+        : new HttpProblem('invalid_input', 'the request is not valid HTTP/1.1')
+  this.log.debug({ err: error }, 'request refused by the HTTP parser')
+  const body = JSON.stringify(toProblem(problem))
+  const head = `HTTP/1.1 ${problem.status} ${ERROR_CATALOGUE[problem.code].title}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8`
+  if (socket.writable) socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.destroy(error)
 }
 
 /** Sends problem details as JSON, or as application/problem+json when the client's Accept asks for it. */

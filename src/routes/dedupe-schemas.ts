@@ -155,7 +155,7 @@ export const problemSchema = z
     instance: z.string().optional(),
     code: z.string().describe('Stable machine code, e.g. invalid_input'),
     correlationId: z.string().optional(),
-    retryable: z.boolean().describe('true for 429/503/500: retry later; false: fix the request'),
+    retryable: z.boolean().describe('true for 408/429/500/503: retry later; false: fix the request'),
     errors: z
       .array(z.object({ path: z.string().describe('dotted path from the body root'), message: z.string() }))
       .optional()

@@ -1,0 +1,41 @@
+// Requests Node's HTTP parser refuses before any route sees them, over a real socket: problem details, never a crash.
+import { connect } from 'node:net'
+import t from 'tap'
+import { buildTestApp } from '../support/app.js'
+
+/** Writes raw bytes and reads until the server closes the connection. */
+function exchange(port: number, raw: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk) => (text += chunk))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const split = text.indexOf('\r\n\r\n')
+      resolve({ status: Number(text.slice(9, 12)), headers: text.slice(0, split), body: text.slice(split + 4) })
+    })
+    socket.end(raw)
+  })
+}
+
+t.test('the HTTP parser refuses: oversized request line, bytes that are not HTTP; each gets problem details', async (t) => {
+  const { app } = await buildTestApp(t)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+
+  const long = await exchange(port, `GET /dedupe/outlook/${'x'.repeat(60_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`)
+  t.equal(long.status, 400, 'a request line past the parser limit is a 400 (Mule types it), not an untyped 431')
+  t.match(long.headers, /content-type: application\/json/i)
+  const problem = JSON.parse(long.body)
+  t.match(problem, { status: 400, code: 'invalid_input', retryable: false, type: 'urn:calendar-sync-sidecar:problem:invalid-input' })
+  t.same(problem.errors.map((error: { path: string }) => error.path), ['url'])
+  t.match(problem.detail, /1024 characters/)
+
+  const garbage = await exchange(port, 'HELLO THERE\r\n\r\n')
+  t.equal(garbage.status, 400)
+  t.match(JSON.parse(garbage.body), { code: 'invalid_input', detail: /not valid HTTP/ })
+
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`)
+  t.equal(health.status, 200, 'the server goes on serving')
+})
