@@ -12,7 +12,7 @@ import { readInstant } from '../domain/salesforce-change-event.js'
 import { HttpProblem, toProblem } from '../errors.js'
 import { findBadValue } from '../plugins/body-guard.js'
 import { asProblem } from '../plugins/error-handler.js'
-import type { ClaimInput, ClaimResult, CommitResult, LastCommitted } from '../stores/dedupe-store.js'
+import type { ClaimInput, ClaimResult, LastCommitted } from '../stores/dedupe-store.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
 import {
   batchEnvelopeSchema,
