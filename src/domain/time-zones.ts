@@ -31,7 +31,8 @@ for (const entry of WINDOWS_TO_IANA_MAP) {
 const customZones = new Set(CUSTOM_ZONE_NAMES.map((name) => name.toLowerCase()))
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i
+// An offset is at most 23:59 either way (RFC 3339's grammar); luxon alone would read +99:99 as an instant.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/i
 // The range every system here can hold; also keeps toISOString in its four-digit-year form.
 const MIN_MS = Date.UTC(1, 0, 1)
 const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)

@@ -43,6 +43,14 @@ t.test('bad time values name the field', async (t) => {
   t.throws(() => toInstant(Number.NaN, 'x'), { name: 'InvalidFieldError', path: 'x' })
   t.throws(() => toInstant(true, 'x'), { name: 'InvalidFieldError', path: 'x' })
   t.throws(() => writtenDate('03/05/2026', 'd'), { name: 'InvalidFieldError', path: 'd' })
+  // Offsets past 23:59 are no offsets (luxon alone reads them as instants).
+  for (const offset of ['+99:99', '+25:00', '-24:00', '+05:60']) {
+    t.throws(() => toInstant(`2026-03-10T10:00:00${offset}`, 'x'), { name: 'InvalidFieldError', path: 'x' }, offset)
+    t.throws(() => graphDateTimeToInstant({ dateTime: `2026-03-10T10:00:00${offset}`, timeZone: 'UTC' }, 'e'), { name: 'InvalidFieldError', path: 'e.dateTime' }, offset)
+  }
+  t.equal(toInstant('2026-03-10T10:00:00+14:00', 'x'), '2026-03-09T20:00:00.000Z')
+  t.equal(toInstant('2026-03-10T10:00:00-12:00', 'x'), '2026-03-10T22:00:00.000Z')
+  t.equal(toInstant('2026-03-10T10:00:00+23:59', 'x'), '2026-03-09T10:01:00.000Z')
 })
 
 t.test('instants, dates and Graph output', async (t) => {
