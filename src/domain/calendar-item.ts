@@ -1,6 +1,6 @@
 // The canonical calendar item both systems are compared in: its type, its normaliser and its comparison forms.
 import { InvalidFieldError, isPlainObject, joinPath } from './invalid-field.js'
-import { collapseWhitespace, htmlToPlainText, looksLikeHtml, normalizeMultilineText, truncateText } from './plain-text.js'
+import { collapseWhitespace, HtmlTooDeepError, htmlToPlainText, looksLikeHtml, normalizeMultilineText, truncateText } from './plain-text.js'
 import { graphDateTimeToInstant, isDateOnly, toInstant, writtenDate } from './time-zones.js'
 
 export const SHOW_AS_VALUES = ['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown'] as const
@@ -124,7 +124,13 @@ export function readDescription(value: unknown, path: string): string | null {
   } else {
     throw new InvalidFieldError(path, 'must be a string or a body object { contentType, content }')
   }
-  const plain = html ? htmlToPlainText(text) : normalizeMultilineText(text)
+  let plain: string
+  try {
+    plain = html ? htmlToPlainText(text) : normalizeMultilineText(text)
+  } catch (error) {
+    if (error instanceof HtmlTooDeepError) throw new InvalidFieldError(isPlainObject(value) ? joinPath(path, 'content') : path, error.message)
+    throw error
+  }
   return plain === '' ? null : plain
 }
 

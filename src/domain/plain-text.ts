@@ -21,15 +21,44 @@ const HTML_OPTIONS: HtmlToTextOptions = {
   ],
 }
 
-const HTML_TAG = /<\/?(?:html|head|body|meta|style|div|span|p|br|hr|b|i|u|s|em|strong|font|a|img|ul|ol|li|table|tbody|thead|tr|td|th|h[1-6]|pre|blockquote|center|o:p)\b[^<>]*>|<!DOCTYPE\s/i
+// What is HTML on its own: a document's tags, a line break or rule, an image with a source.
+const HTML_ALONE = /<!DOCTYPE\s|<(?:html|head|body|meta|style)\b[^<>]*>|<(?:br|hr)\s*\/?>|<img\s[^<>]*\bsrc\s*=/i
+const PAIRED = 'div|span|p|b|i|u|s|em|strong|font|a|ul|ol|li|table|tbody|thead|tr|td|th|h[1-6]|pre|blockquote|center|o:p'
+const OPENING = new RegExp(`<(${PAIRED})\\b[^<>]*>`, 'gi')
+const CLOSING = new RegExp(`</(${PAIRED})\\s*>`, 'gi')
 
-/** A heuristic: plain text like "a < b" must stay text, so only well-known tags count as HTML. */
+/**
+ * A heuristic for text that says nothing of its type: plain text like "a < b", "press <Enter>" or "a<b and c>d" must
+ * stay text, so a well-known tag counts only with its closing tag somewhere in the text (or as one of HTML_ALONE).
+ */
 export function looksLikeHtml(text: string): boolean {
-  return HTML_TAG.test(text)
+  if (!text.includes('<')) return false
+  if (HTML_ALONE.test(text)) return true
+  const closed = new Set<string>()
+  for (const [, name] of text.matchAll(CLOSING)) closed.add(name.toLowerCase())
+  if (closed.size === 0) return false
+  for (const [, name] of text.matchAll(OPENING)) if (closed.has(name.toLowerCase())) return true
+  return false
+}
+
+/** HTML nested deeper than the converter's recursion can walk (a few thousand levels); never from a real mail client. */
+export class HtmlTooDeepError extends Error {
+  constructor() {
+    super('holds HTML nested too deeply to read as text')
+    this.name = 'HtmlTooDeepError'
+  }
 }
 
 export function htmlToPlainText(html: string): string {
-  return normalizeMultilineText(convert(html, HTML_OPTIONS))
+  let text: string
+  try {
+    text = convert(html, HTML_OPTIONS)
+  } catch (error) {
+    // html-to-text walks the parsed tree recursively, so a deep enough tree overflows the stack.
+    if (error instanceof RangeError) throw new HtmlTooDeepError()
+    throw error
+  }
+  return normalizeMultilineText(text)
 }
 
 /** Line endings to LF, no trailing blanks per line, at most one empty line in a row, trimmed. */

@@ -52,6 +52,21 @@ t.test('the same meeting read from both systems is in_sync (Windows zone, HTML b
   t.equal(body.baseSource, 'request')
 })
 
+t.test('a plain-text Description with angle brackets or tag-like words is text, as Salesforce holds it', async (t) => {
+  const { app } = await buildTestApp(t)
+  for (const text of ['Press <Enter> to continue; a<b and c>d', 'Use <b>only</b> the side door']) {
+    const payload = {
+      outlook: { event: graphEvent({ body: { contentType: 'text', content: text } }) },
+      salesforce: { record: sfRecord({ Description: text }) },
+      base: { ...base, description: 'Before.' },
+    }
+    const res = await app.inject({ method: 'POST', url: '/resolve-conflict', payload })
+    t.equal(res.json().outcome, 'in_sync', `both sides hold ${JSON.stringify(text)}`)
+    const edited = await app.inject({ method: 'POST', url: '/resolve-conflict', payload: { ...payload, outlook: { fields: { ...base, description: 'Before.' } } } })
+    t.equal(edited.json().writes.outlook?.patch?.body?.content, text, 'and it is written to Outlook as typed')
+  }
+})
+
 t.test('three-way merge: one-sided changes flow both ways, a both-sided change is settled by modifiedAt', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({
@@ -189,6 +204,9 @@ t.test('bad input names the field', async (t) => {
     [{ outlook: { event: graphEvent({ start: { dateTime: '2026-03-10T16:00:00', timeZone: 'Mars/Olympus' } }) }, salesforce: { fields: base } }, 'outlook.event.start.timeZone'],
     [{ outlook: { fields: { ...base, start: 'soon' } }, salesforce: { fields: base } }, 'outlook.fields.start'],
     [{ outlook: { fields: base, modifiedAt: 'yesterday' }, salesforce: { fields: base } }, 'outlook.modifiedAt'],
+    [{ outlook: { fields: { ...base, start: '2026-03-10T15:00:00+99:99' } }, salesforce: { fields: base } }, 'outlook.fields.start'],
+    // deeper than html-to-text's recursive walk can go: a 400, not the 500 of a stack overflow
+    [{ outlook: { event: graphEvent({ body: { contentType: 'html', content: '<div>'.repeat(20_000) } }) }, salesforce: { fields: base } }, 'outlook.event.body.content'],
   ]
   for (const [payload, path] of cases) {
     const res = await app.inject({ method: 'POST', url: '/resolve-conflict', payload: payload as object })
