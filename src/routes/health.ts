@@ -35,7 +35,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> =
         tags: ['operations'],
         summary: 'Readiness',
         description:
-          'The store answers (Redis PING within its timeout) and, when enabled, the Event Hubs pre-filter is receiving and forwarding. 503 while not ready; it recovers by itself when the dependency is back. Needs no token.',
+          'The store answers (Redis PING within its timeout) and, when enabled, the Event Hubs pre-filter is receiving and forwarding. 503 with Retry-After while not ready; it recovers by itself when the dependency is back. Needs no token.',
         security: [],
         response: { 200: readySchema, 503: readySchema },
       },
@@ -52,6 +52,8 @@ export const healthRoutes: FastifyPluginAsyncZod<{ checks: ReadinessCheck[] }> =
       )
       const checks = Object.fromEntries(results)
       const ready = results.every(([, ok]) => ok)
+      // Like every 503 here, it says when to ask again.
+      if (!ready) reply.header('retry-after', '1')
       return reply.code(ready ? 200 : 503).send({ ready, checks })
     },
   )

@@ -79,6 +79,7 @@ t.test('redis stops under load and comes back: only 200 or 503, nothing processe
   t.equal(during.status, 503, 'fail-closed answers 503 while Redis is down')
   t.ok(Date.now() - down < 1500, 'and answers within about a second')
   await until(async () => (await fetch(base + '/readyz')).status === 503, 3000, '/readyz to turn false')
+  t.equal((await fetch(base + '/readyz')).headers.get('retry-after'), '1', 'its 503 says when to ask again')
   await new Promise((r) => setTimeout(r, 300))
   await redis.start()
   await until(async () => (await fetch(base + '/readyz')).status === 200, 10_000, '/readyz to recover')
