@@ -8,7 +8,8 @@ import { collapseWhitespace } from './plain-text.js'
 import { graphDateTimeToInstant, isIsoInstantString, toInstant } from './time-zones.js'
 
 // Bumped whenever normalisation changes, so old stored fingerprints never match new ones by accident.
-const FINGERPRINT_VERSION = 'calendar-fingerprint-v1'
+// v2: a description string counts as HTML only with a closing tag or a tag that is HTML alone (looksLikeHtml).
+const FINGERPRINT_VERSION = 'calendar-fingerprint-v2'
 
 export interface FingerprintOptions {
   /** Where the fields sit in the request, for error paths (default `fields`). */

@@ -22,14 +22,15 @@ const HTML_OPTIONS: HtmlToTextOptions = {
 }
 
 // What is HTML on its own: a document's tags, a line break or rule, an image with a source.
-const HTML_ALONE = /<!DOCTYPE\s|<(?:html|head|body|meta|style)\b[^<>]*>|<(?:br|hr)\s*\/?>|<img\s[^<>]*\bsrc\s*=/i
+const HTML_ALONE = /<!DOCTYPE\s|<(?:html|head|body|meta|style|br|hr)\b[^<>]*>|<img\s[^<>]*\bsrc\s*=/i
 const PAIRED = 'div|span|p|b|i|u|s|em|strong|font|a|ul|ol|li|table|tbody|thead|tr|td|th|h[1-6]|pre|blockquote|center|o:p'
 const OPENING = new RegExp(`<(${PAIRED})\\b[^<>]*>`, 'gi')
 const CLOSING = new RegExp(`</(${PAIRED})\\s*>`, 'gi')
 
 /**
- * A heuristic for text that says nothing of its type: plain text like "a < b", "press <Enter>" or "a<b and c>d" must
- * stay text, so a well-known tag counts only with its closing tag somewhere in the text (or as one of HTML_ALONE).
+ * A heuristic for text that says nothing of its type (a description string, from a flow or a Salesforce Description
+ * a flow filled with an Outlook body): plain text like "a < b", "press <Enter>" or "a<b and c>d" must stay text, so
+ * a well-known tag counts only with its closing tag somewhere in the text (or as one of HTML_ALONE).
  */
 export function looksLikeHtml(text: string): boolean {
   if (!text.includes('<')) return false
@@ -55,7 +56,7 @@ export function htmlToPlainText(html: string): string {
     text = convert(html, HTML_OPTIONS)
   } catch (error) {
     // html-to-text walks the parsed tree recursively, so a deep enough tree overflows the stack.
-    if (error instanceof RangeError) throw new HtmlTooDeepError()
+    if (error instanceof RangeError && /call stack/i.test(error.message)) throw new HtmlTooDeepError()
     throw error
   }
   return normalizeMultilineText(text)

@@ -73,8 +73,7 @@ export function readSalesforceRecord(record: unknown, path = 'record'): PartialC
   const raw: Record<string, unknown> = {}
   if ('Subject' in record) raw.subject = record.Subject
   if ('Location' in record) raw.location = record.Location
-  // Description is plain text in Salesforce: "Press <Enter>" or "<b>draft</b>" there is what the user typed, not markup.
-  if ('Description' in record) raw.description = typeof record.Description === 'string' ? { contentType: 'text', content: record.Description } : record.Description
+  if ('Description' in record) raw.description = record.Description
   if ('IsPrivate' in record) raw.isPrivate = record.IsPrivate
   if ('ShowAs' in record) raw.showAs = readShowAs(record.ShowAs, joinPath(path, 'ShowAs'))
   const attendees = readEventRelations(record.EventRelations, joinPath(path, 'EventRelations'))

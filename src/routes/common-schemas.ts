@@ -39,7 +39,7 @@ export const changeTypeSchema = z
 export const fieldsSchema = z
   .record(z.string(), z.unknown(), { error: 'must be an object of the synced fields' })
   .describe(
-    'The synced fields as they are now, best as the canonical calendar item (subject, start, end, isAllDay, location, description, showAs, isPrivate, attendees; partial allowed). The sidecar fingerprints them: key order, whitespace, time zones and HTML vs text do not matter (a description given as a string counts as HTML only when it holds a document tag, <br>, <hr>, an image, or a well-known tag with its closing tag; a Graph body object says its contentType; a Salesforce Description is plain text). Send fields or fingerprint, not both.',
+    'The synced fields as they are now, best as the canonical calendar item (subject, start, end, isAllDay, location, description, showAs, isPrivate, attendees; partial allowed). The sidecar fingerprints them: key order, whitespace, time zones and HTML vs text do not matter (a description given as a string, or a Salesforce Description, counts as HTML only when it holds a document tag, <br>, <hr>, an image, or a well-known tag with its closing tag; a Graph body object says its contentType). Send fields or fingerprint, not both.',
   )
 
 export const fingerprintSchema = z
