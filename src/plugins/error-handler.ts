@@ -55,21 +55,35 @@ export function asProblem(error: unknown): HttpProblem {
  * not 431: Mule's HTTP requester has an error type for 400 and none for 431, and the usual cause is an item id far
  * past its 1024-character limit in a GET or DELETE path, which is a 400 at any length below the parser's limit.
  */
-export function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(this: FastifyInstance, error: ParserError, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const problem =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? new HttpProblem('invalid_input', `the request line and headers are larger than ${maxHeaderSize} bytes; an itemId is at most 1024 characters`, {
-          errors: [{ path: 'url', message: `with the headers, is larger than ${maxHeaderSize} bytes` }],
-        })
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? new HttpProblem('request_timeout', 'the request did not arrive in time; send it again')
-        : new HttpProblem('invalid_input', 'the request is not valid HTTP/1.1')
   this.log.debug({ err: error }, 'request refused by the HTTP parser')
+  // An earlier request on this keep-alive connection is still being answered: bytes written now would be read as its
+  // answer (a 400 for a claim that was granted, say). Closing the connection makes the client retry that request.
+  if ((socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy(error)
+    return
+  }
+  const problem = problemOfParserError(error)
   const body = JSON.stringify(toProblem(problem))
   const head = `HTTP/1.1 ${problem.status} ${ERROR_CATALOGUE[problem.code].title}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8`
   if (socket.writable) socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
   socket.destroy(error)
+}
+
+/** Node gives the bytes it was parsing as a Buffer; Fastify's types describe them as their JSON form. */
+type ParserError = Error & { code?: string; rawPacket?: unknown }
+
+function problemOfParserError(error: ParserError): HttpProblem {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new HttpProblem('request_timeout', 'the request did not arrive in time; send it again')
+  if (error.code !== 'HPE_HEADER_OVERFLOW') return new HttpProblem('invalid_input', 'the request is not valid HTTP/1.1')
+  const detail = `the request line and headers are larger than ${maxHeaderSize} bytes: a long path (an itemId is at most 1024 characters) or a large header`
+  // The packet the parser stopped in tells which, when it starts at the request line (a request sent in one piece).
+  const packet = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, maxHeaderSize + 2) : ''
+  if (!/^[A-Z]+ \//.test(packet)) return new HttpProblem('invalid_input', detail)
+  const lineEnd = packet.indexOf('\r\n')
+  const field = lineEnd === -1 || lineEnd > maxHeaderSize ? 'url' : 'headers'
+  return new HttpProblem('invalid_input', detail, { errors: [{ path: field, message: `is too large: ${maxHeaderSize} bytes with the ${field === 'url' ? 'headers' : 'request line'} at most` }] })
 }
 
 /** Sends problem details as JSON, or as application/problem+json when the client's Accept asks for it. */

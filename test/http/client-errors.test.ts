@@ -19,7 +19,7 @@ function exchange(port: number, raw: string): Promise<{ status: number; headers:
   })
 }
 
-t.test('the HTTP parser refuses: oversized request line, bytes that are not HTTP; each gets problem details', async (t) => {
+t.test('the HTTP parser refuses: oversized request line or header, bytes that are not HTTP; each gets problem details', async (t) => {
   const { app } = await buildTestApp(t)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as { port: number }
@@ -32,9 +32,19 @@ t.test('the HTTP parser refuses: oversized request line, bytes that are not HTTP
   t.same(problem.errors.map((error: { path: string }) => error.path), ['url'])
   t.match(problem.detail, /1024 characters/)
 
+  const header = await exchange(port, `GET /healthz HTTP/1.1\r\nHost: localhost\r\nCookie: ${'c'.repeat(60_000)}\r\n\r\n`)
+  t.equal(header.status, 400)
+  t.same(JSON.parse(header.body).errors.map((error: { path: string }) => error.path), ['headers'], 'a large header is named as such, not the url')
+
   const garbage = await exchange(port, 'HELLO THERE\r\n\r\n')
   t.equal(garbage.status, 400)
   t.match(JSON.parse(garbage.body), { code: 'invalid_input', detail: /not valid HTTP/ })
+
+  // A valid request, then bytes that are not HTTP on the same keep-alive connection, in one write: the refusal must
+  // not be read as the answer to the first request (a 400 the flow would not retry, for a claim that was granted).
+  const body = JSON.stringify({ system: 'outlook', itemId: 'pipelined', version: '1' })
+  const pipelined = await exchange(port, `POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}HELLO THERE\r\n\r\n`)
+  t.not(pipelined.status, 400, `the first request gets no 400: ${JSON.stringify(pipelined.headers.slice(0, 40))}`)
 
   const health = await fetch(`http://127.0.0.1:${port}/healthz`)
   t.equal(health.status, 200, 'the server goes on serving')
