@@ -92,6 +92,27 @@ if (skip) {
     t.equal(record?.claim?.version, 'tx:1', 'the last call ran too')
   })
 
+  t.test('redis: when a later call of a large claim set fails, the claims the earlier calls granted are given back', async (t) => {
+    const { store, raw } = await ownServer(t)
+    const now = Date.now()
+    const inputs = Array.from({ length: CLAIMS_PER_CALL * 2 + 7 }, (_, i) => ({
+      key: { tenant: 'partial', system: 'salesforce' as const, itemId: `00U${i}` },
+      version: 'tx:1',
+      leaseMs: 60_000,
+      now,
+      ttlMs: 3_600_000,
+    }))
+    // a key of the wrong type makes the second call's script fail partway
+    await raw.set(dedupeKey(inputs[CLAIMS_PER_CALL + 100].key), 'not a hash')
+    await t.rejects(store.dedupe.claimMany(inputs))
+    const again = await store.dedupe.claimMany(inputs.slice(0, CLAIMS_PER_CALL))
+    t.ok(
+      again.every((result) => result.decision === 'process'),
+      `the first call's items are free again: ${JSON.stringify([...new Set(again.map((result) => result.decision))])}`,
+    )
+    t.equal((await store.dedupe.get(inputs[CLAIMS_PER_CALL * 2].key, now))?.claim, undefined, 'the third call never ran')
+  })
+
   t.test('redis: commits that arrive together leave in one script call and are answered as separate calls would be', async (t) => {
     const { store, raw } = await ownServer(t)
     const now = Date.now()

@@ -219,9 +219,19 @@ export class RedisDedupeStore implements DedupeStore {
     // Salesforce events fan out) go in such calls one after another, so no call runs into the command timeout: one
     // that did would answer 503 for claims the script had already granted.
     const results: ClaimResult[] = []
-    for (let start = 0; start < inputs.length; start += CLAIMS_PER_CALL) {
-      const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL)
-      for (const result of await Promise.all(await this.together(part, this.claimScript))) results.push(result)
+    try {
+      for (let start = 0; start < inputs.length; start += CLAIMS_PER_CALL) {
+        const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL)
+        for (const result of await Promise.all(await this.together(part, this.claimScript))) results.push(result)
+      }
+    } catch (error) {
+      // The caller hears only the failure, so the claims the answered calls granted go back at once (best effort:
+      // in an outage these fail too, and the leases lapse), and the retried batch finds its items free. A call that
+      // failed partway through its script may still have granted some claims; those wait for their lease.
+      await Promise.allSettled(
+        results.map((result, i) => (result.decision === 'process' && result.claim ? this.release({ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }) : undefined)),
+      )
+      throw error
     }
     return results
   }
