@@ -14,8 +14,9 @@ export const API_DESCRIPTION = [
   '',
   'Every business outcome is HTTP 200 with a decision in the body (Mule has no error type for 409/422).',
   'Errors are problem details (RFC 9457) with an `errors` list naming each wrong field, as application/json unless',
-  'Accept asks for application/problem+json: 400 invalid input, 401 token, 404 unknown record, 413 too large,',
-  '415 not JSON, 503 store unavailable (with Retry-After; retry these, never 4xx).',
+  'Accept asks for application/problem+json: 400 invalid input, 401 token, 404 unknown record, 408 request timeout,',
+  '413 too large, 415 not JSON, 429 overloaded, 503 store unavailable (429 and 503 with Retry-After). Retry what',
+  'says retryable: true (408, 429, 500, 503); never the other 4xx.',
   'Send `X-Correlation-ID` (up to 128 printable ASCII characters); it is echoed and logged.',
   'Every key is namespaced by `tenant` (default "default").',
 ].join('\n')
