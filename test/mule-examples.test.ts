@@ -597,6 +597,30 @@ t.test('the flows use all three endpoints and close every claim', async (t) => {
   }
 })
 
+t.test('a claim is released only before a write landed, and no refusal that retrying can cure drops a change', async (t) => {
+  // Every try that holds a claim sends any failure through the flow that releases only when nothing was written.
+  const holding = byTag('try').filter((element) => element.attrs['doc:name'] === 'Holding the claim')
+  t.ok(holding.length >= 2, 'both directions hold their claim in a try')
+  for (const scope of holding) {
+    const anyHandler = descendants(scope).find((element) => element.tag === 'on-error-propagate' && element.attrs.type === 'ANY')
+    const refs = anyHandler ? descendants(anyHandler).filter((element) => element.tag === 'flow-ref').map((element) => element.attrs.name) : []
+    t.same(refs, ['sync-release-unless-written'], `${where(scope)}: any failure goes through sync-release-unless-written`)
+  }
+  const writers = ['salesforce-write', 'outlook-call'].map((name) => byTag('flow').find((element) => element.attrs.name === name))
+  for (const flow of writers) {
+    const last = flow?.children.at(-1)
+    t.match(last?.attrs ?? {}, { variableName: 'written' }, `${flow?.attrs.name} marks a landed write as its last step`)
+  }
+  // 408 and 429 are the untyped and typed 4xx that say "later": the permanent-4xx handler must let them propagate.
+  const untyped = descendants(byTag('flow').find((element) => element.attrs.name === 'sidecar-call')!).find(
+    (element) => element.tag === 'on-error-continue' && element.attrs.type === 'ANY',
+  )
+  t.match(untyped?.attrs.when ?? '', /\[408, 429\] contains/, 'the untyped-4xx handler leaves 408 and 429 to the retry')
+  // A misconfigured sidecar refuses every change alike: the listener answers 503, so the pre-filter keeps them.
+  const listener503 = byTag('on-error-propagate').find((element) => element.attrs['doc:name'] === '503')
+  t.match(listener503?.attrs.type ?? '', /SIDECAR:MISCONFIGURED/, 'SIDECAR:MISCONFIGURED is answered 503')
+})
+
 t.test('every DataWeave body sent to the sidecar uses only fields its schema knows', async (t) => {
   if (!openapi) return t.fail(MISSING_OPENAPI)
   t.ok(sidecarBodyFiles.length > 0, 'dwl/sidecar holds the request bodies')

@@ -15,9 +15,5 @@ var version = payload.etag default ((payload.changeType default "") ++ "@" ++ (p
     changeType: payload.changeType,
     isDelete: payload.changeType == "deleted",
     etag: version,
-    // The same facts as the pre-filter's own Idempotency-Key (tenantId:itemId:version).
-    itemKey: "outlook:" ++ (payload.tenantId default "") ++ ":" ++ (payload.itemId default "") ++ ":" ++ version,
-    collapsed: payload.collapsed default 1,
-    // New for every delivery, the same for every retry inside it: part of the Idempotency-Key of each sidecar call.
-    attempt: uuid()
+    collapsed: payload.collapsed default 1
 }

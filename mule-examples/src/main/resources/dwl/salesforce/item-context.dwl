@@ -10,9 +10,5 @@ var recordId = (header.recordIds default [])[0]
     itemId: recordId,
     changeType: header.changeType,
     isDelete: ["DELETE", "GAP_DELETE"] contains header.changeType,
-    // transactionKey + sequenceNumber + record: the same on every replay of this change.
-    itemKey: "salesforce:" ++ (header.transactionKey default "") ++ ":" ++ ((header.sequenceNumber default 0) as String) ++ ":" ++ (recordId default ""),
-    replayId: payload.data.event.replayId default payload.event.replayId,
-    // New for every delivery, the same for every retry inside it: part of the Idempotency-Key of each sidecar call.
-    attempt: uuid()
+    replayId: payload.data.event.replayId default payload.event.replayId
 }

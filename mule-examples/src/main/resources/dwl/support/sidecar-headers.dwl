@@ -1,9 +1,7 @@
 %dw 2.0
-// Headers of every sidecar call: the flow's correlation id, and an Idempotency-Key on writes so that
-// until-successful and source redeliveries can resend a POST safely.
+// Headers of every sidecar call: the flow's correlation id, which the sidecar logs on every line and echoes.
 output application/java
 ---
 {
-    "X-Correlation-ID": correlationId,
-    ("Idempotency-Key": vars.idempotencyKey) if (vars.idempotencyKey != null)
+    "X-Correlation-ID": correlationId
 }
