@@ -606,16 +606,14 @@ t.test('a claim is released only before a write landed, and no refusal that retr
     const refs = anyHandler ? descendants(anyHandler).filter((element) => element.tag === 'flow-ref').map((element) => element.attrs.name) : []
     t.same(refs, ['sync-release-unless-written'], `${where(scope)}: any failure goes through sync-release-unless-written`)
   }
-  const writers = ['salesforce-write', 'outlook-call'].map((name) => byTag('flow').find((element) => element.attrs.name === name))
-  for (const flow of writers) {
-    const last = flow?.children.at(-1)
-    t.match(last?.attrs ?? {}, { variableName: 'written' }, `${flow?.attrs.name} marks a landed write as its last step`)
-  }
+  const lastStep = (name: string) => byTag('flow').find((element) => element.attrs.name === name)?.children.at(-1)?.attrs ?? {}
+  t.match(lastStep('salesforce-write'), { variableName: 'written', value: '#[true]' }, 'salesforce-write marks a landed write as its last step')
+  t.match(lastStep('outlook-call'), { variableName: 'written', value: /op != 'get'/ }, 'outlook-call marks a landed write (not a read) as its last step')
   // 408 and 429 are the untyped and typed 4xx that say "later": the permanent-4xx handler must let them propagate.
   const untyped = descendants(byTag('flow').find((element) => element.attrs.name === 'sidecar-call')!).find(
     (element) => element.tag === 'on-error-continue' && element.attrs.type === 'ANY',
   )
-  t.match(untyped?.attrs.when ?? '', /\[408, 429\] contains/, 'the untyped-4xx handler leaves 408 and 429 to the retry')
+  t.match(untyped?.attrs.when ?? '', /and not \(\[408, 429\] contains /, 'the untyped-4xx handler leaves 408 and 429 to the retry')
   // A misconfigured sidecar refuses every change alike: the listener answers 503, so the pre-filter keeps them.
   const listener503 = byTag('on-error-propagate').find((element) => element.attrs['doc:name'] === '503')
   t.match(listener503?.attrs.type ?? '', /SIDECAR:MISCONFIGURED/, 'SIDECAR:MISCONFIGURED is answered 503')
@@ -678,6 +676,41 @@ t.test('each caller of sidecar-call builds the body its endpoint expects', async
     t.equal(annotation ? `${annotation[1]} ${annotation[2]}` : undefined, `${request.method} ${request.path}`, `${label}: ${resource} builds the body of ${request.method} ${request.path}`)
   }
   for (const file of sidecarBodyFiles) t.ok(usedBodies.has(relative(resourcesDir, file)), `${relative(resourcesDir, file)} is used by a flow`)
+})
+
+/**
+ * True when `contains` written between its arguments shares a parenthesis level with `and` or `or` in one line of
+ * DataWeave: it binds more loosely than both, so `a and [x] contains y` reads as `(a and [x]) contains y`.
+ */
+function infixContainsBesideAndOr(line: string): boolean {
+  let rest = line.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+  for (;;) {
+    const group = /\(([^()]*)\)/.exec(rest)
+    const level = group ? group[1] : rest
+    if (/\bcontains\b/.test(level) && /\b(?:and|or)\b/.test(level)) return true
+    if (!group) return false
+    rest = rest.slice(0, group.index) + '_' + rest.slice(group.index + group[0].length)
+  }
+}
+
+t.test('no DataWeave expression puts an infix contains beside and/or without parentheses', async (t) => {
+  t.ok(infixContainsBesideAndOr(`#[if (vars.wait and ['a', 'b'] contains vars.op) 1 else 2]`), 'the check finds the mistake')
+  t.notOk(infixContainsBesideAndOr(`#[if (vars.wait and (['a', 'b'] contains vars.op)) 1 else 2]`), 'and passes its fix')
+  const expressions: Array<[string, string]> = []
+  for (const file of xmlFiles) {
+    const source = readFileSync(file, 'utf8').replace(/<!--[\s\S]*?-->/g, '')
+    for (const [, expression] of source.matchAll(/="(#\[[^"]*)"/g)) expressions.push([file, expression])
+    for (const [, script] of source.matchAll(/<!\[CDATA\[([\s\S]*?)\]\]>/g)) expressions.push([file, script])
+  }
+  for (const file of listFiles(join(resourcesDir, 'dwl'), '.dwl')) expressions.push([file, readFileSync(file, 'utf8')])
+  const found = expressions.flatMap(([file, text]) =>
+    text
+      .split('\n')
+      .map((line) => line.replace(/\/\/.*$/, ''))
+      .filter(infixContainsBesideAndOr)
+      .map((line) => `${relative(appDir, file)}: ${line.trim()}`),
+  )
+  t.same(found, [], 'each infix contains next to and/or has its own parentheses')
 })
 
 t.test('every resource file, DataWeave module and property resolves', async (t) => {

@@ -130,8 +130,9 @@ fun toSalesforce(item) = {
 
 // A patch from /resolve-conflict arrives as JSON: dates and date-times are strings there, the connector wants them typed.
 fun typedForSalesforce(patch) = patch mapObject ((value, key) ->
-    (key): if (value is String and ["StartDateTime", "EndDateTime"] contains (key as String)) value as DateTime
-        else if (value is String and (key as String) == "ActivityDate") value as Date
+    // contains, written between its arguments, binds more loosely than and: each side has its own parentheses.
+    (key): if ((value is String) and (["StartDateTime", "EndDateTime"] contains (key as String))) value as DateTime
+        else if ((value is String) and ((key as String) == "ActivityDate")) value as Date
         else value)
 
 fun graphTime(value: String, allDay: Boolean) =
