@@ -63,7 +63,8 @@ export default fp(
       openapi: {
         openapi: '3.0.3',
         info: { title: 'calendar-sync-sidecar', description: API_DESCRIPTION, version: opts.version },
-        servers: [{ url: 'http://127.0.0.1:8080', description: 'the sidecar beside the Mule runtime' }],
+        // Relative: Swagger UI's "Try it out" then calls the sidecar that served the page, on whatever host and port.
+        servers: [{ url: '/', description: 'the sidecar that serves this document' }],
         tags: [
           { name: 'dedupe', description: 'Is this change new? Claims, commits and releases.' },
           { name: 'correlate', description: 'Counterparts, create reservations and echo suppression.' },
