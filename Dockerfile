@@ -20,10 +20,10 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY openapi ./openapi
 USER node
 EXPOSE 8080
 # Binding 0.0.0.0 needs API_TOKENS (or ALLOW_UNAUTHENTICATED=true): the service refuses to start open otherwise.
+# The check calls 127.0.0.1: with HOST set to one interface's address instead, override or disable it.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node, not npm, so SIGTERM reaches the process and the graceful shutdown runs.
