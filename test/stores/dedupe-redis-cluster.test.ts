@@ -32,6 +32,19 @@ if (setup) {
     t.ok(batch.every((result) => result.decision === 'process'), 'a batch over several slots is process too')
   })
 
+  t.test('redis-cluster: when one claim of a batch fails, the claims granted beside it are given back', async (t) => {
+    const inputs = claimsOf('partial', 20)
+    // a key of the wrong type makes that one claim's script fail; the others, sent alone, are granted
+    await admin.set(dedupeKey(inputs[7].key), 'not a hash')
+    await t.rejects(store.dedupe.claimMany(inputs))
+    const others = inputs.filter((_, i) => i !== 7)
+    const again = await store.dedupe.claimMany(others)
+    t.ok(
+      again.every((result) => result.decision === 'process'),
+      `the other items are free again: ${JSON.stringify([...new Set(again.map((result) => result.decision))])}`,
+    )
+  })
+
   // A plain client on one endpoint that refuses scripts over several slots, as a proxy over a sharded Redis does.
   t.test('redis on an endpoint that refuses cross-slot scripts: gathered claims and commits fall back to one call each', async (t) => {
     const single = await createStore(loadConfig({ REDIS_URL: url, LOG_LEVEL: 'silent' }))

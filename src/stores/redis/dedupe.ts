@@ -33,6 +33,9 @@ export function dedupeKey(key: ItemKey): string {
  */
 export const CLAIMS_PER_CALL = 500
 
+/** Stands in for a claim whose call failed, so results stay aligned with inputs until the failure is thrown. */
+const FAILED_CLAIM: ClaimResult = { decision: 'in_flight', reason: 'claim_live' }
+
 type Arg = string | number
 type CommitReply = 'committed' | 'lease_expired' | 'unknown_token'
 /** See CLAIM_LUA: "decision|reason|token|number", or ["decision|reason|token|number|la|lm|lc", lf, lv] */
@@ -219,21 +222,38 @@ export class RedisDedupeStore implements DedupeStore {
     // Salesforce events fan out) go in such calls one after another, so no call runs into the command timeout: one
     // that did would answer 503 for claims the script had already granted.
     const results: ClaimResult[] = []
-    try {
-      for (let start = 0; start < inputs.length; start += CLAIMS_PER_CALL) {
-        const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL)
-        for (const result of await Promise.all(await this.together(part, this.claimScript))) results.push(result)
+    for (let start = 0; start < inputs.length; start += CLAIMS_PER_CALL) {
+      const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL)
+      let settled: Array<PromiseSettledResult<ClaimResult>>
+      try {
+        settled = await Promise.allSettled(await this.together(part, this.claimScript))
+      } catch (error) {
+        await this.giveBack(inputs, results)
+        throw error
       }
-    } catch (error) {
-      // The caller hears only the failure, so the claims the answered calls granted go back at once (best effort:
-      // in an outage these fail too, and the leases lapse), and the retried batch finds its items free. A call that
-      // failed partway through its script may still have granted some claims; those wait for their lease.
-      await Promise.allSettled(
-        results.map((result, i) => (result.decision === 'process' && result.claim ? this.release({ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }) : undefined)),
-      )
-      throw error
+      const failed = settled.find((outcome) => outcome.status === 'rejected')
+      // Claims sent alone (a cluster) settle one by one: those granted before the failure are given back too.
+      for (const outcome of settled) results.push(outcome.status === 'fulfilled' ? outcome.value : FAILED_CLAIM)
+      if (failed) {
+        await this.giveBack(inputs, results)
+        throw failed.reason
+      }
     }
     return results
+  }
+
+  /**
+   * The caller hears only the failure, so the claims granted before it go back at once, and the retried batch finds
+   * its items free. Best effort, a group at a time: when a whole group fails (an outage), the rest are left to
+   * lapse at their lease, as is any claim a failed script call granted before it stopped.
+   */
+  private async giveBack(inputs: ClaimInput[], results: ClaimResult[]): Promise<void> {
+    const granted = results.flatMap((result, i) => (result.decision === 'process' && result.claim ? [{ input: inputs[i], token: result.claim.token }] : []))
+    for (let start = 0; start < granted.length; start += CLAIMS_PER_CALL) {
+      const group = granted.slice(start, start + CLAIMS_PER_CALL)
+      const outcomes = await Promise.allSettled(group.map(({ input, token }) => this.release({ key: input.key, token, now: input.now })))
+      if (outcomes.every((outcome) => outcome.status === 'rejected')) return
+    }
   }
 
   commit(input: CommitInput): Promise<CommitResult> {
