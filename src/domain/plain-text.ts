@@ -22,9 +22,10 @@ const HTML_OPTIONS: HtmlToTextOptions = {
 }
 
 // What is HTML on its own: a document's tags, a line break or rule, an image with a source.
-const HTML_ALONE = /<!DOCTYPE\s|<(?:html|head|body|meta|style|br|hr)\b[^<>]*>|<img\s[^<>]*\bsrc\s*=/i
+// A tag name ends at a space, / or >: "<style-guide>" and "<HR-Team>" are words in angle brackets, not tags.
+const HTML_ALONE = /<!DOCTYPE\s|<(?:html|head|body|meta|style|br|hr)(?=[\s/>])[^<>]*>|<img\s[^<>]*\bsrc\s*=/i
 const PAIRED = 'div|span|p|b|i|u|s|em|strong|font|a|ul|ol|li|table|tbody|thead|tr|td|th|h[1-6]|pre|blockquote|center|o:p'
-const OPENING = new RegExp(`<(${PAIRED})\\b[^<>]*>`, 'gi')
+const OPENING = new RegExp(`<(${PAIRED})(?=[\\s/>])[^<>]*>`, 'gi')
 const CLOSING = new RegExp(`</(${PAIRED})\\s*>`, 'gi')
 
 /**
