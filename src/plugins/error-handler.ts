@@ -58,9 +58,12 @@ export function asProblem(error: unknown): HttpProblem {
 export function answerClientError(this: FastifyInstance, error: ParserError, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   this.log.debug({ err: error }, 'request refused by the HTTP parser')
-  // An earlier request on this keep-alive connection is still being answered: bytes written now would be read as its
-  // answer (a 400 for a claim that was granted, say). Closing the connection makes the client retry that request.
-  if ((socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+  // A response is on this connection. When its request arrived whole, the refused bytes are a later request on the
+  // keep-alive connection, and bytes written now would be read as the earlier one's answer (a 400 for a claim that
+  // was granted, say); once its headers are out, nothing can be written either. Closing the connection makes the
+  // client retry. When its request is still arriving (a body too slow, a broken chunk), the refusal is its answer.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean; req?: { complete?: boolean } } })._httpMessage
+  if (inFlight && (inFlight.req?.complete !== false || inFlight.headersSent)) {
     socket.destroy(error)
     return
   }
@@ -81,8 +84,9 @@ function problemOfParserError(error: ParserError): HttpProblem {
   // The packet the parser stopped in tells which, when it starts at the request line (a request sent in one piece).
   const packet = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, maxHeaderSize + 2) : ''
   if (!/^[A-Z]+ \//.test(packet)) return new HttpProblem('invalid_input', detail)
+  // The part that is most of the limit is named: the request line (the path), or the headers after it.
   const lineEnd = packet.indexOf('\r\n')
-  const field = lineEnd === -1 || lineEnd > maxHeaderSize ? 'url' : 'headers'
+  const field = lineEnd === -1 || lineEnd > maxHeaderSize / 2 ? 'url' : 'headers'
   return new HttpProblem('invalid_input', detail, { errors: [{ path: field, message: `is too large: ${maxHeaderSize} bytes with the ${field === 'url' ? 'headers' : 'request line'} at most` }] })
 }
 

@@ -46,6 +46,11 @@ t.test('the HTTP parser refuses: oversized request line or header, bytes that ar
   const pipelined = await exchange(port, `POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}HELLO THERE\r\n\r\n`)
   t.not(pipelined.status, 400, `the first request gets no 400: ${JSON.stringify(pipelined.headers.slice(0, 40))}`)
 
+  // A broken chunk in the body of the connection's only request: that request gets the refusal as its answer.
+  const chunked = await exchange(port, `POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n`)
+  t.equal(chunked.status, 400, 'a broken chunk of the request being read is answered')
+  t.match(JSON.parse(chunked.body), { code: 'invalid_input' })
+
   const health = await fetch(`http://127.0.0.1:${port}/healthz`)
   t.equal(health.status, 200, 'the server goes on serving')
 })
