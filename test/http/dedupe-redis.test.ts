@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
-import { RedisServer, redisSkipReason } from '../support/redis-server.js'
+import { RedisServer, redisSkipReason, scriptCalls } from '../support/redis-server.js'
 
 const skip = redisSkipReason()
 
@@ -32,10 +32,7 @@ t.test('redis: a batch of 500 change events with 100 recordIds each (50,000 clai
 
   const raw = new Redis(redis.url)
   t.teardown(() => raw.disconnect())
-  // EVAL and EVALSHA calls run so far (ioredis sends EVAL when the script is not loaded yet)
-  const scriptCalls = async () =>
-    [...(await raw.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
-  const before = await scriptCalls()
+  const before = await scriptCalls(raw)
   const res = await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events } })
   t.equal(res.statusCode, 200, `answered, not timed out: ${res.statusCode === 200 ? '' : res.body.slice(0, 200)}`)
   const results: Array<Array<{ decision: string; key: { itemId: string }; claim?: { token: string } }>> = res.json().results
@@ -43,7 +40,7 @@ t.test('redis: a batch of 500 change events with 100 recordIds each (50,000 clai
   t.equal(flat.length, 50_000)
   t.ok(flat.every((result) => result.decision === 'process' && result.claim), 'every record id is granted a claim')
   t.same(results[499].map((result) => result.key.itemId), ids(499), 'fanned out in order, to the last event')
-  t.equal((await scriptCalls()) - before, 100, 'in 100 script calls of 500 claims')
+  t.equal((await scriptCalls(raw)) - before, 100, 'in 100 script calls of 500 claims')
 
   for (const result of [flat[0], flat[25_000], flat[49_999]]) {
     const commit = await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'salesforce', itemId: result.key.itemId, token: result.claim!.token } })

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { createStore, StoreUnavailableError, type Store } from '../../src/stores/index.js'
 import { CLAIMS_PER_CALL, dedupeKey } from '../../src/stores/redis/dedupe.js'
 import { GATHERED_CALLS_LIMIT } from '../../src/stores/redis/gatherer.js'
-import { RedisServer, redisSkipReason } from '../support/redis-server.js'
+import { RedisServer, redisSkipReason, scriptCalls } from '../support/redis-server.js'
 import { runDedupeContract } from './dedupe-contract.js'
 
 const skip = redisSkipReason()
@@ -34,11 +34,6 @@ if (skip) {
     return { own, store, raw }
   }
 
-  /** EVAL and EVALSHA calls the server has run so far. */
-  const scriptCalls = async (raw: Redis) => {
-    const stats = await raw.info('commandstats')
-    return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
-  }
 
   t.test('redis: claims that arrive together leave in one script call and are decided as separate calls would', async (t) => {
     const { store, raw } = await ownServer(t)

@@ -52,6 +52,12 @@ export async function waitForPort(port: number, deadlineMs: number, child?: Chil
   }
 }
 
+/** EVAL and EVALSHA calls a server has run so far (ioredis sends EVAL when the script is not loaded yet). */
+export async function scriptCalls(client: { info(section: string): Promise<string> }): Promise<number> {
+  const stats = await client.info('commandstats')
+  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+}
+
 export interface RedisServerOptions {
   port?: number
   /** extra redis-server arguments, e.g. ['--appendonly', 'yes'] or cluster flags */
