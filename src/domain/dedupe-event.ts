@@ -93,18 +93,23 @@ export function readDedupeRequest(
         `holds ${changes.length} record ids: send this change event to /dedupe/batch, which answers one result per id`,
       )
     }
-    return changes.map((change) => ({
-      key: { tenant, system: 'salesforce', itemId: change.itemId },
-      version: change.version,
-      modifiedAt: change.modifiedAt,
-      changeType: change.changeType,
-      // Gap events carry no field data: a fingerprint would wrongly make them `unchanged`.
-      fingerprint: change.gap ? undefined : fingerprint,
-      gap: change.gap,
-      overflow: change.overflow,
-      leaseMs,
-      meta: { entityName: change.entityName },
-    }))
+    return changes.map((change) => {
+      const meta: Record<string, string> = { entityName: change.entityName }
+      // A gap flags the item's record until a change with field data replaces the facts.
+      if (change.gap) meta.gap = change.sourceChangeType
+      return {
+        key: { tenant, system: 'salesforce', itemId: change.itemId },
+        version: change.version,
+        modifiedAt: change.modifiedAt,
+        changeType: change.changeType,
+        // Gap events carry no field data: a fingerprint would wrongly make them `unchanged`.
+        fingerprint: change.gap ? undefined : fingerprint,
+        gap: change.gap,
+        overflow: change.overflow,
+        leaseMs,
+        meta,
+      }
+    })
   }
 
   for (const k of ['system', 'itemId', 'version'] as const) {

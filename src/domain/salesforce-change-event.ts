@@ -14,6 +14,8 @@ export interface SalesforceChange {
   gap: boolean
   /** GAP_OVERFLOW: no record id, resync the whole object */
   overflow: boolean
+  /** the header's changeType as sent (GAP_UPDATE, UPDATE, ...) */
+  sourceChangeType: string
   entityName: string
   commitUser?: string
   changeOrigin?: string
@@ -140,6 +142,7 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     changeType,
     gap,
     overflow,
+    sourceChangeType: rawType,
     entityName,
     commitUser: typeof header.commitUser === 'string' ? header.commitUser : undefined,
     changeOrigin: typeof header.changeOrigin === 'string' ? header.changeOrigin : undefined,

@@ -152,12 +152,22 @@ t.test('Salesforce change event: CometD, wrapped and decoded forms; gaps; overfl
   const g = (await post({ changeEvent: gap, fields: { subject: 'Q' } })).json()
   t.equal(g.decision, 'process', 'a gap event is never unchanged')
   t.match(g.reason, /re-read/)
+  const gapRecord = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/00U5g00000Xy12ZEAQ' })).json()
+  t.same(gapRecord.meta, { entityName: 'Event', gap: 'GAP_UPDATE' }, 'the record is flagged as a gap')
+  await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'salesforce', itemId: '00U5g00000Xy12ZEAQ', token: g.claim.token } })
+  const after = changeEventPayload('UPDATE', ['00U5g00000Xy12ZEAQ'], 4)
+  after.ChangeEventHeader.commitTimestamp = 1773100900000
+  t.equal((await post({ changeEvent: after, fields: { subject: 'R' } })).json().decision, 'process')
+  const recordAfter = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/00U5g00000Xy12ZEAQ' })).json()
+  t.same(recordAfter.meta, { entityName: 'Event' }, 'the next change that is no gap clears the flag')
 
   const overflow = changeEventPayload('GAP_OVERFLOW', ['000000000000000AAA'], 3)
   const o = (await post({ changeEvent: overflow })).json()
   t.equal(o.decision, 'process')
   t.equal(o.key.itemId, 'overflow:Event')
   t.match(o.reason, /resync/)
+  const overflowRecord = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/overflow%3AEvent' })).json()
+  t.equal(overflowRecord.meta.gap, 'GAP_OVERFLOW')
 
   const several = await post({ changeEvent: changeEventPayload('UPDATE', ['00U1', '00U2']) })
   t.equal(several.statusCode, 400)
