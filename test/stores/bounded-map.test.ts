@@ -52,3 +52,10 @@ t.test('writes sweep expired entries nobody reads again', async (t) => {
   map.clear()
   t.equal(map.size, 0)
 })
+
+t.test('with the default sweep, a steady stream of short-lived entries stays near the live ones', async (t) => {
+  const map = new BoundedTtlMap<number>({ maxEntries: 1_000_000 })
+  // each entry lives for 100 writes; nothing reads them again
+  for (let i = 0; i < 20_000; i++) map.set(`k-${i}`, i, i + 100, i)
+  t.ok(map.size <= 300, `holds ${map.size} entries, of which 100 are live`)
+})

@@ -9,7 +9,7 @@ interface Entry<V> {
 
 export interface BoundedMapOptions<V> {
   maxEntries: number
-  /** entries inspected for expiry per write; a few keep the sweep cheap and still ahead of inserts */
+  /** entries inspected for expiry per write (default 2): more than the one a write adds keeps the sweep ahead */
   sweepPerWrite?: number
   /** told about entries dropped by the size bound (not by expiry or delete) */
   onEvict?: (key: string, value: V) => void
@@ -27,7 +27,7 @@ export class BoundedTtlMap<V> {
   constructor(options: BoundedMapOptions<V>) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
     this.maxEntries = options.maxEntries
-    this.sweepPerWrite = options.sweepPerWrite ?? 4
+    this.sweepPerWrite = options.sweepPerWrite ?? 2
     this.onEvict = options.onEvict
   }
 
