@@ -54,3 +54,28 @@ t.test('the HTTP parser refuses: oversized request line or header, bytes that ar
   const health = await fetch(`http://127.0.0.1:${port}/healthz`)
   t.equal(health.status, 200, 'the server goes on serving')
 })
+
+t.test('a request that does not arrive in time is a 408 with problem details', async (t) => {
+  const { app } = await buildTestApp(t)
+  // Node reads these when the server starts listening; short ones keep the test quick (production: 60 s for headers).
+  // The checking interval is a createServer option Node keeps on the server; its types do not declare the property.
+  ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
+  app.server.headersTimeout = 300
+  app.server.requestTimeout = 300
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk) => (text += chunk))
+    socket.on('error', reject)
+    socket.on('close', () => resolve(text))
+    // the headers promise 40 bytes of body; 1 arrives, then nothing
+    socket.write('POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{')
+  })
+  t.equal(Number(answer.slice(9, 12)), 408, 'answered 408, which the Mule flow retries')
+  t.match(answer, /connection: close/i)
+  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 408, code: 'request_timeout', retryable: true })
+})
