@@ -1,21 +1,29 @@
 // `npm run bench:breakdown`: where /dedupe's cost goes on the memory store. Each step runs in a fresh process under
 // the same load as `npm run bench`; the table shows requests/s against the bare route and CPU per request.
 //   bare route            the baseline of `npm run bench`
-//   bare route + N us     the same with a busy loop: what a server slower than the load generator pays beyond N
+//   bare route + N us     the same with a busy loop of N us (BREAKDOWN_SPIN_US, default 3,6,10): how requests/s
+//                         fall as the server gets slower, and what it pays beyond N once it is the slower side
 //   sidecar stack         the sidecar's app (logger, correlation id, metrics, body guard, overload check), no schema
 //   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
 //   /dedupe               the real route: reasons, claim token, last state, decision metrics
-import { CONNECTIONS, ROUNDS, SECONDS, measure, median, posts, serverTarget, uniqueEvent } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, measure, median, posts, serverTarget, uniqueEvent, type Target } from './harness.js'
 
-const SPIN_US = Number(process.env.BREAKDOWN_SPIN_US ?? 10)
+// Busy loops to add to the bare route, in us: several show where a slower server starts to lose requests/s.
+const SPINS_US = (process.env.BREAKDOWN_SPIN_US ?? '3,6,10').split(',').map(Number)
+if (SPINS_US.some((us) => !(us > 0))) throw new Error(`BREAKDOWN_SPIN_US must be positive numbers separated by commas, not ${process.env.BREAKDOWN_SPIN_US}`)
 const memory = async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' })
 const bareRoute = (env: Record<string, string>) => async () => env
 const sidecarStep = (path: string) => ({ target: serverTarget(path, 'bench/breakdown-server.mjs', memory), path })
 // `after`: the step whose CPU this one adds to
-const steps = [
+const steps: Array<{ name: string; after?: string; target: Target; path: string }> = [
   { name: 'bare route', target: serverTarget('bare', 'bench/baseline-server.ts', bareRoute({})), path: '/dedupe' },
-  { name: `bare route + ${SPIN_US} us busy loop`, after: 'bare route', target: serverTarget('spin', 'bench/baseline-server.ts', bareRoute({ BASELINE_SPIN_US: String(SPIN_US) })), path: '/dedupe' },
+  ...SPINS_US.map((us) => ({
+    name: `bare route + ${us} us busy loop`,
+    after: 'bare route',
+    target: serverTarget(`spin ${us}`, 'bench/baseline-server.ts', bareRoute({ BASELINE_SPIN_US: String(us) })),
+    path: '/dedupe',
+  })),
   { name: 'sidecar stack, no schema', after: 'bare route', ...sidecarStep('/breakdown/stack') },
   { name: '+ zod request validation', after: 'sidecar stack, no schema', ...sidecarStep('/breakdown/validated') },
   { name: '+ memory claim', after: '+ zod request validation', ...sidecarStep('/breakdown/claimed') },
