@@ -158,12 +158,12 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     const [change] = changes
     if (changes.length > 1) {
       throw new InvalidFieldError(
-        'changeEvent.ChangeEventHeader.recordIds',
+        `${change.headerPath}.recordIds`,
         `holds ${changes.length} record ids: /correlate decides one item; call it once per id with the explicit form (system, itemId, changeType)`,
       )
     }
     if (change.overflow) {
-      throw new InvalidFieldError('changeEvent.ChangeEventHeader.changeType', 'is GAP_OVERFLOW: it names no record; resync the object instead of correlating it')
+      throw new InvalidFieldError(`${change.headerPath}.changeType`, 'is GAP_OVERFLOW: it names no record; resync the object instead of correlating it')
     }
     ;({ system, itemId, changeType } = change)
     changedBy ??= change.commitUser

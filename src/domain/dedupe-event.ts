@@ -89,7 +89,7 @@ export function readDedupeRequest(
     const changes = readSalesforceChangeEvent(body.changeEvent, `${at}changeEvent`)
     if (changes.length > 1 && !defaults.allowFanOut) {
       throw new InvalidFieldError(
-        `${at}changeEvent.ChangeEventHeader.recordIds`,
+        `${changes[0].headerPath}.recordIds`,
         `holds ${changes.length} record ids: send this change event to /dedupe/batch, which answers one result per id`,
       )
     }

@@ -16,6 +16,8 @@ export interface SalesforceChange {
   overflow: boolean
   /** the header's changeType as sent (GAP_UPDATE, UPDATE, ...) */
   sourceChangeType: string
+  /** the dotted path of the ChangeEventHeader in the request, through whichever envelope it came in */
+  headerPath: string
   entityName: string
   commitUser?: string
   changeOrigin?: string
@@ -143,6 +145,7 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     gap,
     overflow,
     sourceChangeType: rawType,
+    headerPath: hp,
     entityName,
     commitUser: typeof header.commitUser === 'string' ? header.commitUser : undefined,
     changeOrigin: typeof header.changeOrigin === 'string' ? header.changeOrigin : undefined,

@@ -95,11 +95,12 @@ t.test('native Salesforce change event', async (t) => {
   t.equal(readCorrelateRequest({ changeEvent: changeEvent(), changedBy: 'someone' }, defaults).changedBy, 'someone', 'explicit wins')
   t.equal(
     pathOf(() => readCorrelateRequest({ changeEvent: changeEvent({}, { recordIds: ['00U1', '00U2'] }) }, defaults)),
-    'changeEvent.ChangeEventHeader.recordIds',
+    'changeEvent.payload.ChangeEventHeader.recordIds',
+    'the path goes through the CometD envelope',
   )
   t.equal(
     pathOf(() => readCorrelateRequest({ changeEvent: changeEvent({}, { changeType: 'GAP_OVERFLOW' }) }, defaults)),
-    'changeEvent.ChangeEventHeader.changeType',
+    'changeEvent.payload.ChangeEventHeader.changeType',
   )
   t.equal(pathOf(() => readCorrelateRequest({ changeEvent: changeEvent(), notification: notification() }, defaults)), 'changeEvent')
 })

@@ -112,6 +112,10 @@ t.test('reading /dedupe requests', async (t) => {
   const several = { ChangeEventHeader: header({ recordIds: ['a', 'b'] }) }
   t.equal(pathOf(() => readDedupeRequest({ changeEvent: several }, defaults)), 'changeEvent.ChangeEventHeader.recordIds')
   t.equal(readDedupeRequest({ changeEvent: several }, { ...defaults, allowFanOut: true }).length, 2)
+  t.equal(pathOf(() => readDedupeRequest({ changeEvent: { schema: 's', payload: several, event: { replayId: 1 } } }, defaults)), 'changeEvent.payload.ChangeEventHeader.recordIds', 'through the CometD envelope')
+  t.equal(pathOf(() => readDedupeRequest({ changeEvent: { data: { payload: several, event: { replayId: 1 } }, channel: '/data/EventChangeEvent' } }, defaults)), 'changeEvent.data.payload.ChangeEventHeader.recordIds', 'through the wrapped form')
+  t.equal(pathOf(() => readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1' }, defaults, 'events.2.')), undefined)
+  t.equal(pathOf(() => readDedupeRequest({ changeEvent: { schema: 's', payload: several } }, defaults, 'events.2.')), 'events.2.changeEvent.payload.ChangeEventHeader.recordIds', 'and with a batch prefix')
   const [gap] = readDedupeRequest({ changeEvent: { ChangeEventHeader: header({ changeType: 'GAP_UPDATE' }) }, fields: { subject: 'x' } }, defaults)
   t.equal(gap.fingerprint, undefined, 'a gap event carries no fingerprint')
   t.equal(pathOf(() => readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1' }, defaults, 'events.4.')), undefined)

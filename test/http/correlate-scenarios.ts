@@ -460,7 +460,7 @@ export function runCorrelateHttp(t: Test, build: Build): void {
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'salesforce' } }, 'counterpartHint.itemId'],
       ['/correlate', { notification: { subscriptionId: 'NA', changeType: 'Validation: Testing client application reachability 9f2c' } }, 'notification'],
       ['/correlate', { notification: { lifecycleEvent: 'reauthorizationRequired', subscriptionId: 's' } }, 'notification'],
-      ['/correlate', { changeEvent: { ...changeEvent('00U1', 'UPDATE'), payload: { ...changeEvent('00U1', 'UPDATE').payload, ChangeEventHeader: { ...changeEvent('00U1', 'UPDATE').payload.ChangeEventHeader, recordIds: ['00U1', '00U2'] } } } }, 'changeEvent.ChangeEventHeader.recordIds'],
+      ['/correlate', { changeEvent: { ...changeEvent('00U1', 'UPDATE'), payload: { ...changeEvent('00U1', 'UPDATE').payload, ChangeEventHeader: { ...changeEvent('00U1', 'UPDATE').payload.ChangeEventHeader, recordIds: ['00U1', '00U2'] } } } }, 'changeEvent.payload.ChangeEventHeader.recordIds'],
       ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'outlook', itemId: 'b' } }, 'target.system'],
       ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' } }, 'target'],
       ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, deleted: 'yes' }, 'deleted'],
