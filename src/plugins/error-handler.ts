@@ -31,10 +31,18 @@ export function asProblem(error: unknown): HttpProblem {
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as { validationContext?: string }).validationContext
-    const errors: FieldError[] = error.validation.map((issue) => {
-      const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
-      return { path: path === '' && context && context !== 'body' ? context : path, message: issue.message ?? 'is invalid' }
-    })
+    // One entry per field: a field that breaks several rules (an empty tenant is too short and not printable) gets
+    // them in one message.
+    const byPath = new Map<string, string[]>()
+    for (const issue of error.validation) {
+      const dotted = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
+      const path = dotted === '' && context && context !== 'body' ? context : dotted
+      const message = issue.message ?? 'is invalid'
+      const messages = byPath.get(path)
+      if (!messages) byPath.set(path, [message])
+      else if (!messages.includes(message)) messages.push(message)
+    }
+    const errors: FieldError[] = [...byPath].map(([path, messages]) => ({ path, message: messages.join('; ') }))
     const where = errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; ')
     return new HttpProblem('invalid_input', where, { errors })
   }

@@ -263,6 +263,13 @@ t.test('bad input: 400 naming the field, 413, 415, problem+json on request', asy
 
   const badQuery = await app.inject({ method: 'GET', url: '/dedupe/outlook/x?tenant=' })
   t.equal(badQuery.statusCode, 400)
+  t.same(badQuery.json().errors.map((e: { path: string }) => e.path), ['tenant'], 'one entry per field, however many rules it breaks')
+
+  const emptyTenant = (await post({ tenant: '', system: 'outlook', itemId: 'x', version: '1' })).json()
+  t.same(emptyTenant.errors.map((e: { path: string }) => e.path), ['tenant'], 'an empty tenant breaks two rules and is named once')
+  t.match(emptyTenant.errors[0].message, /must not be empty/)
+  const two = (await post({ system: 'outlook', itemId: 'x', version: 1, leaseMs: 1 })).json()
+  t.same(two.errors.map((e: { path: string }) => e.path).sort(), ['leaseMs', 'version'], 'two bad fields are two entries')
 })
 
 t.test('correlation ids: echoed when valid, replaced when not, present on errors', async (t) => {
