@@ -58,7 +58,11 @@ export interface ClaimOutcome {
 
 export interface CommitOutcome {
   result: CommitResult
-  commit?: { last: LastCommitted; token: string; history: HistoryEntry }
+  /**
+   * `claimedVersion`: the version the claim was granted for, when the commit names another (what was actually
+   * written). Both count as committed: a replay of the delivered event is a duplicate, not a second write.
+   */
+  commit?: { last: LastCommitted; token: string; history: HistoryEntry; claimedVersion?: string }
 }
 
 export interface WrittenOutcome {
@@ -185,10 +189,9 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
   if (modifiedAt !== undefined) last.modifiedAt = modifiedAt
   if (fingerprint !== undefined) last.fingerprint = fingerprint
   if (claim.changeType !== undefined) last.changeType = claim.changeType
-  return {
-    result: { committed: true },
-    commit: { last, token, history: { at: input.now, decision: 'committed', version, reason: 'committed' } },
-  }
+  const commit: NonNullable<CommitOutcome['commit']> = { last, token, history: { at: input.now, decision: 'committed', version, reason: 'committed' } }
+  if (version !== claim.version) commit.claimedVersion = claim.version
+  return { result: { committed: true }, commit }
 }
 
 /** Release ends the claim only for the token that still holds it. */

@@ -86,7 +86,7 @@ export const commitRequestSchema = z
     system: systemSchema,
     itemId: itemIdSchema,
     token: z.string({ error: 'is required' }).min(1, 'must not be empty').max(256).describe('The claim token from /dedupe.'),
-    version: versionSchema.optional().describe('What was actually written, when it differs from the claimed version.'),
+    version: versionSchema.optional().describe('What was actually written, when it differs from the claimed version. Both then count as committed: a replay of either is a duplicate.'),
     modifiedAt: instantSchema.optional().describe('The modifiedAt to record, when it differs from the claimed one.'),
     fields: fieldsSchema.optional(),
     fingerprint: fingerprintSchema.optional(),

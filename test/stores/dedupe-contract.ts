@@ -207,6 +207,9 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     const record = await store.get(key, T0 + 2)
     t.same(record?.last, { version: 'v1-written', modifiedAt: 150, fingerprint: 'W', changeType: 'updated', committedAt: T0 + 1 })
     t.equal((await store.claim(claimOf(key, 'v1-written', { now: T0 + 3 }))).decision, 'duplicate')
+    // the delivered version was handled too: its replay (same modifiedAt, so not stale) is no second write
+    const replay = await store.claim(claimOf(key, 'v1', { modifiedAt: 150, now: T0 + 4 }))
+    t.same([replay.decision, replay.reason], ['duplicate', 'version_committed'], 'the claimed version counts as committed as well')
   })
 
   check('tokens this item never issued are unknown_token', async (t, store) => {

@@ -174,7 +174,13 @@ local function commit(b)
   push(w, 'lc', r[6] or '')
   push(w, 'la', now)
   push(w, 'kt', add_token(r[7], token))
-  record_version(w, tonumber(r[8]) or 0, 'c', version)
+  local vi = tonumber(r[8]) or 0
+  -- the version the claim was granted for counts as committed too when the commit names another (what was written)
+  if r[3] ~= version then
+    record_version(w, vi, 'c', r[3])
+    vi = vi + 1
+  end
+  record_version(w, vi, 'c', version)
   remember(w, tonumber(r[9]) or 0, now, 'committed', 'committed', version)
   redis.call('HDEL', K, 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
   redis.call('HSET', K, unpack(w))
