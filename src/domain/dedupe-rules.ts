@@ -133,8 +133,11 @@ export function decideClaim(state: DedupeItemState | undefined, seen: SeenVersio
   if (claim && claim.expiresAt > now) {
     return answerWith({ decision: 'in_flight', reason: 'claim_live', retryAfterMs: Math.max(1, claim.expiresAt - now) }, last, input)
   }
+  // A lapsed claim not yet committed or released may have written its state into the other side, so the committed
+  // fingerprint is no longer known to be what both sides hold: no `unchanged` until that claim ends.
   if (
     last &&
+    !claim &&
     present(input.fingerprint) &&
     input.fingerprint === last.fingerprint &&
     !input.gap &&

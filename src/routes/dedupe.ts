@@ -96,7 +96,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Is this change new? Claim it if so',
         description:
-          'Rules, in order: duplicate (this version was committed), stale (older modifiedAt than the committed one, or the item was deleted), in_flight (another live claim holds the item), unchanged (same fingerprint as committed; the version is recorded), process (you get a claim). On process: write to the other system, then POST /dedupe/commit with the token; if the write fails, POST /dedupe/release. A claim not committed by expiresAt lapses and the next delivery gets process again, so a worker that dies loses nothing. Salesforce GAP_* events are never unchanged (re-read the record); GAP_OVERFLOW has itemId overflow:<entityName> (resync the object).',
+          'Rules, in order: duplicate (this version was committed), stale (older modifiedAt than the committed one, or the item was deleted), in_flight (another live claim holds the item), unchanged (same fingerprint as committed, and no lapsed claim awaits its commit or release; the version is recorded), process (you get a claim). On process: write to the other system, then POST /dedupe/commit with the token; if the write fails, POST /dedupe/release. A claim not committed by expiresAt lapses and the next delivery gets process again, so a worker that dies loses nothing. Salesforce GAP_* events are never unchanged (re-read the record); GAP_OVERFLOW has itemId overflow:<entityName> (resync the object).',
         body: dedupeRequestSchema,
         response: { 200: dedupeResponseSchema, ...errorResponses },
       },

@@ -168,6 +168,21 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(next.claim?.expiresAt, T0 + 2 * LEASE)
   })
 
+  check('while a lapsed claim is unended, a version with the committed fingerprint is process, not unchanged', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v1', { modifiedAt: 1_000, fingerprint: 'A' })
+    const v2 = await store.claim(claimOf(key, 'v2', { modifiedAt: 2_000, fingerprint: 'B', now: T0 + 1 }))
+    t.equal(v2.decision, 'process')
+    // v2's write may have landed (the other side may hold B now), so A is no longer known to be what both sides hold
+    const v3 = await store.claim(claimOf(key, 'v3', { modifiedAt: 3_000, fingerprint: 'A', now: T0 + 1 + LEASE }))
+    t.same([v3.decision, v3.reason], ['process', 'claim_lapsed'])
+    t.same(await store.commit({ key, token: v2.claim!.token, now: T0 + 2 + LEASE, ttlMs: TTL }), { committed: false, reason: 'lease_expired' }, "v2's late commit cannot move the item back")
+    t.same(await store.commit({ key, token: v3.claim!.token, now: T0 + 3 + LEASE, ttlMs: TTL }), { committed: true })
+    t.match((await store.get(key, T0 + 4 + LEASE))?.last, { version: 'v3', modifiedAt: 3_000, fingerprint: 'A' })
+    // once the claim is ended, the committed fingerprint decides unchanged again
+    t.equal((await store.claim(claimOf(key, 'v4', { modifiedAt: 4_000, fingerprint: 'A', now: T0 + 5 + LEASE }))).decision, 'unchanged')
+  })
+
   check('a late commit succeeds while nobody claimed since, else lease_expired and nothing changes', async (t, store) => {
     const key = freshKey()
     const first = await store.claim(claimOf(key, 'v1'))

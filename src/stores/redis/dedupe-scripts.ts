@@ -87,7 +87,7 @@ local function claim(b)
     decision, reason = 'stale', 'item_deleted'
   elseif ct and tonumber(r[3]) and tonumber(r[3]) > nown then
     decision, reason, n = 'in_flight', 'claim_live', tostring(tonumber(r[3]) - nown)
-  elseif lv and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
+  elseif lv and not ct and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
       and lc ~= 'deleted' and lc ~= 'undeleted' then
     decision, reason = 'unchanged', 'same_fingerprint'
     local newlm = lm
