@@ -1,6 +1,6 @@
 // Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
 import t from 'tap'
-import { collapseBatch } from '../../src/domain/batch-collapse.js'
+import { collapseBatch, newestFirstByItem } from '../../src/domain/batch-collapse.js'
 import { readDedupeRequest } from '../../src/domain/dedupe-event.js'
 import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
 import { InvalidFieldError } from '../../src/domain/invalid-field.js'
@@ -128,6 +128,31 @@ t.test('batch collapse keeps the newest event per item', async (t) => {
   t.same(collapseBatch([{ key: key('a') }, { key: key('a') }, { key: key('a') }]), [2, 2, -1], 'later position without modifiedAt')
   t.same(collapseBatch([{ key: key('a'), modifiedAt: 5 }, { key: key('a'), modifiedAt: 5 }]), [1, -1], 'a tie goes to the later position')
   t.same(collapseBatch([{ key: key('a', 't1') }, { key: key('a', 't2') }]), [-1, -1], 'tenants are separate items')
+  // some events dated, some not: the dated ones keep their order, an undated one ranks after those before it
+  t.same(collapseBatch([{ key: key('a'), modifiedAt: 10_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 5_000 }]), [1, -1, 1], 'never the older dated event')
+  t.same(collapseBatch([{ key: key('a'), modifiedAt: 5_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 10_000 }]), [2, 2, -1])
+  t.same(collapseBatch([{ key: key('a') }, { key: key('a'), modifiedAt: 1 }]), [1, -1], 'an undated event before every dated one is the oldest')
+})
+
+t.test('each item\'s events newest first, one order for any mix of dated and undated events', async (t) => {
+  const key = (itemId: string) => ({ tenant: 'default', system: 'outlook', itemId })
+  t.same(newestFirstByItem([{ key: key('a') }, { key: key('b') }, { key: key('a') }]), [[2, 0], [1]])
+  t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 3_000 }, { key: key('a'), modifiedAt: 2_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 1_000 }]), [[2, 0, 1, 3]])
+  // the order agrees with the pairwise rule wherever both events are dated, for every arrangement of four events
+  const stamps = [undefined, 1_000, 2_000, 2_000]
+  const arrangements = (items: Array<number | undefined>): Array<Array<number | undefined>> =>
+    items.length <= 1 ? [items] : items.flatMap((first, i) => arrangements([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [first, ...rest]))
+  let disagreements = 0
+  for (const arrangement of arrangements(stamps)) {
+    const [order] = newestFirstByItem(arrangement.map((modifiedAt) => ({ key: key('a'), modifiedAt })))
+    for (let i = 0; i < order.length; i++) {
+      for (let j = i + 1; j < order.length; j++) {
+        const [a, b] = [arrangement[order[i]], arrangement[order[j]]]
+        if (a !== undefined && b !== undefined && (a < b || (a === b && order[i] < order[j]))) disagreements++
+      }
+    }
+  }
+  t.equal(disagreements, 0)
 })
 
 t.test('item keys', async (t) => {
