@@ -29,10 +29,3 @@ export function newestFirstByItem(events: Collapsible[]): number[][] {
   }
   return [...groups.values()].map((group) => (group.length === 1 ? [group[0].pos] : group.sort((a, b) => b.rank - a.rank || b.pos - a.pos).map((entry) => entry.pos)))
 }
-
-/** For each position, the position of the event that supersedes it, or -1 when it is its item's newest. */
-export function collapseBatch(events: Collapsible[]): number[] {
-  const supersededBy = new Array<number>(events.length).fill(-1)
-  for (const [newest, ...older] of newestFirstByItem(events)) for (const pos of older) supersededBy[pos] = newest
-  return supersededBy
-}

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { collapseBatch } from '../domain/batch-collapse.js'
+import { newestFirstByItem } from '../domain/batch-collapse.js'
 import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
@@ -175,7 +175,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position) is decided; the others get superseded. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per id. A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a replay placed after a newer change, as Graph notifications carry no modifiedAt), the next newest is decided instead, until one is not a duplicate. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per id. A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -203,22 +203,38 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       })
 
       const slots = perEvent.flatMap((entry) => entry.slots)
-      const supersededBy = collapseBatch(slots.map((slot) => slot.event))
+      const claimAll = (endpoint: string, claiming: Slot[]) =>
+        callStore(
+          app,
+          reply,
+          endpoint,
+          () => store.claimMany(claiming.map((slot) => toClaimInput(app, slot.event, now))),
+          () => claiming.map((slot) => failOpenClaim(slot.event, now)),
+        )
+      // Each item's newest event is decided; the others are superseded by it.
+      const groups = newestFirstByItem(slots.map((slot) => slot.event))
       const toClaim: Slot[] = []
-      slots.forEach((slot, i) => {
-        if (supersededBy[i] === -1) toClaim.push(slot)
-        else slot.result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slot.event) }
-      })
-      const results = await callStore(
-        app,
-        reply,
-        'dedupe_batch',
-        () => store.claimMany(toClaim.map((slot) => toClaimInput(app, slot.event, now))),
-        () => toClaim.map((slot) => failOpenClaim(slot.event, now)),
-      )
+      for (const [newest, ...older] of groups) {
+        toClaim.push(slots[newest])
+        for (const pos of older) slots[pos].result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slots[pos].event) }
+      }
+      const results = await claimAll('dedupe_batch', toClaim)
       toClaim.forEach((slot, i) => {
         slot.result = respond(slot.event, results[i])
       })
+      // A newest event that was already committed is a replay that arrived after a newer change (Graph notifications
+      // carry no modifiedAt, so position decides): it must not hide that change. The item's next event in the order
+      // is decided instead, round after round, until one is not a duplicate. If a later round fails, claims granted
+      // before it lapse at their lease, so the retried batch finds the items processable.
+      let replayed = groups.filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate').map((group) => ({ group, next: 1 }))
+      while (replayed.length > 0) {
+        const round = replayed.map(({ group, next }) => slots[group[next]])
+        const answers = await claimAll('dedupe_batch', round)
+        round.forEach((slot, i) => {
+          slot.result = respond(slot.event, answers[i])
+        })
+        replayed = replayed.filter((entry, i) => answers[i].decision === 'duplicate' && ++entry.next < entry.group.length)
+      }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.
       const counts = new Map<string, number>()
       const count = (decision: string) => counts.set(decision, (counts.get(decision) ?? 0) + 1)

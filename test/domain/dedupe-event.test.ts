@@ -1,6 +1,6 @@
 // Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
 import t from 'tap'
-import { collapseBatch, newestFirstByItem } from '../../src/domain/batch-collapse.js'
+import { newestFirstByItem } from '../../src/domain/batch-collapse.js'
 import { readDedupeRequest } from '../../src/domain/dedupe-event.js'
 import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
 import { InvalidFieldError } from '../../src/domain/invalid-field.js'
@@ -124,19 +124,19 @@ t.test('reading /dedupe requests', async (t) => {
 
 t.test('batch collapse keeps the newest event per item', async (t) => {
   const key = (itemId: string, tenant = 'default') => ({ tenant, system: 'outlook', itemId })
-  t.same(collapseBatch([{ key: key('a'), modifiedAt: 3 }, { key: key('a'), modifiedAt: 1 }, { key: key('b') }]), [-1, 0, -1])
-  t.same(collapseBatch([{ key: key('a') }, { key: key('a') }, { key: key('a') }]), [2, 2, -1], 'later position without modifiedAt')
-  t.same(collapseBatch([{ key: key('a'), modifiedAt: 5 }, { key: key('a'), modifiedAt: 5 }]), [1, -1], 'a tie goes to the later position')
-  t.same(collapseBatch([{ key: key('a', 't1') }, { key: key('a', 't2') }]), [-1, -1], 'tenants are separate items')
+  t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 3 }, { key: key('a'), modifiedAt: 1 }, { key: key('b') }]), [[0, 1], [2]])
+  t.same(newestFirstByItem([{ key: key('a') }, { key: key('a') }, { key: key('a') }]), [[2, 1, 0]], 'later position without modifiedAt')
+  t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 5 }, { key: key('a'), modifiedAt: 5 }]), [[1, 0]], 'a tie goes to the later position')
+  t.same(newestFirstByItem([{ key: key('a', 't1') }, { key: key('a', 't2') }]), [[0], [1]], 'tenants are separate items')
   // some events dated, some not: the dated ones keep their order, an undated one ranks after those before it
-  t.same(collapseBatch([{ key: key('a'), modifiedAt: 10_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 5_000 }]), [1, -1, 1], 'never the older dated event')
-  t.same(collapseBatch([{ key: key('a'), modifiedAt: 5_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 10_000 }]), [2, 2, -1])
-  t.same(collapseBatch([{ key: key('a') }, { key: key('a'), modifiedAt: 1 }]), [1, -1], 'an undated event before every dated one is the oldest')
+  t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 10_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 5_000 }]), [[1, 0, 2]], 'never the older dated event')
+  t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 5_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 10_000 }]), [[2, 1, 0]])
+  t.same(newestFirstByItem([{ key: key('a') }, { key: key('a'), modifiedAt: 1 }]), [[1, 0]], 'an undated event before every dated one is the oldest')
 })
 
 t.test('each item\'s events newest first, one order for any mix of dated and undated events', async (t) => {
   const key = (itemId: string) => ({ tenant: 'default', system: 'outlook', itemId })
-  t.same(newestFirstByItem([{ key: key('a') }, { key: key('b') }, { key: key('a') }]), [[2, 0], [1]])
+  t.same(newestFirstByItem([{ key: key('a') }, { key: key('b') }, { key: key('a') }]), [[2, 0], [1]], 'items in the order they first appear')
   t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 3_000 }, { key: key('a'), modifiedAt: 2_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 1_000 }]), [[2, 0, 1, 3]])
   // the order agrees with the pairwise rule wherever both events are dated, for every arrangement of four events
   const stamps = [undefined, 1_000, 2_000, 2_000]

@@ -1,6 +1,7 @@
 // /dedupe family through app.inject on the memory store: every decision rule, native forms, batch, bad input.
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
+import { batchReplayScenario } from './dedupe-batch-replay.js'
 
 const notification = (etag: string, changeType = 'updated', id = 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=') => ({
   subscriptionId: '3f6d9a41-7b2e-4c8f-9d15-6a0e2b7c4d11',
@@ -212,6 +213,11 @@ t.test('batch: collapse, fan-out, rejected events, per-event tenant', async (t) 
   const tooMany = await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: Array.from({ length: 501 }, (_, i) => ({ system: 'outlook', itemId: String(i), version: '1' })) } })
   t.equal(tooMany.statusCode, 400)
   t.equal(tooMany.json().errors[0].path, 'events')
+})
+
+t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
+  const { app } = await buildTestApp(t)
+  await batchReplayScenario(t, app)
 })
 
 t.test('bad input: 400 naming the field, 413, 415, problem+json on request', async (t) => {

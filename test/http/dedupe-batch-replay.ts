@@ -1,0 +1,51 @@
+// /dedupe/batch when an item's newest event (by position, for undated Graph notifications) is a replay of a version
+// already committed: the newer change beside it must still be decided. Run on memory and on Redis.
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+
+const notification = (itemId: string, changeKey: string) => ({
+  subscriptionId: 'sub-1',
+  changeType: 'updated',
+  tenantId: 'tenant-1',
+  clientState: 'secret',
+  resource: `Users/u1/Events/${itemId}`,
+  resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': `Users/u1/Events/${itemId}`, '@odata.etag': `W/"${changeKey}"`, id: itemId },
+})
+
+export async function batchReplayScenario(t: Test, app: FastifyInstance): Promise<void> {
+  const post = async (url: string, payload: object) => {
+    const res = await app.inject({ method: 'POST', url, payload })
+    t.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 120)}`)
+    return res.json()
+  }
+  const commitFirst = async (itemId: string, changeKey: string) => {
+    const claim = await post('/dedupe', { notification: notification(itemId, changeKey) })
+    await post('/dedupe/commit', { system: 'outlook', itemId, token: claim.claim.token })
+  }
+  await commitFirst('R1', 'k1')
+  await commitFirst('R2', 'k1')
+  await commitFirst('R3', 'k1')
+
+  const { results } = await post('/dedupe/batch', {
+    events: [
+      // R1: the new change, then a replay of k1 (Event Hubs delivers at least once)
+      { notification: notification('R1', 'k2') },
+      { notification: notification('R1', 'k1') },
+      // R2: two new changes, then the replay: the newer of the two is decided
+      { notification: notification('R2', 'k2') },
+      { notification: notification('R2', 'k3') },
+      { notification: notification('R2', 'k1') },
+      // R3: only replays: every one answers duplicate
+      { notification: notification('R3', 'k1') },
+      { notification: notification('R3', 'k1') },
+    ],
+  })
+  const decisions = results.map((result: { decision: string }) => result.decision)
+  t.same(decisions.slice(0, 2), ['process', 'duplicate'], 'the replay does not hide the newer change')
+  t.same(decisions.slice(2, 5), ['superseded', 'process', 'duplicate'], 'the next newest is decided; older ones stay superseded')
+  t.same(decisions.slice(5), ['duplicate', 'duplicate'])
+
+  // the granted claim commits, and the change is then a duplicate like any other
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R1', token: results[0].claim.token })
+  t.equal((await post('/dedupe', { notification: notification('R1', 'k2') })).decision, 'duplicate')
+}
