@@ -14,18 +14,29 @@ export interface Collapsible {
  * event first, then 10 000, then 5 000, where the pairwise rule alone would go round in a circle.
  */
 export function newestFirstByItem(events: Collapsible[]): number[][] {
-  const groups = new Map<string, Array<{ pos: number; rank: number }>>()
-  const newestSeen = new Map<string, number>()
+  // Most items have one event: a position alone until a second one comes.
+  const positions = new Map<string, number | number[]>()
   for (let pos = 0; pos < events.length; pos++) {
     // each key string made once: hashing a freshly joined string is most of a lookup's cost
     const id = itemMapKey(events[pos].key)
-    const { modifiedAt } = events[pos]
-    const before = newestSeen.get(id) ?? -Infinity
-    const rank = modifiedAt ?? before
-    if (modifiedAt !== undefined && modifiedAt > before) newestSeen.set(id, modifiedAt)
-    const group = groups.get(id)
-    if (group) group.push({ pos, rank })
-    else groups.set(id, [{ pos, rank }])
+    const seen = positions.get(id)
+    if (seen === undefined) positions.set(id, pos)
+    else if (typeof seen === 'number') positions.set(id, [seen, pos])
+    else seen.push(pos)
   }
-  return [...groups.values()].map((group) => (group.length === 1 ? [group[0].pos] : group.sort((a, b) => b.rank - a.rank || b.pos - a.pos).map((entry) => entry.pos)))
+  const groups: number[][] = []
+  for (const seen of positions.values()) groups.push(typeof seen === 'number' ? [seen] : newestFirst(events, seen))
+  return groups
+}
+
+/** One item's positions (ascending), newest first. */
+function newestFirst(events: Collapsible[], positions: number[]): number[] {
+  let newestSoFar = -Infinity
+  const ranked = positions.map((pos) => {
+    const { modifiedAt } = events[pos]
+    const rank = modifiedAt ?? newestSoFar
+    if (modifiedAt !== undefined && modifiedAt > newestSoFar) newestSoFar = modifiedAt
+    return { pos, rank }
+  })
+  return ranked.sort((a, b) => b.rank - a.rank || b.pos - a.pos).map((entry) => entry.pos)
 }
