@@ -141,6 +141,15 @@ export interface PrefilterConfig {
   unreadyAfterMs: number
 }
 
+/** Whether `text` parses as a URL with one of these protocols ("redis:", ...). */
+function hasProtocol(text: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(text).protocol)
+  } catch {
+    return false
+  }
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message)
@@ -173,6 +182,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('STORE: is "memory" but REDIS_URL or REDIS_CLUSTER_NODES is set; choose one store')
   }
   if (store === 'redis' && !e.REDIS_URL) problems.push('REDIS_URL: STORE is "redis" but REDIS_URL is not set')
+  if (e.REDIS_URL && !hasProtocol(e.REDIS_URL, ['redis:', 'rediss:'])) {
+    problems.push('REDIS_URL: must be a URL such as redis://host:6379 or rediss://user:password@host:6380')
+  }
   for (const node of e.REDIS_CLUSTER_NODES) {
     if (!/^[^\s:]+:\d+$/.test(node)) problems.push(`REDIS_CLUSTER_NODES: "${node}" is not host:port`)
   }
@@ -188,6 +200,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
   let prefilter: PrefilterConfig | undefined
   if (e.PREFILTER_EVENTHUB_CONNECTION_STRING || e.PREFILTER_EVENTHUB_NAMESPACE) {
+    if (e.PREFILTER_FORWARD_URL && !hasProtocol(e.PREFILTER_FORWARD_URL, ['http:', 'https:'])) {
+      problems.push('PREFILTER_FORWARD_URL: must be an http:// or https:// URL')
+    }
     if (!e.PREFILTER_FORWARD_URL && !e.PREFILTER_OUTPUT_EVENTHUB_CONNECTION_STRING) {
       problems.push('PREFILTER_FORWARD_URL: the pre-filter needs PREFILTER_FORWARD_URL or PREFILTER_OUTPUT_EVENTHUB_CONNECTION_STRING')
     }

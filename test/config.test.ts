@@ -22,6 +22,15 @@ t.test('store selection', async (t) => {
   t.throws(() => loadConfig({ STORE: 'redis' }), /REDIS_URL/)
   t.throws(() => loadConfig({ STORE: 'memory', REDIS_URL: 'redis://x:1' }), /STORE/)
   t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'nohost' }), /REDIS_CLUSTER_NODES/)
+  // a URL that does not parse is named, not a TypeError at start-up
+  t.throws(() => loadConfig({ REDIS_URL: 'localhost:6379' }), { name: 'ConfigError', message: /REDIS_URL: .*redis:\/\// })
+  t.throws(() => loadConfig({ REDIS_URL: 'http://x:1' }), { name: 'ConfigError', message: /REDIS_URL/ })
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://[::1' }), { name: 'ConfigError', message: /REDIS_URL/ })
+  t.throws(() => loadConfig({ REDIS_URL: 'not a url', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }), { name: 'ConfigError', message: /REDIS_URL/ })
+  t.equal(loadConfig({ REDIS_URL: 'rediss://user:p%40ss@cache.example:6380/0' }).store, 'redis')
+  const prefilter = { PREFILTER_EVENTHUB_CONNECTION_STRING: 'Endpoint=sb://x/;EntityPath=h' }
+  t.throws(() => loadConfig({ ...prefilter, PREFILTER_FORWARD_URL: 'sidecar:8081/changes' }), { name: 'ConfigError', message: /PREFILTER_FORWARD_URL/ })
+  t.throws(() => loadConfig({ ...prefilter, PREFILTER_FORWARD_URL: 'ftp://mule/changes' }), { name: 'ConfigError', message: /PREFILTER_FORWARD_URL/ })
 })
 
 t.test('durations take milliseconds or strings', async (t) => {
