@@ -28,6 +28,8 @@ async function main(config: Config) {
 
   const app = await buildApp(config, { store, logger, metrics, readiness })
   app.server.keepAliveTimeout = 65_000 // longer than Mule's default idle timeout, so pooled connections are not cut under it
+  // A request whose headers or body stall is answered 408 (retryable); Node checks every 30 s, so after 30-60 s.
+  app.server.headersTimeout = 30_000
   app.server.requestTimeout = 30_000
 
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {

@@ -66,7 +66,7 @@ export const correlateRequestSchema = z
     system: correlateSystemSchema.optional().describe('Explicit form: the system of the changed item. Required unless notification or changeEvent is sent.'),
     itemId: itemIdSchema.optional().describe('Explicit form: the changed item. Required unless notification or changeEvent is sent.'),
     changeType: z
-      .enum(['created', 'updated', 'deleted', 'undeleted'], { error: 'must be "created", "updated" or "deleted"' })
+      .enum(['created', 'updated', 'deleted', 'undeleted'], { error: 'must be "created", "updated", "deleted" or "undeleted"' })
       .optional()
       .describe('Explicit form: what happened. Required unless notification or changeEvent is sent. "undeleted" counts as "updated".'),
     fields: fieldsSchema

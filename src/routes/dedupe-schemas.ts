@@ -199,7 +199,7 @@ export const dedupeRecordSchema = z
       .object({ version: z.string(), expiresAt: z.string().describe('ISO-8601; in the past when the claim lapsed but was not superseded') })
       .optional()
       .describe('The claim that holds (or held, if lapsed) the item.'),
-    meta: z.record(z.string(), z.string()).optional().describe('Facts kept from the last native payload: the Graph graphTenantId and subscriptionId; the Salesforce entityName, and gap (GAP_UPDATE, GAP_OVERFLOW, ...) when that change was a gap event, whose record must be re-read.'),
+    meta: z.record(z.string(), z.string()).optional().describe('Facts kept from the last native payload sent for the item (whatever its decision): the Graph graphTenantId and subscriptionId; the Salesforce entityName, and gap (GAP_UPDATE, GAP_OVERFLOW, ...) when that change event was a gap event. Explicit-form calls leave them as they are.'),
     history: z
       .array(
         z.object({

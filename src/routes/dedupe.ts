@@ -117,7 +117,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Commit a claim after the write succeeded',
         description:
-          'Records version, modifiedAt, fingerprint and changeType of the claim (overridden by what you send). A token whose lease lapsed still commits when no other claim was granted since; once another claim was granted it answers committed false / lease_expired and changes nothing. Repeating a successful commit answers committed true again, so retries are safe. When the store is unavailable the answer is 503 with Retry-After under either STORE_OUTAGE_POLICY: a commit is never answered without the store (only a fail-open: token, which holds nothing, answers committed false / store_unavailable).',
+          'Records version, modifiedAt, fingerprint and changeType of the claim (version, modifiedAt and fingerprint overridden by what you send). A token whose lease lapsed still commits when no other claim was granted since; once another claim was granted it answers committed false / lease_expired and changes nothing. Repeating a successful commit answers committed true again, so retries are safe. When the store is unavailable the answer is 503 with Retry-After under either STORE_OUTAGE_POLICY: a commit is never answered without the store (only a fail-open: token, which holds nothing, answers committed false / store_unavailable).',
         body: commitRequestSchema,
         response: { 200: commitResponseSchema, ...errorResponses },
       },

@@ -112,7 +112,7 @@ export const resolveConflictRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['resolve-conflict'],
         summary: 'Both sides changed: what does each side get?',
-        description: `Three-way merge of the two sides against the base, field by field, settled by the policy. Timing (start, end, isAllDay) moves as one unit. Compared as Salesforce can hold them (lossy mappings: ${lossyTable}). Always HTTP 200; 400 names the wrong field.`,
+        description: `Three-way merge of the two sides against the base, field by field, settled by the policy. Timing (start, end, isAllDay) moves as one unit. Compared as Salesforce can hold them (lossy mappings: ${lossyTable}). Every outcome is HTTP 200; 400 names the wrong field; 503 with Retry-After when the stored base must be read and the store is unavailable (either STORE_OUTAGE_POLICY).`,
         body: requestSchema,
         response: { 200: responseSchema, ...errorResponses },
       },

@@ -57,7 +57,7 @@ t.test('the HTTP parser refuses: oversized request line or header, bytes that ar
 
 t.test('a request that does not arrive in time is a 408 with problem details', async (t) => {
   const { app } = await buildTestApp(t)
-  // Node reads these when the server starts listening; short ones keep the test quick (production: 60 s for headers).
+  // Node reads these when the server starts listening; short ones keep the test quick (server.ts: 30 s, checked every 30 s).
   // The checking interval is a createServer option Node keeps on the server; its types do not declare the property.
   ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
   app.server.headersTimeout = 300
