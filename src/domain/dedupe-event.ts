@@ -95,7 +95,7 @@ export function readDedupeRequest(
     }
     return changes.map((change) => {
       const meta: Record<string, string> = { entityName: change.entityName }
-      // A gap flags the item's record until a change with field data replaces the facts.
+      // A gap flags the item's record until the next native change event for it replaces these facts.
       if (change.gap) meta.gap = change.sourceChangeType
       return {
         key: { tenant, system: 'salesforce', itemId: change.itemId },

@@ -203,11 +203,11 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       })
 
       const slots = perEvent.flatMap((entry) => entry.slots)
-      const claimAll = (endpoint: string, claiming: Slot[]) =>
+      const claimAll = (claiming: Slot[]) =>
         callStore(
           app,
           reply,
-          endpoint,
+          'dedupe_batch',
           () => store.claimMany(claiming.map((slot) => toClaimInput(app, slot.event, now))),
           () => claiming.map((slot) => failOpenClaim(slot.event, now)),
         )
@@ -218,7 +218,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         toClaim.push(slots[newest])
         for (const pos of older) slots[pos].result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slots[pos].event) }
       }
-      const results = await claimAll('dedupe_batch', toClaim)
+      const results = await claimAll(toClaim)
       toClaim.forEach((slot, i) => {
         slot.result = respond(slot.event, results[i])
       })
@@ -229,7 +229,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       let replayed = groups.filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate').map((group) => ({ group, next: 1 }))
       while (replayed.length > 0) {
         const round = replayed.map(({ group, next }) => slots[group[next]])
-        const answers = await claimAll('dedupe_batch', round)
+        const answers = await claimAll(round)
         round.forEach((slot, i) => {
           slot.result = respond(slot.event, answers[i])
         })
