@@ -55,7 +55,16 @@ export function readGraphNotification(raw: unknown, at = 'notification'): GraphC
     throw new InvalidFieldError(`${at}.changeType`, 'must be "created", "updated" or "deleted"')
   }
   const resourceData = raw.resourceData
-  if (!isObject(resourceData)) throw new InvalidFieldError(`${at}.resourceData`, 'is required for a change notification')
+  if (!isObject(resourceData)) {
+    // An oversized rich notification through Event Hubs leaves its resource and resourceData in blob storage.
+    if (typeof raw.additionalPayloadStorageId === 'string') {
+      throw new InvalidFieldError(
+        `${at}.resourceData`,
+        `is in blob storage (additionalPayloadStorageId ${JSON.stringify(raw.additionalPayloadStorageId.slice(0, 200))}): read it from the subscription's blobStoreUrl container and send the notification with resource and resourceData`,
+      )
+    }
+    throw new InvalidFieldError(`${at}.resourceData`, 'is required for a change notification')
+  }
   const itemId = resourceData.id
   if (typeof itemId !== 'string' || itemId.length === 0) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be a non-empty string')
   if (itemId.length > 1024) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be at most 1024 characters')

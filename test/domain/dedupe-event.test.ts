@@ -48,6 +48,8 @@ t.test('Graph notifications', async (t) => {
   t.equal(pathOf(() => readGraphNotification({ value: [] })), 'notification')
   t.equal(pathOf(() => readGraphNotification({ changeType: 'moved', resourceData: {} })), 'notification.changeType')
   t.equal(pathOf(() => readGraphNotification({ changeType: 'updated' })), 'notification.resourceData')
+  const oversized = { subscriptionId: 's', changeType: 'updated', tenantId: 't', additionalPayloadStorageId: 'blob-7f3a' }
+  t.throws(() => readGraphNotification(oversized), { path: 'notification.resourceData', message: /blob storage.*blob-7f3a.*blobStoreUrl/ }, 'an oversized rich notification says where its content is')
   t.equal(pathOf(() => readGraphNotification({ changeType: 'updated', resourceData: { id: '' } })), 'notification.resourceData.id')
 })
 
