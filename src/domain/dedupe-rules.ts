@@ -124,9 +124,7 @@ export function decideClaim(state: DedupeItemState | undefined, seen: SeenVersio
   if (seen !== undefined) {
     return answerWith({ decision: 'duplicate', reason: seen === 'unchanged' ? 'version_unchanged' : 'version_committed' }, last, input)
   }
-  // Gap events are not ordered with other events (Salesforce says so): their caller re-reads the record, so an
-  // older one is not stale. After a delete they need a newer modifiedAt like any other event.
-  if (!input.gap && last?.modifiedAt !== undefined && modifiedAt !== undefined && modifiedAt < last.modifiedAt) {
+  if (last?.modifiedAt !== undefined && modifiedAt !== undefined && modifiedAt < last.modifiedAt) {
     return answerWith({ decision: 'stale', reason: 'older_than_committed' }, last, input)
   }
   if (last?.changeType === 'deleted' && !(modifiedAt !== undefined && last.modifiedAt !== undefined && modifiedAt > last.modifiedAt)) {
@@ -191,8 +189,7 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
   if (state.writtenUnderClaim === token && fingerprint !== state.last?.fingerprint) fingerprint = undefined
   const last: LastCommitted = { version, committedAt: input.now }
   const modifiedAt = input.modifiedAt ?? claim.modifiedAt
-  // The ordering mark never moves back (a gap event may be older than what was committed before it).
-  if (modifiedAt !== undefined) last.modifiedAt = state.last?.modifiedAt !== undefined && state.last.modifiedAt > modifiedAt ? state.last.modifiedAt : modifiedAt
+  if (modifiedAt !== undefined) last.modifiedAt = modifiedAt
   if (fingerprint !== undefined) last.fingerprint = fingerprint
   if (claim.changeType !== undefined) last.changeType = claim.changeType
   const commit: NonNullable<CommitOutcome['commit']> = { last, token, history: { at: input.now, decision: 'committed', version, reason: 'committed' } }

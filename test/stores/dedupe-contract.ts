@@ -133,21 +133,6 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(overflow.reason, 'gap_overflow')
   })
 
-  check('gap events are not ordered: an older one is still process, and its commit keeps the newer ordering mark', async (t, store) => {
-    const key = freshKey('salesforce')
-    await commitVersion(store, key, 'v2', { modifiedAt: 2_000, fingerprint: 'A' })
-    const gap = await store.claim(claimOf(key, 'gap-1', { modifiedAt: 1_000, gap: true, now: T0 + 1 }))
-    t.same([gap.decision, gap.reason], ['process', 'gap_event'], 'the caller re-reads the record, so nothing it stands for is lost')
-    t.same(await store.commit({ key, token: gap.claim!.token, now: T0 + 2, ttlMs: TTL }), { committed: true })
-    t.match((await store.get(key, T0 + 3))?.last, { version: 'gap-1', modifiedAt: 2_000 }, 'the mark does not move back')
-    const older = await store.claim(claimOf(key, 'v1', { modifiedAt: 1_500, now: T0 + 4 }))
-    t.same([older.decision, older.reason], ['stale', 'older_than_committed'], 'ordinary events are still ordered against it')
-    // after a delete, a gap event needs a newer modifiedAt like any other
-    const deleted = freshKey('salesforce')
-    await commitVersion(store, deleted, 'd', { modifiedAt: 2_000, changeType: 'deleted' })
-    t.equal((await store.claim(claimOf(deleted, 'gap-d', { modifiedAt: 1_000, gap: true, now: T0 + 1 }))).reason, 'item_deleted')
-  })
-
   check('unchanged never applies across a delete or an undelete', async (t, store) => {
     const key = freshKey('salesforce')
     await commitVersion(store, key, 'v1', { modifiedAt: 100, fingerprint: 'A', changeType: 'updated' })

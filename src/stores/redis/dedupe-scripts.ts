@@ -81,8 +81,7 @@ local function claim(b)
   if seen then
     decision = 'duplicate'
     reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
-  elseif flags == '' and lv and modn and lmn and modn < lmn then
-    -- gap events are not ordered with other events: their caller re-reads the record
+  elseif lv and modn and lmn and modn < lmn then
     decision, reason = 'stale', 'older_than_committed'
   elseif lc == 'deleted' and not (modn and lmn and modn > lmn) then
     decision, reason = 'stale', 'item_deleted'
@@ -155,7 +154,7 @@ export const CLAIM_MANY_LUA = manyScript(CLAIM_FUNCTIONS, 'claim', CLAIM_ARG_COU
 const COMMIT_FUNCTION = `
 local function commit(b)
   local token, now = ARGV[b + 1], ARGV[b + 5]
-  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf', 'lm')
+  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf')
   if not r[1] then return 'unknown_token' end
   if has_token(r[7], token) then return 'committed' end
   if has_token(r[10], token) then return 'unknown_token' end
@@ -170,10 +169,7 @@ local function commit(b)
   if r[11] == token and fp ~= (r[12] or '') then fp = '' end
   local w = {}
   push(w, 'lv', version)
-  -- the ordering mark never moves back (a gap event may be older than what was committed before it)
-  local lm = (ARGV[b + 3] ~= '') and ARGV[b + 3] or (r[4] or '')
-  if tonumber(lm) and tonumber(r[13]) and tonumber(r[13]) > tonumber(lm) then lm = r[13] end
-  push(w, 'lm', lm)
+  push(w, 'lm', (ARGV[b + 3] ~= '') and ARGV[b + 3] or (r[4] or ''))
   push(w, 'lf', fp)
   push(w, 'lc', r[6] or '')
   push(w, 'la', now)
