@@ -80,6 +80,13 @@ function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
 
+/**
+ * Most extra rounds a batch spends looking past duplicates for an item's newest new change (see /dedupe/batch):
+ * each is one store call, and a change hidden behind more distinct committed versions than this in one batch is
+ * not a case Graph's resends produce.
+ */
+const MAX_REPLAY_ROUNDS = 8
+
 /** Fail-open: process without shared state; the token commits nothing. */
 function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
   return { decision: 'process', reason: 'new_version', claim: { token: `${FAIL_OPEN_PREFIX}${randomUUID()}`, expiresAt: now + event.leaseMs } }
@@ -175,7 +182,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a replay placed after a newer change, as Graph notifications carry no modifiedAt), the next newest is decided instead, until one is not a duplicate. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per distinct id, in order. A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate without modifiedAt (a Graph resend placed after a newer change), the next undated event of that item with another version is decided instead, until one is not a duplicate (at most 8 rounds); so a batch delivered again may decide an older undated event once more (the Graph flow re-reads the item). Dated events below a duplicate are no newer and stay superseded. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per distinct id, in order. A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -222,18 +229,42 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       toClaim.forEach((slot, i) => {
         slot.result = respond(slot.event, results[i])
       })
-      // A newest event that was already committed is a replay that arrived after a newer change (Graph notifications
-      // carry no modifiedAt, so position decides): it must not hide that change. The item's next event in the order
-      // is decided instead, round after round, until one is not a duplicate. If a later round fails, claims granted
-      // before it lapse at their lease, so the retried batch finds the items processable.
-      let replayed = groups.filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate').map((group) => ({ group, next: 1 }))
-      while (replayed.length > 0) {
-        const round = replayed.map(({ group, next }) => slots[group[next]])
-        const answers = await claimAll(round)
-        round.forEach((slot, i) => {
+      // A newest event that was already committed may be a replay that arrived after a newer change: Graph
+      // notifications carry no modifiedAt, so position alone ranked it first, and it must not hide that change. The
+      // item's next undated event with a version not yet answered is decided instead, round after round, until one is
+      // not a duplicate. A dated event further down the order is known to be no newer, so it stays superseded. (A
+      // redelivered batch of undated events can thus decide an older one again; the Graph flow re-reads the item,
+      // and /correlate finds that state already synced.) If a round fails, claims granted before it lapse at their
+      // lease, so the retried batch finds the items processable.
+      type Replayed = { group: number[]; next: number; answered: Set<string> }
+      const nextCandidate = (entry: Replayed): Replayed | undefined => {
+        for (; entry.next < entry.group.length; entry.next++) {
+          const { event } = slots[entry.group[entry.next]]
+          if (event.modifiedAt !== undefined) return undefined
+          if (!entry.answered.has(event.version)) return entry
+        }
+        return undefined
+      }
+      let replayed: Replayed[] = []
+      for (const group of groups) {
+        const newest = slots[group[0]]
+        if (group.length === 1 || newest.result?.decision !== 'duplicate' || newest.event.modifiedAt !== undefined) continue
+        const entry = nextCandidate({ group, next: 1, answered: new Set([newest.event.version]) })
+        if (entry) replayed.push(entry)
+      }
+      for (let round = 0; replayed.length > 0 && round < MAX_REPLAY_ROUNDS; round++) {
+        const claiming = replayed.map(({ group, next }) => slots[group[next]])
+        const answers = await claimAll(claiming)
+        claiming.forEach((slot, i) => {
           slot.result = respond(slot.event, answers[i])
         })
-        replayed = replayed.filter((entry, i) => answers[i].decision === 'duplicate' && ++entry.next < entry.group.length)
+        replayed = replayed.flatMap((entry, i) => {
+          if (answers[i].decision !== 'duplicate') return []
+          entry.answered.add(claiming[i].event.version)
+          entry.next++
+          const next = nextCandidate(entry)
+          return next ? [next] : []
+        })
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.
       const counts = new Map<string, number>()
