@@ -156,7 +156,8 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
   } else if (body.changeEvent !== undefined) {
     const changes = readSalesforceChangeEvent(body.changeEvent)
     const [change] = changes
-    if (changes.length > 1) {
+    // one record id listed several times is one record
+    if (changes.some((other) => other.itemId !== change.itemId)) {
       throw new InvalidFieldError(
         `${change.headerPath}.recordIds`,
         `holds ${changes.length} record ids: /correlate decides one item; call it once per id with the explicit form (system, itemId, changeType)`,

@@ -86,7 +86,9 @@ export function readDedupeRequest(
   }
 
   if (body.changeEvent !== undefined) {
-    const changes = readSalesforceChangeEvent(body.changeEvent, `${at}changeEvent`)
+    let changes = readSalesforceChangeEvent(body.changeEvent, `${at}changeEvent`)
+    // one record id listed several times is one record (a batch keeps one result per listed id)
+    if (changes.length > 1 && !defaults.allowFanOut && changes.every((change) => change.itemId === changes[0].itemId)) changes = [changes[0]]
     if (changes.length > 1 && !defaults.allowFanOut) {
       throw new InvalidFieldError(
         `${changes[0].headerPath}.recordIds`,

@@ -132,8 +132,7 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
         throw new InvalidFieldError(`${hp}.recordIds.${i}`, 'must be a non-empty record id')
       }
     })
-    // an id listed twice is one record changed once
-    ids = recordIds.length === 1 ? (recordIds as string[]) : [...new Set(recordIds as string[])]
+    ids = recordIds as string[]
   }
 
   const { ChangeEventHeader: _header, ...fields } = payload

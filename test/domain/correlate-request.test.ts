@@ -98,6 +98,7 @@ t.test('native Salesforce change event', async (t) => {
     'changeEvent.payload.ChangeEventHeader.recordIds',
     'the path goes through the CometD envelope',
   )
+  t.equal(readCorrelateRequest({ changeEvent: changeEvent({}, { recordIds: ['00U1', '00U1'] }) }, defaults).itemId, '00U1', 'an id listed twice is one record')
   t.equal(
     pathOf(() => readCorrelateRequest({ changeEvent: changeEvent({}, { changeType: 'GAP_OVERFLOW' }) }, defaults)),
     'changeEvent.payload.ChangeEventHeader.changeType',
