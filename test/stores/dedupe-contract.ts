@@ -311,6 +311,19 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(await replay('v29'), 'process', 'forgotten beyond the newest 100 (no modifiedAt to order by)')
   })
 
+  check('the window counts recordings: commits naming another version record two', async (t, store) => {
+    const key = freshKey()
+    for (let i = 0; i < 60; i++) {
+      const claim = await store.claim(claimOf(key, `v${i}`, { now: T0 + i }))
+      await store.commit({ key, token: claim.claim!.token, version: 'written', now: T0 + i, ttlMs: TTL })
+    }
+    // 120 recordings: the newest 100 are v10..v59 and 'written' fifty times
+    const replay = async (version: string) => (await store.claim(claimOf(key, version, { now: T0 + 300 }))).decision
+    t.equal(await replay('written'), 'duplicate')
+    t.equal(await replay('v10'), 'duplicate')
+    t.equal(await replay('v9'), 'process', 'both stores forget at the same point')
+  })
+
   check('records live for ttlMs after their last write', async (t, store) => {
     const key = freshKey()
     await store.claim(claimOf(key, 'v1', { now: Date.now(), ttlMs: 150 }))

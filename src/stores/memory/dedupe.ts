@@ -36,7 +36,7 @@ class MemoryItem implements DedupeItemState {
   committedTokens?: string[] = undefined
   releasedTokens?: string[] = undefined
   writtenUnderClaim?: string = undefined
-  /** committed or unchanged versions, oldest first */
+  /** the last VERSION_LIMIT recordings of committed or unchanged versions, oldest first */
   versions?: string[] = undefined
   /** the subset of versions recorded as unchanged */
   unchanged?: string[] = undefined
@@ -153,9 +153,9 @@ function findVersion(item: MemoryItem | undefined, version: string): SeenVersion
 
 // Lists are rebuilt at their exact length with slice/concat: push, unshift and spread reserve room for more
 // entries, which across MEMORY_MAX_ITEMS items costs more than the copying.
+// The window holds the last VERSION_LIMIT recordings, a version recorded twice twice, as the Redis store's ring does.
 function rememberVersion(item: MemoryItem, version: string, kind: 'committed' | 'unchanged'): void {
-  const versions = (item.versions ?? []).filter((other) => other !== version)
-  item.versions = versions.slice(-(VERSION_LIMIT - 1)).concat([version])
+  item.versions = (item.versions ?? []).slice(-(VERSION_LIMIT - 1)).concat([version])
   const unchanged = item.unchanged?.filter((other) => other !== version && item.versions!.includes(other))
   item.unchanged = kind === 'unchanged' ? (unchanged ?? []).concat([version]) : unchanged?.length ? unchanged : undefined
 }
