@@ -80,13 +80,6 @@ function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
 
-/**
- * Most extra rounds a batch spends looking past duplicates for an item's newest new change (see /dedupe/batch):
- * each is one store call, and a change hidden behind more distinct committed versions than this in one batch is
- * not a case Graph's resends produce.
- */
-const MAX_REPLAY_ROUNDS = 8
-
 /** Fail-open: process without shared state; the token commits nothing. */
 function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
   return { decision: 'process', reason: 'new_version', claim: { token: `${FAIL_OPEN_PREFIX}${randomUUID()}`, expiresAt: now + event.leaseMs } }
@@ -182,7 +175,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate without modifiedAt (a Graph resend placed after a newer change), the next undated event of that item with another version is decided instead, until one is not a duplicate (at most 8 rounds); so a batch delivered again may decide an older undated event once more (the Graph flow re-reads the item). Dated events below a duplicate are no newer and stay superseded. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A batch of undated events delivered again may decide an older one once more (the Graph flow re-reads the item). An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -229,41 +222,48 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       toClaim.forEach((slot, i) => {
         slot.result = respond(slot.event, results[i])
       })
-      // A newest event that was already committed may be a replay that arrived after a newer change: Graph
+      // A newest event that was already committed may be a resend that arrived after a newer change: Graph
       // notifications carry no modifiedAt, so position alone ranked it first, and it must not hide that change. The
-      // item's next undated event with a version not yet answered is decided instead, round after round, until one is
-      // not a duplicate. A dated event further down the order is known to be no newer, so it stays superseded. (A
-      // redelivered batch of undated events can thus decide an older one again; the Graph flow re-reads the item,
-      // and /correlate finds that state already synced.) If a round fails, claims granted before it lapse at their
-      // lease, so the retried batch finds the items processable.
-      type Replayed = { group: number[]; next: number; answered: Set<string> }
+      // item's next event is then decided instead, round after round, until one is not a duplicate. Skipped (left
+      // superseded): a version already answered duplicate, and a dated event no newer than a dated duplicate (its
+      // order is known; this keeps a redelivered Salesforce batch from writing an older event again). A redelivered
+      // batch of undated events may decide an older one once more: the Graph flow re-reads the item, and /correlate
+      // finds that state already synced. If a round fails, claims granted before it lapse at their lease, so the
+      // retried batch finds the items processable.
+      type Replayed = { group: number[]; next: number; answered: Set<string>; newestDatedDuplicate: number }
+      const noteDuplicate = (entry: Replayed, event: DedupeEvent) => {
+        entry.answered.add(event.version)
+        if (event.modifiedAt !== undefined && event.modifiedAt > entry.newestDatedDuplicate) entry.newestDatedDuplicate = event.modifiedAt
+      }
       const nextCandidate = (entry: Replayed): Replayed | undefined => {
         for (; entry.next < entry.group.length; entry.next++) {
           const { event } = slots[entry.group[entry.next]]
-          if (event.modifiedAt !== undefined) return undefined
-          if (!entry.answered.has(event.version)) return entry
+          if (entry.answered.has(event.version)) continue
+          if (event.modifiedAt !== undefined && event.modifiedAt <= entry.newestDatedDuplicate) continue
+          return entry
         }
         return undefined
       }
       let replayed: Replayed[] = []
       for (const group of groups) {
         const newest = slots[group[0]]
-        if (group.length === 1 || newest.result?.decision !== 'duplicate' || newest.event.modifiedAt !== undefined) continue
-        const entry = nextCandidate({ group, next: 1, answered: new Set([newest.event.version]) })
-        if (entry) replayed.push(entry)
+        if (group.length === 1 || newest.result?.decision !== 'duplicate') continue
+        const entry: Replayed = { group, next: 1, answered: new Set(), newestDatedDuplicate: -Infinity }
+        noteDuplicate(entry, newest.event)
+        if (nextCandidate(entry)) replayed.push(entry)
       }
-      for (let round = 0; replayed.length > 0 && round < MAX_REPLAY_ROUNDS; round++) {
+      // Each round decides one more event of each item still looking, so the rounds are bounded by the batch's size.
+      while (replayed.length > 0) {
         const claiming = replayed.map(({ group, next }) => slots[group[next]])
         const answers = await claimAll(claiming)
         claiming.forEach((slot, i) => {
           slot.result = respond(slot.event, answers[i])
         })
-        replayed = replayed.flatMap((entry, i) => {
-          if (answers[i].decision !== 'duplicate') return []
-          entry.answered.add(claiming[i].event.version)
+        replayed = replayed.filter((entry, i) => {
+          if (answers[i].decision !== 'duplicate') return false
+          noteDuplicate(entry, claiming[i].event)
           entry.next++
-          const next = nextCandidate(entry)
-          return next ? [next] : []
+          return nextCandidate(entry) !== undefined
         })
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.

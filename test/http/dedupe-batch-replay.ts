@@ -59,6 +59,22 @@ export async function batchReplayScenario(t: Test, app: FastifyInstance): Promis
   const history = (await app.inject({ method: 'GET', url: '/dedupe/outlook/R4' })).json().history
   t.same(history.slice(0, 2).map((entry: { decision: string }) => entry.decision), ['process', 'duplicate'], 'and the history holds no run of duplicates')
 
+  // a change behind nine distinct committed versions is still found
+  for (let i = 1; i <= 9; i++) await commitFirst('R6', `old${i}`)
+  const nine = await post('/dedupe/batch', { events: [{ notification: notification('R6', 'new') }, ...Array.from({ length: 9 }, (_, i) => ({ notification: notification('R6', `old${i + 1}`) }))] })
+  t.same(nine.results.map((result: { decision: string }) => result.decision), ['process', ...Array(9).fill('duplicate')])
+
+  // mixed forms of one item: an undated duplicate does not hide a dated change, nor a dated duplicate an undated one
+  const explicit = (itemId: string, version: string, modifiedAt?: number) => ({ system: 'outlook', itemId, version, ...(modifiedAt === undefined ? {} : { modifiedAt }) })
+  const v1 = await post('/dedupe', explicit('R7', 'v1'))
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R7', token: v1.claim.token })
+  const mixedA = await post('/dedupe/batch', { events: [explicit('R7', 'v2', 2_000), explicit('R7', 'v1')] })
+  t.same(mixedA.results.map((result: { decision: string }) => result.decision), ['process', 'duplicate'], 'dated change below an undated duplicate')
+  const d1 = await post('/dedupe', explicit('R8', 'd1', 1_000))
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R8', token: d1.claim.token })
+  const mixedB = await post('/dedupe/batch', { events: [explicit('R8', 'u2'), explicit('R8', 'd1', 1_000)] })
+  t.same(mixedB.results.map((result: { decision: string }) => result.decision), ['process', 'duplicate'], 'undated change below a dated duplicate')
+
   // dated events (Salesforce): the order is known, so an event below a duplicate is no newer and stays superseded,
   // and a batch delivered again after its newest event was committed decides nothing twice
   const dated = (version: string) => ({ system: 'salesforce', itemId: 'R5', version, modifiedAt: '2026-03-09T09:30:05.000Z', changeType: 'updated' })
