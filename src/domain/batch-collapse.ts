@@ -40,3 +40,52 @@ function newestFirst(events: Collapsible[], positions: number[]): number[] {
   })
   return ranked.sort((a, b) => b.rank - a.rank || b.pos - a.pos).map((entry) => entry.pos)
 }
+
+export interface Resendable extends Collapsible {
+  version: string
+}
+
+/**
+ * The search past an item's duplicates in a batch. Its newest event may be a resend placed after a newer change
+ * (Graph notifications carry no modifiedAt, so position alone ranked it first), so while the decided event is a
+ * duplicate the next one in the order is decided. Skipped: a version already answered duplicate, and a dated event no
+ * newer than a dated duplicate (its order is known, so a redelivered Salesforce batch decides nothing twice).
+ */
+export class PastDuplicates {
+  private next = 1
+  private readonly answered = new Set<string>()
+  private newestDatedDuplicate = -Infinity
+
+  /** `group`: one item's positions, newest first (newestFirstByItem), whose first event answered duplicate. */
+  constructor(
+    private readonly events: Resendable[],
+    private readonly group: number[],
+  ) {
+    this.noteDuplicate(group[0])
+  }
+
+  /** The position to decide next, or undefined when no event of the item is left to try. */
+  candidate(): number | undefined {
+    for (; this.next < this.group.length; this.next++) {
+      const { version, modifiedAt } = this.events[this.group[this.next]]
+      if (this.answered.has(version)) continue
+      if (modifiedAt !== undefined && modifiedAt <= this.newestDatedDuplicate) continue
+      return this.group[this.next]
+    }
+    return undefined
+  }
+
+  /** The candidate answered duplicate too: the search goes on past it. */
+  duplicate(): void {
+    const pos = this.candidate()
+    if (pos === undefined) return
+    this.noteDuplicate(pos)
+    this.next++
+  }
+
+  private noteDuplicate(pos: number): void {
+    const { version, modifiedAt } = this.events[pos]
+    this.answered.add(version)
+    if (modifiedAt !== undefined && modifiedAt > this.newestDatedDuplicate) this.newestDatedDuplicate = modifiedAt
+  }
+}

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { newestFirstByItem } from '../domain/batch-collapse.js'
+import { newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
 import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
@@ -212,7 +212,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           () => claiming.map((slot) => failOpenClaim(slot.event, now)),
         )
       // Each item's newest event is decided; the others are superseded by it.
-      const groups = newestFirstByItem(slots.map((slot) => slot.event))
+      const events = slots.map((slot) => slot.event)
+      const groups = newestFirstByItem(events)
       const toClaim: Slot[] = []
       for (const [newest, ...older] of groups) {
         toClaim.push(slots[newest])
@@ -222,48 +223,25 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       toClaim.forEach((slot, i) => {
         slot.result = respond(slot.event, results[i])
       })
-      // A newest event that was already committed may be a resend that arrived after a newer change: Graph
-      // notifications carry no modifiedAt, so position alone ranked it first, and it must not hide that change. The
-      // item's next event is then decided instead, round after round, until one is not a duplicate. Skipped (left
-      // superseded): a version already answered duplicate, and a dated event no newer than a dated duplicate (its
-      // order is known; this keeps a redelivered Salesforce batch from writing an older event again). A redelivered
-      // batch of undated events may decide an older one once more: the Graph flow re-reads the item, and /correlate
-      // finds that state already synced. If a round fails, claims granted before it lapse at their lease, so the
-      // retried batch finds the items processable.
-      type Replayed = { group: number[]; next: number; answered: Set<string>; newestDatedDuplicate: number }
-      const noteDuplicate = (entry: Replayed, event: DedupeEvent) => {
-        entry.answered.add(event.version)
-        if (event.modifiedAt !== undefined && event.modifiedAt > entry.newestDatedDuplicate) entry.newestDatedDuplicate = event.modifiedAt
-      }
-      const nextCandidate = (entry: Replayed): Replayed | undefined => {
-        for (; entry.next < entry.group.length; entry.next++) {
-          const { event } = slots[entry.group[entry.next]]
-          if (entry.answered.has(event.version)) continue
-          if (event.modifiedAt !== undefined && event.modifiedAt <= entry.newestDatedDuplicate) continue
-          return entry
-        }
-        return undefined
-      }
-      let replayed: Replayed[] = []
-      for (const group of groups) {
-        const newest = slots[group[0]]
-        if (group.length === 1 || newest.result?.decision !== 'duplicate') continue
-        const entry: Replayed = { group, next: 1, answered: new Set(), newestDatedDuplicate: -Infinity }
-        noteDuplicate(entry, newest.event)
-        if (nextCandidate(entry)) replayed.push(entry)
-      }
-      // Each round decides one more event of each item still looking, so the rounds are bounded by the batch's size.
-      while (replayed.length > 0) {
-        const claiming = replayed.map(({ group, next }) => slots[group[next]])
+      // A duplicate newest event must not hide a newer change behind it (PastDuplicates): the item's next event is
+      // decided, one round of store calls for all such items, until one is not a duplicate or none is left. A batch
+      // of undated events delivered again may so decide an older one once more: the Graph flow re-reads the item,
+      // and /correlate finds that state already synced. If a round fails, claims granted before it lapse at their
+      // lease, so the retried batch finds the items processable.
+      let searching = groups
+        .filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate')
+        .map((group) => new PastDuplicates(events, group))
+        .filter((search) => search.candidate() !== undefined)
+      while (searching.length > 0) {
+        const claiming = searching.map((search) => slots[search.candidate() as number])
         const answers = await claimAll(claiming)
         claiming.forEach((slot, i) => {
           slot.result = respond(slot.event, answers[i])
         })
-        replayed = replayed.filter((entry, i) => {
+        searching = searching.filter((search, i) => {
           if (answers[i].decision !== 'duplicate') return false
-          noteDuplicate(entry, claiming[i].event)
-          entry.next++
-          return nextCandidate(entry) !== undefined
+          search.duplicate()
+          return search.candidate() !== undefined
         })
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.

@@ -1,6 +1,6 @@
 // Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
 import t from 'tap'
-import { newestFirstByItem } from '../../src/domain/batch-collapse.js'
+import { newestFirstByItem, PastDuplicates } from '../../src/domain/batch-collapse.js'
 import { readDedupeRequest } from '../../src/domain/dedupe-event.js'
 import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
 import { InvalidFieldError } from '../../src/domain/invalid-field.js'
@@ -137,6 +137,26 @@ t.test('batch collapse keeps the newest event per item', async (t) => {
   t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 10_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 5_000 }]), [[1, 0, 2]], 'never the older dated event')
   t.same(newestFirstByItem([{ key: key('a'), modifiedAt: 5_000 }, { key: key('a') }, { key: key('a'), modifiedAt: 10_000 }]), [[2, 1, 0]])
   t.same(newestFirstByItem([{ key: key('a') }, { key: key('a'), modifiedAt: 1 }]), [[1, 0]], 'an undated event before every dated one is the oldest')
+})
+
+t.test('the search past duplicates: which event of an item to decide next', async (t) => {
+  const key = { tenant: 'default', system: 'outlook', itemId: 'a' }
+  const undated = [{ key, version: 'new' }, { key, version: 'k1' }, { key, version: 'k1' }, { key, version: 'k0' }]
+  const [group] = newestFirstByItem(undated)
+  t.same(group, [3, 2, 1, 0])
+  const search = new PastDuplicates(undated, group)
+  t.equal(search.candidate(), 2, 'k0 was a duplicate: k1 is next')
+  search.duplicate()
+  t.equal(search.candidate(), 0, 'k1 too: its second copy is skipped, the change is next')
+  search.duplicate()
+  t.equal(search.candidate(), undefined, 'nothing left')
+
+  const sameSecond = [{ key, version: 'tx1', modifiedAt: 5 }, { key, version: 'tx2', modifiedAt: 5 }]
+  t.equal(new PastDuplicates(sameSecond, newestFirstByItem(sameSecond)[0]).candidate(), undefined, 'a dated event no newer than a dated duplicate is not tried')
+  const datedBelowUndated = [{ key, version: 'v2', modifiedAt: 2_000 }, { key, version: 'v1' }]
+  t.equal(new PastDuplicates(datedBelowUndated, newestFirstByItem(datedBelowUndated)[0]).candidate(), 0)
+  const undatedBelowDated = [{ key, version: 'u2' }, { key, version: 'd1', modifiedAt: 1_000 }]
+  t.equal(new PastDuplicates(undatedBelowDated, newestFirstByItem(undatedBelowDated)[0]).candidate(), 0)
 })
 
 t.test('each item\'s events newest first, one order for any mix of dated and undated events', async (t) => {

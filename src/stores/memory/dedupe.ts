@@ -153,7 +153,7 @@ function findVersion(item: MemoryItem | undefined, version: string): SeenVersion
 
 // Lists are rebuilt at their exact length with slice/concat: push, unshift and spread reserve room for more
 // entries, which across MEMORY_MAX_ITEMS items costs more than the copying.
-// The window holds the last VERSION_LIMIT recordings, a version recorded twice twice, as the Redis store's ring does.
+// The window holds the last VERSION_LIMIT recordings, repeats included, as the Redis store's ring does.
 function rememberVersion(item: MemoryItem, version: string, kind: 'committed' | 'unchanged'): void {
   item.versions = (item.versions ?? []).slice(-(VERSION_LIMIT - 1)).concat([version])
   const unchanged = item.unchanged?.filter((other) => other !== version && item.versions!.includes(other))
