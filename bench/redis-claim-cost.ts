@@ -1,8 +1,9 @@
 // `npx tsx bench/redis-claim-cost.ts`: redis-server CPU per claim for the real batch claim script, beside stripped
 // scripts that show what the cost is made of: the same three commands with fixed values, the same with the claim's
 // six fields packed into one (a layout the store does not use: what it would save), and the call alone (arguments
-// in, a flat answer out, no command). A Redis of its own, new items only (as the benchmark's batches), 100 claims a
-// call, rounds interleaved, medians.
+// in, a flat answer out, no command), with the arguments sent as the store sends them (one JSON string, decoded by
+// cjson) and one by one. A Redis of its own, new items only (as the benchmark's batches), 100 claims a call, rounds
+// interleaved, medians.
 import { Redis } from 'ioredis'
 import { cpuMicros, median } from './harness.js'
 import { CLAIM_ARG_COUNT, CLAIM_MANY_LUA } from '../src/stores/redis/dedupe-scripts.js'
@@ -32,22 +33,23 @@ const COMMANDS_ONLY = commands(
   `'seq', '1', 'ct', '1.token', 'cv', 'v1', 'ce', '1', 'cm', '1', 'cf', '', 'cc', 'updated', 'h0', 'entry', 'hi', '1'`,
 )
 const PACKED_COMMANDS = commands(`'seq', 'c', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi'`, `'seq', '1', 'c', '1.token|v1|1|1||updated', 'h0', 'entry', 'hi', '1'`)
-const CALL_ONLY = ANSWER
-const scripts = {
-  'claim script (CLAIM_MANY_LUA)': CLAIM_MANY_LUA,
-  'its three commands, fixed values': COMMANDS_ONLY,
-  'the same, the claim packed into one field': PACKED_COMMANDS,
-  'the call alone, no command': CALL_ONLY,
+// How the arguments travel: 'json' as CLAIM_MANY_LUA takes them, 'separate' as ARGV one by one.
+const scripts: Record<string, { lua: string; args: 'json' | 'separate' }> = {
+  'claim script (CLAIM_MANY_LUA)': { lua: CLAIM_MANY_LUA, args: 'json' },
+  'its three commands, fixed values': { lua: COMMANDS_ONLY, args: 'separate' },
+  'the same, the claim packed into one field': { lua: PACKED_COMMANDS, args: 'separate' },
+  'the call alone, no command, arguments as one JSON string': { lua: `local A = cjson.decode(ARGV[1])${ANSWER}`, args: 'json' },
+  'the call alone, no command, arguments one by one': { lua: ANSWER, args: 'separate' },
 }
 
 const server = await RedisServer.start()
 const client = new Redis(server.url, { enableAutoPipelining: false })
 try {
   const shas: Record<string, string> = Object.fromEntries(
-    await Promise.all(Object.entries(scripts).map(async ([name, lua]) => [name, (await client.script('LOAD', lua)) as string])),
+    await Promise.all(Object.entries(scripts).map(async ([name, { lua }]) => [name, (await client.script('LOAD', lua)) as string])),
   )
   let item = 0
-  const call = (sha: string) => {
+  const call = (sha: string, form: 'json' | 'separate') => {
     const keys: string[] = []
     const args: string[] = []
     const now = Date.now()
@@ -57,14 +59,15 @@ try {
       // the ARGV of CLAIM_LUA: version, modifiedAt, changeType, fingerprint, flags, now, ttlMs, nonce, meta, expiresAt
       args.push('v1', String(1773048605000 + item), 'updated', '', '', String(now), '3600000', 'AAAAAAAAAAAAAAAAAAAAAA', '', String(now + 60000))
     }
-    return client.evalsha(sha, keys.length, ...keys, ...args)
+    return form === 'json' ? client.evalsha(sha, keys.length, ...keys, JSON.stringify(args)) : client.evalsha(sha, keys.length, ...keys, ...args)
   }
   const perClaim: Record<string, number[]> = Object.fromEntries(Object.keys(scripts).map((name) => [name, []]))
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, sha] of Object.entries(shas)) {
-      for (let i = 0; i < 20; i++) await call(sha) // warm-up
+      const form = scripts[name].args
+      for (let i = 0; i < 20; i++) await call(sha, form) // warm-up
       const before = cpuMicros(server.pid)
-      for (let i = 0; i < CALLS; i++) await call(sha)
+      for (let i = 0; i < CALLS; i++) await call(sha, form)
       const after = cpuMicros(server.pid)
       if (before === undefined || after === undefined) throw new Error('redis-server CPU is read from /proc: Linux only')
       perClaim[name].push((after - before) / (CALLS * PER_CALL))

@@ -412,6 +412,23 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(results.filter((result) => result.decision === 'in_flight').length, 49)
   })
 
+  check('text that JSON escapes, and a lone UTF-16 surrogate, survive a batch claim and concurrent commits', async (t, store) => {
+    // quotes, backslashes, control characters, a line separator, a surrogate pair, and (last) a lone surrogate,
+    // which no request can carry (the body guard refuses it) but the store must still not fail on
+    const texts = ['q"uo\\te\u0000\n\t\u2028🙂', '{"json":[1]}', 'lone \ud800 surrogate']
+    const items = texts.map((text) => ({ key: freshKey(), version: `v ${text}`, fingerprint: `fp ${text}` }))
+    const claims = await store.claimMany(items.map(({ key, version, fingerprint }) => claimOf(key, version, { modifiedAt: 100, fingerprint })))
+    t.same(claims.map((claim) => claim.decision), ['process', 'process', 'process'])
+    // commits made together are gathered into one call where the store can
+    const commits = await Promise.all(items.map(({ key }, i) => store.commit({ key, token: claims[i].claim!.token, now: T0, ttlMs: TTL })))
+    t.same(commits, [{ committed: true }, { committed: true }, { committed: true }])
+    const again = await store.claimMany(items.map(({ key, version }) => claimOf(key, version, { now: T0 + 1 })))
+    t.same(again.map((claim) => claim.decision), ['duplicate', 'duplicate', 'duplicate'], 'each version is known again')
+    for (const [i, { version, fingerprint }] of items.slice(0, 2).entries()) {
+      t.same(again[i].last, { version, modifiedAt: 100, fingerprint, committedAt: T0 }, 'well-formed text comes back exactly')
+    }
+  })
+
   check('claimMany answers in input order', async (t, store) => {
     const a = freshKey()
     const b = freshKey('salesforce')

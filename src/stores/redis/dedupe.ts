@@ -44,10 +44,10 @@ type ClaimReply = string | [string, string, string]
 // ioredis adds defineCommand'ed scripts as methods (EVALSHA with EVAL fallback) on the client and on pipelines.
 interface DedupeCommands {
   cssDedupeClaim(...args: Arg[]): Promise<ClaimReply>
-  /** numkeys, the keys, then each item's arguments; ioredis flattens the arrays into the command */
-  cssDedupeClaimMany(numberOfKeys: number, keys: string[], args: Arg[]): Promise<ClaimReply[]>
+  /** numkeys, the keys, then every item's arguments as one JSON array of strings (see manyScript) */
+  cssDedupeClaimMany(numberOfKeys: number, keys: string[], args: string): Promise<ClaimReply[]>
   cssDedupeCommit(...args: Arg[]): Promise<CommitReply>
-  cssDedupeCommitMany(numberOfKeys: number, keys: string[], args: Arg[]): Promise<CommitReply[]>
+  cssDedupeCommitMany(numberOfKeys: number, keys: string[], args: string): Promise<CommitReply[]>
   cssDedupeRelease(...args: Arg[]): Promise<number>
   cssDedupeWritten(...args: Arg[]): Promise<number>
 }
@@ -65,10 +65,24 @@ function defineDedupeCommands(client: RedisClient): DedupeCommands {
   return commands
 }
 
+// Only a lone surrogate is written as an escape in that range (a pair stays as it is); an argument holding the text
+// "\ud800" also matches, which costs a second, identical pass.
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
+/**
+ * The MANY scripts' arguments as one JSON array (see manyScript in dedupe-scripts.ts). JSON.stringify writes a lone
+ * UTF-16 surrogate as a \u escape that Redis' cjson refuses; no request carries one (the body guard refuses it), and
+ * should one come here it becomes U+FFFD, as it does when sent as a separate argument.
+ */
+function argsJson(args: string[]): string {
+  const json = JSON.stringify(args)
+  return LONE_SURROGATE_ESCAPE.test(json) ? JSON.stringify(args.map((arg) => arg.toWellFormed())) : json
+}
+
 const optional = (value: string | number | undefined) => (value === undefined ? '' : String(value))
 
 /** Appends a claim's ARGV (CLAIM_LUA) to `args`. */
-function pushClaimArgs(args: Arg[], input: ClaimInput): void {
+function pushClaimArgs(args: string[], input: ClaimInput): void {
   args.push(
     input.version,
     optional(input.modifiedAt),
@@ -84,7 +98,7 @@ function pushClaimArgs(args: Arg[], input: ClaimInput): void {
 }
 
 /** Appends a commit's ARGV (COMMIT_LUA) to `args`. */
-function pushCommitArgs(args: Arg[], input: CommitInput): void {
+function pushCommitArgs(args: string[], input: CommitInput): void {
   args.push(input.token, optional(input.version), optional(input.modifiedAt), optional(input.fingerprint), String(input.now), String(input.ttlMs))
 }
 
@@ -166,10 +180,11 @@ const rethrowAsStoreError = (error: unknown): never => {
 
 /** A script for one item and its MANY form, with how to pass an input to them and read a reply. */
 interface ScriptPair<I, Reply, R> {
-  pushArgs: (args: Arg[], input: I) => void
+  /** appends the input's arguments, all strings (the MANY form sends them as JSON, where a number would change) */
+  pushArgs: (args: string[], input: I) => void
   /** the item's key, then its arguments */
-  one: (args: Arg[]) => Promise<Reply>
-  many: (keys: string[], args: Arg[]) => Promise<Reply[]>
+  one: (args: string[]) => Promise<Reply>
+  many: (keys: string[], args: string[]) => Promise<Reply[]>
   read: (reply: Reply) => R
 }
 
@@ -185,13 +200,13 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly claimScript: ScriptPair<ClaimInput, ClaimReply, ClaimResult> = {
     pushArgs: pushClaimArgs,
     one: (args) => this.commands.cssDedupeClaim(...args),
-    many: (keys, args) => this.commands.cssDedupeClaimMany(keys.length, keys, args),
+    many: (keys, args) => this.commands.cssDedupeClaimMany(keys.length, keys, argsJson(args)),
     read: toClaimResult,
   }
   private readonly commitScript: ScriptPair<CommitInput, CommitReply, CommitResult> = {
     pushArgs: pushCommitArgs,
     one: (args) => this.commands.cssDedupeCommit(...args),
-    many: (keys, args) => this.commands.cssDedupeCommitMany(keys.length, keys, args),
+    many: (keys, args) => this.commands.cssDedupeCommitMany(keys.length, keys, argsJson(args)),
     read: toCommitResult,
   }
 
@@ -264,7 +279,7 @@ export class RedisDedupeStore implements DedupeStore {
 
   /** One call of the item's script. */
   private alone<I extends { key: ItemKey }, Reply, R>(input: I, script: ScriptPair<I, Reply, R>): Promise<R> {
-    const args: Arg[] = [dedupeKey(input.key)]
+    const args: string[] = [dedupeKey(input.key)]
     script.pushArgs(args, input)
     return script.one(args).then(script.read, rethrowAsStoreError)
   }
@@ -278,8 +293,8 @@ export class RedisDedupeStore implements DedupeStore {
     const alone = (input: I) => this.alone(input, script)
     if (inputs.length <= 1 || !this.gather) return inputs.map(alone)
     const keys: string[] = []
-    // Arrays, not spread arguments: a batch of 500 is 5,000 arguments, copied at each spread.
-    const args: Arg[] = []
+    // Arrays, not spread arguments: a batch of 500 claims is 5,000 arguments, copied at each spread.
+    const args: string[] = []
     for (const input of inputs) {
       keys.push(dedupeKey(input.key))
       pushArgs(args, input)
