@@ -87,6 +87,16 @@ function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
 
 export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
   const store = app.store.dedupe
+  /** Releases the claims a failed batch granted; a release that fails too leaves its claim to lapse at its lease. */
+  const giveBack = async (slots: Array<{ event: DedupeEvent; result?: { decision: string; claim?: { token: string } } }>) => {
+    const now = Date.now()
+    await Promise.allSettled(
+      slots.flatMap(({ event, result }) => {
+        const token = result?.decision === 'process' ? result.claim?.token : undefined
+        return token && !token.startsWith(FAIL_OPEN_PREFIX) ? [store.release({ key: event.key, token, now })] : []
+      }),
+    )
+  }
   const defaults = (allowFanOut: boolean) => ({ leaseMs: app.config.defaultLeaseMs, allowFanOut })
 
   app.post(
@@ -175,7 +185,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A batch of undated events delivered again may decide an older one once more (the Graph flow re-reads the item). An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A batch of undated events delivered again may decide an older one once more (the Graph flow re-reads the item). An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -226,23 +236,29 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       // A duplicate newest event must not hide a newer change behind it (PastDuplicates): the item's next event is
       // decided, one round of store calls for all such items, until one is not a duplicate or none is left. A batch
       // of undated events delivered again may so decide an older one once more: the Graph flow re-reads the item,
-      // and /correlate finds that state already synced. If a round fails, claims granted before it lapse at their
-      // lease, so the retried batch finds the items processable.
+      // and /correlate finds that state already synced. If a round fails, the caller hears only the failure: the
+      // claims granted before it are given back at once (best effort; left to lapse at their lease when the store
+      // cannot take the release either), so the retried batch finds the items processable.
       let searching = groups
         .filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate')
         .map((group) => new PastDuplicates(events, group))
         .filter((search) => search.candidate() !== undefined)
-      while (searching.length > 0) {
-        const claiming = searching.map((search) => slots[search.candidate() as number])
-        const answers = await claimAll(claiming)
-        claiming.forEach((slot, i) => {
-          slot.result = respond(slot.event, answers[i])
-        })
-        searching = searching.filter((search, i) => {
-          if (answers[i].decision !== 'duplicate') return false
-          search.duplicate()
-          return search.candidate() !== undefined
-        })
+      try {
+        while (searching.length > 0) {
+          const claiming = searching.map((search) => slots[search.candidate() as number])
+          const answers = await claimAll(claiming)
+          claiming.forEach((slot, i) => {
+            slot.result = respond(slot.event, answers[i])
+          })
+          searching = searching.filter((search, i) => {
+            if (answers[i].decision !== 'duplicate') return false
+            search.duplicate()
+            return search.candidate() !== undefined
+          })
+        }
+      } catch (error) {
+        await giveBack(slots)
+        throw error
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.
       const counts = new Map<string, number>()

@@ -1,5 +1,8 @@
 // /dedupe family through app.inject on the memory store: every decision rule, native forms, batch, bad input.
 import t from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { createStore } from '../../src/stores/index.js'
+import { StoreUnavailableError } from '../../src/stores/store.js'
 import { buildTestApp } from '../support/app.js'
 import { batchReplayScenario } from './dedupe-batch-replay.js'
 
@@ -223,6 +226,53 @@ t.test('batch: collapse, fan-out, rejected events, per-event tenant', async (t) 
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
   const { app } = await buildTestApp(t)
   await batchReplayScenario(t, app)
+})
+
+t.test('batch: when a later round of store calls fails, the claims earlier rounds granted are given back', async (t) => {
+  const config = loadConfig({ LOG_LEVEL: 'silent' })
+  const store = await createStore(config)
+  t.teardown(() => store.close())
+  // The store fails from its second claimMany on: the first decides each item's newest event, the second would
+  // look past R1's resend to its newer change.
+  const claimMany = store.dedupe.claimMany.bind(store.dedupe)
+  let calls = 0
+  let failing = true
+  store.dedupe.claimMany = async (inputs) => {
+    calls++
+    if (failing && calls >= 2) throw new StoreUnavailableError('injected: the store went away between two rounds')
+    return claimMany(inputs)
+  }
+  const { app } = await buildTestApp(t, {}, { store })
+  const post = (url: string, payload: object) => app.inject({ method: 'POST', url, payload })
+  const claim = (await post('/dedupe', { system: 'outlook', itemId: 'R1', version: 'k1' })).json()
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R1', token: claim.claim.token })
+  calls = 0
+
+  const batch = {
+    events: [
+      { system: 'outlook', itemId: 'R1', version: 'k2' },
+      { system: 'outlook', itemId: 'R1', version: 'k1' },
+      { system: 'outlook', itemId: 'N1', version: 'v1' },
+      { system: 'outlook', itemId: 'N2', version: 'v1' },
+    ],
+  }
+  const failed = await post('/dedupe/batch', batch)
+  t.equal(failed.statusCode, 503, 'the batch fails as a whole')
+  t.equal(calls, 2, 'in its second round')
+  const records = await Promise.all(['N1', 'N2'].map((itemId) => app.inject({ method: 'GET', url: `/dedupe/outlook/${itemId}` })))
+  t.same(records.map((res) => res.json().claim), [undefined, undefined], 'the first round granted N1 and N2; both went back')
+  t.same(
+    records.map((res) => res.json().history.map((entry: { decision: string }) => entry.decision)),
+    [['released', 'process'], ['released', 'process']],
+  )
+
+  failing = false
+  const retried = (await post('/dedupe/batch', batch)).json()
+  t.same(
+    retried.results.map((result: { decision: string }) => result.decision),
+    ['process', 'duplicate', 'process', 'process'],
+    'the retried batch is processed at once, not answered in_flight until the leases lapse',
+  )
 })
 
 t.test('bad input: 400 naming the field, 413, 415, problem+json on request', async (t) => {
