@@ -29,6 +29,7 @@ import {
   releaseRequestSchema,
   releaseResponseSchema,
 } from './dedupe-schemas.js'
+import { giveBackClaims } from '../stores/give-back.js'
 import { callStore } from './store-call.js'
 
 type DedupeResponse = z.infer<typeof dedupeResponseSchema>
@@ -87,13 +88,14 @@ function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
 
 export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
   const store = app.store.dedupe
-  /** Releases the claims a failed batch granted; a release that fails too leaves its claim to lapse at its lease. */
-  const giveBack = async (slots: Array<{ event: DedupeEvent; result?: { decision: string; claim?: { token: string } } }>) => {
+  /** The claims a failed batch granted go back (giveBackClaims); fail-open tokens hold nothing. */
+  const giveBack = (slots: Array<{ event: DedupeEvent; result?: { decision: string; claim?: { token: string } } }>) => {
     const now = Date.now()
-    await Promise.allSettled(
+    return giveBackClaims(
+      store,
       slots.flatMap(({ event, result }) => {
         const token = result?.decision === 'process' ? result.claim?.token : undefined
-        return token && !token.startsWith(FAIL_OPEN_PREFIX) ? [store.release({ key: event.key, token, now })] : []
+        return token && !token.startsWith(FAIL_OPEN_PREFIX) ? [{ key: event.key, token, now }] : []
       }),
     )
   }

@@ -1,5 +1,5 @@
 // /dedupe family through app.inject on the memory store: every decision rule, native forms, batch, bad input.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createStore } from '../../src/stores/index.js'
 import { StoreUnavailableError } from '../../src/stores/store.js'
@@ -228,26 +228,30 @@ t.test('batch: a replay placed after a newer change of its item does not hide th
   await batchReplayScenario(t, app)
 })
 
-t.test('batch: when a later round of store calls fails, the claims earlier rounds granted are given back', async (t) => {
-  const config = loadConfig({ LOG_LEVEL: 'silent' })
-  const store = await createStore(config)
+/**
+ * An app on the memory store whose claimMany fails from its second call on while `failing` is set: the first call
+ * decides each item's newest event, the second would look past R1's resend (k1, committed here) to its newer change.
+ */
+async function appFailingBetweenRounds(t: Test, env: Record<string, string> = {}) {
+  const store = await createStore(loadConfig({ LOG_LEVEL: 'silent' }))
   t.teardown(() => store.close())
-  // The store fails from its second claimMany on: the first decides each item's newest event, the second would
-  // look past R1's resend to its newer change.
   const claimMany = store.dedupe.claimMany.bind(store.dedupe)
-  let calls = 0
-  let failing = true
+  const state = { calls: 0, failing: true, releases: 0 }
   store.dedupe.claimMany = async (inputs) => {
-    calls++
-    if (failing && calls >= 2) throw new StoreUnavailableError('injected: the store went away between two rounds')
+    state.calls++
+    if (state.failing && state.calls >= 2) throw new StoreUnavailableError('injected: the store went away between two rounds')
     return claimMany(inputs)
   }
-  const { app } = await buildTestApp(t, {}, { store })
+  const release = store.dedupe.release.bind(store.dedupe)
+  store.dedupe.release = async (input) => {
+    state.releases++
+    return release(input)
+  }
+  const { app } = await buildTestApp(t, env, { store })
   const post = (url: string, payload: object) => app.inject({ method: 'POST', url, payload })
   const claim = (await post('/dedupe', { system: 'outlook', itemId: 'R1', version: 'k1' })).json()
   await post('/dedupe/commit', { system: 'outlook', itemId: 'R1', token: claim.claim.token })
-  calls = 0
-
+  state.calls = 0
   const batch = {
     events: [
       { system: 'outlook', itemId: 'R1', version: 'k2' },
@@ -256,23 +260,56 @@ t.test('batch: when a later round of store calls fails, the claims earlier round
       { system: 'outlook', itemId: 'N2', version: 'v1' },
     ],
   }
+  const claimsOf = async (itemIds: string[]) =>
+    Promise.all(itemIds.map(async (itemId) => (await app.inject({ method: 'GET', url: `/dedupe/outlook/${itemId}` })).json()))
+  return { app, store, state, post, batch, claimsOf }
+}
+
+t.test('batch: when a later round of store calls fails, the claims earlier rounds granted are given back', async (t) => {
+  const { state, post, batch, claimsOf } = await appFailingBetweenRounds(t)
   const failed = await post('/dedupe/batch', batch)
   t.equal(failed.statusCode, 503, 'the batch fails as a whole')
-  t.equal(calls, 2, 'in its second round')
-  const records = await Promise.all(['N1', 'N2'].map((itemId) => app.inject({ method: 'GET', url: `/dedupe/outlook/${itemId}` })))
-  t.same(records.map((res) => res.json().claim), [undefined, undefined], 'the first round granted N1 and N2; both went back')
+  t.equal(state.calls, 2, 'in its second round')
+  const records = await claimsOf(['N1', 'N2'])
+  t.same(records.map((record) => record.claim), [undefined, undefined], 'the first round granted N1 and N2; both went back')
   t.same(
-    records.map((res) => res.json().history.map((entry: { decision: string }) => entry.decision)),
+    records.map((record) => record.history.map((entry: { decision: string }) => entry.decision)),
     [['released', 'process'], ['released', 'process']],
   )
 
-  failing = false
+  state.failing = false
   const retried = (await post('/dedupe/batch', batch)).json()
   t.same(
     retried.results.map((result: { decision: string }) => result.decision),
     ['process', 'duplicate', 'process', 'process'],
     'the retried batch is processed at once, not answered in_flight until the leases lapse',
   )
+})
+
+t.test('batch: a failed round whose releases fail too still answers the 503; the claims lapse at their lease', async (t) => {
+  const { store, state, post, batch, claimsOf } = await appFailingBetweenRounds(t)
+  store.dedupe.release = async () => {
+    state.releases++
+    throw new StoreUnavailableError('injected: releases fail too')
+  }
+  const failed = await post('/dedupe/batch', batch)
+  t.equal(failed.statusCode, 503)
+  t.equal(failed.json().code, 'store_unavailable', 'the round failure, not the release failure, is answered')
+  t.equal(state.releases, 2, 'both grants were tried')
+  t.same((await claimsOf(['N1', 'N2'])).map((record) => record.claim?.version), ['v1', 'v1'], 'the claims are still held')
+})
+
+t.test('batch: under fail-open a failed round is answered fail-open and the granted claims stay with the caller', async (t) => {
+  const { state, post, batch, claimsOf } = await appFailingBetweenRounds(t, { STORE_OUTAGE_POLICY: 'fail-open' })
+  const res = await post('/dedupe/batch', batch)
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['x-sidecar-degraded'], /fail-open/)
+  const results = res.json().results
+  t.same(results.map((result: { decision: string }) => result.decision), ['process', 'duplicate', 'process', 'process'])
+  t.match(results[0].claim.token, /^fail-open:/, 'the change behind the resend is answered without the store')
+  t.notMatch(results[2].claim.token, /^fail-open:/, 'N1 keeps the claim the store granted')
+  t.equal(state.releases, 0, 'nothing is released')
+  t.same((await claimsOf(['N1', 'N2'])).map((record) => record.claim?.version), ['v1', 'v1'])
 })
 
 t.test('bad input: 400 naming the field, 413, 415, problem+json on request', async (t) => {

@@ -429,6 +429,29 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     }
   })
 
+  check('a version or fingerprint stored by a single call is the same one a batch call meets, and the reverse', async (t, store) => {
+    const texts = ['lone \ud800 surrogate', 'q"uo\\te\u0000\u2028🙂']
+    // (the texts stay out of the assertion messages: a raw U+2028 there would break the TAP stream)
+    for (const [i, text] of texts.entries()) {
+      const single = freshKey()
+      await commitVersion(store, single, `v ${text}`)
+      const [fromBatch] = await store.claimMany([claimOf(freshKey(), 'other'), claimOf(single, `v ${text}`, { now: T0 + 1 })].reverse())
+      t.equal(fromBatch.decision, 'duplicate', `text ${i}: committed alone, met in a batch`)
+
+      const batched = freshKey()
+      const [claim] = await store.claimMany([claimOf(batched, 'first'), claimOf(freshKey(), 'other')])
+      // the commit names what was written, with its fingerprint; made together with another, it is gathered
+      const [commit] = await Promise.all([
+        store.commit({ key: batched, token: claim.claim!.token, version: `w ${text}`, fingerprint: `f ${text}`, now: T0, ttlMs: TTL }),
+        store.commit({ key: freshKey(), token: '1.not-issued', now: T0, ttlMs: TTL }),
+      ])
+      t.same(commit, { committed: true })
+      const alone = await store.claim(claimOf(batched, `w ${text}`, { now: T0 + 1 }))
+      t.equal(alone.decision, 'duplicate', `text ${i}: committed in a batch, met alone`)
+      if (text.isWellFormed()) t.same(alone.last, { version: `w ${text}`, fingerprint: `f ${text}`, committedAt: T0 })
+    }
+  })
+
   check('claimMany answers in input order', async (t, store) => {
     const a = freshKey()
     const b = freshKey('salesforce')

@@ -13,7 +13,8 @@
 //   hi, h0..h19             history ring: entries written so far, and "at|decision|reason|version" per slot
 //   vi, r0..r99, v:<ver>    remembered versions: a ring of the last 100 (slot -> version) and, per version,
 //                           its kind and ring index ("c12" committed, "u13" unchanged) for the duplicate check
-// Optional values travel as '' (absent). Numbers Redis stores come in as strings, so Lua never reformats them.
+// Optional values travel as '' (absent). Numbers Redis stores come in as strings, so Lua never reformats them (the
+// MANY scripts get them as JSON strings too: a JSON number decodes to a Lua number, printed with 14 digits at most).
 import { REMEMBERED_TOKEN_LIMIT, HISTORY_LIMIT, VERSION_LIMIT, WRITTEN_VERSION } from '../../domain/dedupe-rules.js'
 
 // Shared Lua pieces; each script includes only what it calls, since the chunk runs on every call.

@@ -18,6 +18,7 @@ import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
 import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, COMMIT_MANY_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
 import { Gatherer } from './gatherer.js'
+import { giveBackClaims } from '../give-back.js'
 
 /**
  * The item's dedupe key. The {hash tag} is the whole URI-encoded item key, so braces in an id cannot split it and
@@ -258,17 +259,14 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   /**
-   * The caller hears only the failure, so the claims granted before it go back at once, and the retried batch finds
-   * its items free. Best effort, a group at a time: when a whole group fails (an outage), the rest are left to
-   * lapse at their lease, as is any claim a failed script call granted before it stopped.
+   * The claims granted before a failure go back (giveBackClaims); one a failed script call granted before it stopped
+   * is not known here and lapses at its lease.
    */
-  private async giveBack(inputs: ClaimInput[], results: ClaimResult[]): Promise<void> {
-    const granted = results.flatMap((result, i) => (result.decision === 'process' && result.claim ? [{ input: inputs[i], token: result.claim.token }] : []))
-    for (let start = 0; start < granted.length; start += CLAIMS_PER_CALL) {
-      const group = granted.slice(start, start + CLAIMS_PER_CALL)
-      const outcomes = await Promise.allSettled(group.map(({ input, token }) => this.release({ key: input.key, token, now: input.now })))
-      if (outcomes.every((outcome) => outcome.status === 'rejected')) return
-    }
+  private giveBack(inputs: ClaimInput[], results: ClaimResult[]): Promise<void> {
+    const granted = results.flatMap((result, i) =>
+      result.decision === 'process' && result.claim ? [{ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }] : [],
+    )
+    return giveBackClaims(this, granted)
   }
 
   commit(input: CommitInput): Promise<CommitResult> {
