@@ -13,6 +13,7 @@ import { HttpProblem, toProblem } from '../errors.js'
 import { findBadValue } from '../plugins/body-guard.js'
 import { asProblem } from '../plugins/error-handler.js'
 import type { ClaimInput, ClaimResult, LastCommitted } from '../stores/dedupe-store.js'
+import { giveBackClaims } from '../stores/give-back.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
 import {
   batchEnvelopeSchema,
@@ -29,7 +30,6 @@ import {
   releaseRequestSchema,
   releaseResponseSchema,
 } from './dedupe-schemas.js'
-import { giveBackClaims } from '../stores/give-back.js'
 import { callStore } from './store-call.js'
 
 type DedupeResponse = z.infer<typeof dedupeResponseSchema>

@@ -60,8 +60,8 @@ end
 `
 
 /**
- * A (the arguments, from offset b): version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now, ttlMs, nonce,
- * meta JSON, expiresAt (now + leaseMs).
+ * A (the arguments, from offset b): version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now,
+ * ttlMs, nonce, meta JSON, expiresAt (now + leaseMs).
  * Reply: the string "decision|reason|token|number" (number: expiresAt on process, retryAfterMs on in_flight), or, when
  * something was committed, { "decision|reason|token|number|la|lm|lc", lf, lv }: version and fingerprint are free text,
  * so they travel as elements of their own. A flat reply costs Redis and the client less to encode and decode than an

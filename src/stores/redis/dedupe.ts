@@ -14,11 +14,11 @@ import type {
   LastCommitted,
   WrittenInput,
 } from '../dedupe-store.js'
+import { giveBackClaims } from '../give-back.js'
 import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
 import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, COMMIT_MANY_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
 import { Gatherer } from './gatherer.js'
-import { giveBackClaims } from '../give-back.js'
 
 /**
  * The item's dedupe key. The {hash tag} is the whole URI-encoded item key, so braces in an id cannot split it and
