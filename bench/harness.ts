@@ -74,44 +74,53 @@ export function pool(size: number, make: () => unknown): string[] {
 
 type Requests = NonNullable<autocannon.Options['requests']>
 
-async function run(url: string, requests: (next: () => string) => Requests, bodies: string[]) {
-  let used = 0
-  const next = () => bodies[used++ % bodies.length]
+/** Bodies handed out in order; a run that outpaces the pool cycles it (and repeats itemIds), which is noted. */
+export class BodyCursor {
+  private used = 0
+  constructor(private readonly bodies: string[]) {}
+  readonly next = (): string => this.bodies[this.used++ % this.bodies.length]
+  get outpaced(): boolean {
+    return this.used > this.bodies.length
+  }
+}
+
+async function run(url: string, requests: (next: () => string) => Requests, bodies: BodyCursor, seconds: number) {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    requests: requests(next),
+    requests: requests(bodies.next),
   })
   return {
     requestsPerSecond: Math.round(result.requests.average),
     totalRequests: result.requests.total,
+    seconds: result.duration,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
-    reusedBodies: used > bodies.length,
+    reusedBodies: bodies.outpaced,
     // status code -> count, for the answers that were not 2xx (429 means under-pressure shed load)
     otherStatuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, stat]) => [code, stat.count])),
   }
 }
 
 export type LoadResult = Awaited<ReturnType<typeof run>>
-export type Load = (url: string, bodies: string[]) => Promise<LoadResult>
+export type Load = (url: string, bodies: BodyCursor, seconds: number) => Promise<LoadResult>
 
 /** One POST to `path` per body. */
 export const posts =
   (path: string): Load =>
-  (url, bodies) =>
-    run(url + path, (next) => [{ setupRequest: (req) => ({ ...req, body: next() }) }], bodies)
+  (url, bodies, seconds) =>
+    run(url + path, (next) => [{ setupRequest: (req) => ({ ...req, body: next() }) }], bodies, seconds)
 
 /**
  * What a Mule flow does per event: POST /dedupe with the body, then POST /dedupe/commit with the claim's token, on
  * the same connection. Two requests an event; a claim that is not `process` sends a commit the sidecar refuses (400),
  * which shows as non-2xx.
  */
-export const claimThenCommit: Load = (url, bodies) =>
+export const claimThenCommit: Load = (url, bodies, seconds) =>
   run(
     url,
     (next) => [
@@ -131,6 +140,7 @@ export const claimThenCommit: Load = (url, bodies) =>
       { path: '/dedupe/commit', setupRequest: (req, context: { commit?: string }) => ({ ...req, body: context.commit }) },
     ],
     bodies,
+    seconds,
   )
 
 // Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on common Linux builds).
@@ -158,13 +168,13 @@ export const perRequest = (before: number | undefined, after: number | undefined
 
 /** `alsoPid`: another process whose CPU per request is reported beside the server's (redis-server). */
 export async function measure(target: Target, load: Load, makeBody: () => unknown, poolSize: number, alsoPid?: number) {
-  const warmUp = pool(Math.ceil(poolSize / 4), makeBody)
-  const bodies = pool(poolSize, makeBody)
+  const warmUp = new BodyCursor(pool(Math.ceil(poolSize / 4), makeBody))
+  const bodies = new BodyCursor(pool(poolSize, makeBody))
   const { url, child } = await target.start()
   try {
-    await load(url, warmUp) // warm-up, not counted
+    await load(url, warmUp, SECONDS) // warm-up, not counted
     const before = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
-    const result = await load(url, bodies)
+    const result = await load(url, bodies, SECONDS)
     const after = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
     return {
       ...result,
@@ -172,7 +182,101 @@ export async function measure(target: Target, load: Load, makeBody: () => unknow
       redisCpuUsPerRequest: perRequest(before.also, after.also, result.totalRequests),
     }
   } finally {
-    child.kill('SIGTERM')
-    await new Promise((r) => child.once('exit', r))
+    await stop(child)
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  child.kill('SIGTERM')
+  await new Promise((r) => child.once('exit', r))
+}
+
+export type Measured = Awaited<ReturnType<typeof measure>>
+
+/** Seconds of one slice of `measureInterleaved` (BENCH_SLICE_SECONDS, default 2). */
+export const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2)
+if (!(SLICE_SECONDS >= 1)) throw new Error(`BENCH_SLICE_SECONDS must be at least 1, not ${process.env.BENCH_SLICE_SECONDS}`)
+
+export interface Contestant {
+  target: Target
+  load: Load
+  makeBody: () => unknown
+  /** bodies made for the counted slices; the warm-up gets a quarter as many of its own */
+  poolSize: number
+  /** another process whose CPU per request is reported beside the server's (redis-server) */
+  alsoPid?: number
+}
+
+/**
+ * Measures several targets, all running at once (idle while another is loaded), in slices that take turns: each gets
+ * SECONDS in all, in slices of SLICE_SECONDS, and the order of a turn alternates. A machine whose speed drifts over
+ * tens of seconds then moves every target alike, so ratios between them keep still, where runs one after another
+ * would each catch a different minute. Requests/s are counted requests over measured seconds; p99 is the median of
+ * the slices' p99s; CPU is read from /proc around each slice.
+ */
+export async function measureInterleaved<K extends string>(contestants: Record<K, Contestant>): Promise<Record<K, Measured>> {
+  const names = Object.keys(contestants) as K[]
+  const started = new Map<K, { url: string; child: ChildProcess }>()
+  try {
+    for (const name of names) started.set(name, await contestants[name].target.start())
+    const turns = Math.max(1, Math.round(SECONDS / SLICE_SECONDS))
+    const sliceSeconds = SECONDS / turns
+    const cursors = new Map<K, BodyCursor>()
+    for (const name of names) {
+      const { load, makeBody, poolSize } = contestants[name]
+      await load(started.get(name)!.url, new BodyCursor(pool(Math.ceil(poolSize / 4), makeBody)), sliceSeconds) // warm-up
+      cursors.set(name, new BodyCursor(pool(poolSize, makeBody)))
+    }
+    const slices = new Map<K, Array<LoadResult & { serverCpu?: number; alsoCpu?: number }>>(names.map((name) => [name, []]))
+    const startCpu = new Map(names.map((name) => [name, cpuMicros(started.get(name)!.child.pid) ?? 0]))
+    for (let turn = 0; turn < turns; turn++) {
+      for (const name of turn % 2 === 0 ? names : [...names].reverse()) {
+        const { load, alsoPid } = contestants[name]
+        const { url, child } = started.get(name)!
+        const before = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
+        const result = await load(url, cursors.get(name)!, sliceSeconds)
+        const after = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
+        const delta = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a)
+        slices.get(name)!.push({ ...result, serverCpu: delta(before.server, after.server), alsoCpu: delta(before.also, after.also) })
+      }
+    }
+    // What a target's process did while others were loaded (garbage collection after its slice, timers) lands in
+    // their slices; BENCH_SHOW_IDLE_CPU=1 prints it.
+    if (process.env.BENCH_SHOW_IDLE_CPU) {
+      const idle = names.map((name) => {
+        const total = (cpuMicros(started.get(name)!.child.pid) ?? 0) - startCpu.get(name)!
+        const own = slices.get(name)!.reduce((sum, slice) => sum + (slice.serverCpu ?? 0), 0)
+        return `${name} ${Math.round(own / 1000)} ms in its slices, ${Math.round((total - own) / 1000)} ms outside`
+      })
+      process.stdout.write(`server CPU: ${idle.join('; ')}\n`)
+    }
+    const out = {} as Record<K, Measured>
+    for (const name of names) {
+      const runs = slices.get(name)!
+      const sum = (pick: (slice: (typeof runs)[number]) => number) => runs.reduce((total, slice) => total + pick(slice), 0)
+      const cpu = (pick: (slice: (typeof runs)[number]) => number | undefined) =>
+        runs.every((slice) => pick(slice) !== undefined) ? sum((slice) => pick(slice)!) : undefined
+      const totalRequests = sum((slice) => slice.totalRequests)
+      const statuses: Record<string, number> = {}
+      for (const slice of runs) for (const [code, count] of Object.entries(slice.otherStatuses)) statuses[code] = (statuses[code] ?? 0) + (count ?? 0)
+      const serverCpu = cpu((slice) => slice.serverCpu)
+      const alsoCpu = cpu((slice) => slice.alsoCpu)
+      out[name] = {
+        requestsPerSecond: Math.round(totalRequests / sum((slice) => slice.seconds)),
+        totalRequests,
+        seconds: sum((slice) => slice.seconds),
+        p99Ms: median(runs.map((slice) => slice.p99Ms)),
+        non2xx: sum((slice) => slice.non2xx),
+        errors: sum((slice) => slice.errors),
+        reusedBodies: cursors.get(name)!.outpaced,
+        otherStatuses: statuses,
+        serverCpuUsPerRequest: perRequest(0, serverCpu, totalRequests),
+        redisCpuUsPerRequest: perRequest(0, alsoCpu, totalRequests),
+      }
+    }
+    return out
+  } finally {
+    for (const { child } of started.values()) await stop(child)
   }
 }

@@ -1,14 +1,15 @@
 // `npm run bench`: /dedupe on memory and Redis against a bare Fastify echo route, and /dedupe/batch vs single calls.
-// Every target runs in its own child process; one autocannon instance with the same connections drives them all.
+// Every target runs in its own child process; one autocannon instance with the same connections drives them all, a
+// slice of seconds at a time, the targets taking turns (measureInterleaved).
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { RedisServer } from '../test/support/redis-server.js'
-import { CONNECTIONS, ROUNDS, SECONDS, claimThenCommit, measure, median, posts, serverTarget, uniqueEvent } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, SLICE_SECONDS, claimThenCommit, measure, measureInterleaved, median, posts, serverTarget, uniqueEvent, type Measured } from './harness.js'
 
 const BATCH = 100
 const root = new URL('..', import.meta.url)
 
-type Run = Awaited<ReturnType<typeof measure>>
+type Run = Measured
 type Round = Record<'base' | 'mem' | 'red' | 'memBatch' | 'redBatch', Run>
 const round2 = (value: number) => Math.round(value * 100) / 100
 /** The goals' ratios, each from the runs of one round (unrounded). */
@@ -24,7 +25,7 @@ try {
   const baseline = serverTarget('baseline', 'bench/baseline-server.ts', async () => ({}))
   const memory = serverTarget('memory', 'dist/server.js', async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' }))
   const onRedis = serverTarget('redis', 'dist/server.js', async () => {
-    // a fresh database per target keeps runs comparable
+    // a fresh database for each round (both Redis targets start before either is loaded)
     const { Redis } = await import('ioredis')
     const client = new Redis(redis.url)
     await client.flushall()
@@ -32,25 +33,23 @@ try {
     return { REDIS_URL: redis.url }
   })
 
-  process.stdout.write(`benchmark: ${SECONDS}s per run, ${ROUNDS} rounds, ${CONNECTIONS} connections, unique itemIds\n`)
+  process.stdout.write(
+    `benchmark: ${SECONDS}s per target and round, in slices of about ${SLICE_SECONDS}s taking turns, ${ROUNDS} rounds, ${CONNECTIONS} connections, unique itemIds\n`,
+  )
   const singles = 60_000 * SECONDS
   const batches = 2_000 * SECONDS
   const batchBody = () => ({ events: Array.from({ length: BATCH }, uniqueEvent) })
-  // Each round measures every target once and its ratios use only its own runs, so a slow minute of a shared
-  // machine lands inside one round's ratios, and the median round's ratio is reported. Even rounds run the targets
-  // in the opposite order, so a machine that speeds up or slows down during a round does not favour one side.
-  const plan: Array<[keyof Round, () => Promise<Run>]> = [
-    ['base', () => measure(baseline, posts('/dedupe'), uniqueEvent, singles)],
-    ['mem', () => measure(memory, posts('/dedupe'), uniqueEvent, singles)],
-    ['red', () => measure(onRedis, posts('/dedupe'), uniqueEvent, singles, redis.pid)],
-    ['memBatch', () => measure(memory, posts('/dedupe/batch'), batchBody, batches)],
-    ['redBatch', () => measure(onRedis, posts('/dedupe/batch'), batchBody, batches, redis.pid)],
-  ]
+  // Each round starts every target afresh and measures them in turns of short slices, so a machine whose speed drifts
+  // moves them alike; its ratios use only its own runs, and the median round's ratio is reported.
   const rounds: Round[] = []
   for (let round = 1; round <= ROUNDS; round++) {
-    const done: Partial<Round> = {}
-    for (const [name, measureIt] of round % 2 === 1 ? plan : [...plan].reverse()) done[name] = await measureIt()
-    const finished = done as Round
+    const finished = await measureInterleaved<keyof Round>({
+      base: { target: baseline, load: posts('/dedupe'), makeBody: uniqueEvent, poolSize: singles },
+      mem: { target: memory, load: posts('/dedupe'), makeBody: uniqueEvent, poolSize: singles },
+      red: { target: onRedis, load: posts('/dedupe'), makeBody: uniqueEvent, poolSize: singles, alsoPid: redis.pid },
+      memBatch: { target: memory, load: posts('/dedupe/batch'), makeBody: batchBody, poolSize: batches },
+      redBatch: { target: onRedis, load: posts('/dedupe/batch'), makeBody: batchBody, poolSize: batches, alsoPid: redis.pid },
+    })
     rounds.push(finished)
     const [m, r, mb, rb] = [ratios.memory, ratios.redis, ratios.batchMemory, ratios.batchRedis].map((of) => round2(of(finished)))
     process.stdout.write(`round ${round} of ${ROUNDS}: /dedupe memory ${m}, redis ${r}; batch memory ${mb}x, redis ${rb}x\n`)
