@@ -202,7 +202,7 @@ export interface Contestant {
   target: Target
   load: Load
   makeBody: () => unknown
-  /** bodies made for the counted slices; the warm-up gets a quarter as many of its own */
+  /** bodies made for the counted slices; the warm-up slice gets a slice's share of its own */
   poolSize: number
   /** another process whose CPU per request is reported beside the server's (redis-server) */
   alsoPid?: number
@@ -225,7 +225,8 @@ export async function measureInterleaved<K extends string>(contestants: Record<K
     const cursors = new Map<K, BodyCursor>()
     for (const name of names) {
       const { load, makeBody, poolSize } = contestants[name]
-      await load(started.get(name)!.url, new BodyCursor(pool(Math.ceil(poolSize / 4), makeBody)), sliceSeconds) // warm-up
+      // warm-up, one slice long, with bodies of its own (a slice's share of the pool)
+      await load(started.get(name)!.url, new BodyCursor(pool(Math.ceil(poolSize / turns), makeBody)), sliceSeconds)
       cursors.set(name, new BodyCursor(pool(poolSize, makeBody)))
     }
     const slices = new Map<K, Array<LoadResult & { serverCpu?: number; alsoCpu?: number }>>(names.map((name) => [name, []]))
