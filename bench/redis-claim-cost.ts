@@ -34,9 +34,9 @@ end
 ${ANSWER}`
 const COMMANDS_ONLY = commands(
   `'seq', 'ct', 'ce', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi'`,
-  `'seq', '1', 'ct', '1.token', 'cv', 'v1', 'ce', '1', 'cm', '1', 'cf', '', 'cc', 'updated', 'h0', 'entry', 'hi', '1'`,
+  `'seq', '1', 'ct', '1.token', 'cv', 'v1', 'ce', '1', 'cm', '1', 'cf', '', 'cc', 'updated', 'cx', '', 'h0', 'entry', 'hi', '1'`,
 )
-const PACKED_COMMANDS = commands(`'seq', 'c', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi'`, `'seq', '1', 'c', '1.token|v1|1|1||updated', 'h0', 'entry', 'hi', '1'`)
+const PACKED_COMMANDS = commands(`'seq', 'c', 'lv', 'lm', 'lf', 'lc', 'la', 'hi', 'vi'`, `'seq', '1', 'c', '1.token|v1|1|1||updated|', 'h0', 'entry', 'hi', '1'`)
 // How the arguments travel: 'json' as CLAIM_MANY_LUA takes them, 'separate' as ARGV one by one.
 const scripts: Record<string, { lua: string; args: 'json' | 'separate' }> = {
   'claim script (CLAIM_MANY_LUA)': { lua: CLAIM_MANY_LUA, args: 'json' },
@@ -60,8 +60,9 @@ try {
     for (let i = 0; i < PER_CALL; i++) {
       item++
       keys.push(`css:{bench|outlook|item-${item}}:d`)
-      // the ARGV of CLAIM_LUA: version, modifiedAt, changeType, fingerprint, flags, now, ttlMs, nonce, meta, expiresAt
-      args.push('v1', String(1773048605000 + item), 'updated', '', '', String(now), '3600000', 'AAAAAAAAAAAAAAAAAAAAAA', '', String(now + 60000))
+      // the ARGV of CLAIM_LUA: version, modifiedAt, changeType, fingerprint, flags, now, ttlMs, nonce, meta, expiresAt,
+      // covered versions
+      args.push('v1', String(1773048605000 + item), 'updated', '', '', String(now), '3600000', 'AAAAAAAAAAAAAAAAAAAAAA', '', String(now + 60000), '')
     }
     return form === 'json' ? client.evalsha(sha, keys.length, ...keys, JSON.stringify(args)) : client.evalsha(sha, keys.length, ...keys, ...args)
   }

@@ -46,6 +46,29 @@ export interface Resendable extends Collapsible {
 }
 
 /**
+ * At most this many superseded versions ride on one claim: enough for a burst of edits to one item, few enough to
+ * leave most of the item's window of remembered versions (VERSION_LIMIT) to its own history.
+ */
+export const COVER_LIMIT = 10
+
+/**
+ * The versions a claim for `group[index]` supersedes (ClaimInput.covers): those of the item's events ranked below it,
+ * each once and not its own, nearest first, at most COVER_LIMIT. A dated event older than a dated claim is left out:
+ * once the claim commits, its modifiedAt already makes that event stale.
+ */
+export function coveredVersions(events: Resendable[], group: readonly number[], index: number): string[] | undefined {
+  const claimed = events[group[index]]
+  const covered: string[] = []
+  for (let i = index + 1; i < group.length && covered.length < COVER_LIMIT; i++) {
+    const { version, modifiedAt } = events[group[i]]
+    if (version === claimed.version || covered.includes(version)) continue
+    if (modifiedAt !== undefined && claimed.modifiedAt !== undefined && modifiedAt < claimed.modifiedAt) continue
+    covered.push(version)
+  }
+  return covered.length > 0 ? covered : undefined
+}
+
+/**
  * The search past an item's duplicates in a batch. Its newest event may be a resend placed after a newer change
  * (Graph notifications carry no modifiedAt, so position alone ranked it first), so while the decided event is a
  * duplicate the next one in the order is decided. Skipped: a version already answered duplicate, and a dated event no
@@ -73,6 +96,13 @@ export class PastDuplicates {
       return this.group[this.next]
     }
     return undefined
+  }
+
+  /** What a claim for the candidate supersedes (coveredVersions), less the versions already answered duplicate. */
+  covered(): string[] | undefined {
+    if (this.candidate() === undefined) return undefined
+    const covered = coveredVersions(this.events, this.group, this.next)?.filter((version) => !this.answered.has(version))
+    return covered !== undefined && covered.length > 0 ? covered : undefined
   }
 
   /** The candidate answered duplicate too: the search goes on past it. */

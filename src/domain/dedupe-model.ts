@@ -33,6 +33,11 @@ export interface ClaimInput {
   ttlMs: number
   /** extra facts kept on the record (e.g. the Graph notification's tenantId) */
   meta?: Record<string, string>
+  /**
+   * Versions of older events for the item that this claim's write supersedes (a batch's superseded events): its
+   * commit records them as committed too, so their redelivery is a duplicate, not a second write.
+   */
+  covers?: readonly string[]
 }
 
 export interface LastCommitted {

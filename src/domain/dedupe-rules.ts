@@ -30,6 +30,8 @@ export interface HeldClaim {
   modifiedAt?: number
   fingerprint?: string
   changeType?: string
+  /** versions this claim's write supersedes (ClaimInput.covers), committed with it */
+  covers?: readonly string[]
 }
 
 export interface DedupeItemState {
@@ -61,8 +63,9 @@ export interface CommitOutcome {
   /**
    * `claimedVersion`: the version the claim was granted for, when the commit names another (what was actually
    * written). Both count as committed: a replay of the delivered event is a duplicate, not a second write.
+   * `covered`: the claim's covers other than those two, committed as well (recorded first, as the older ones).
    */
-  commit?: { last: LastCommitted; token: string; history: HistoryEntry; claimedVersion?: string }
+  commit?: { last: LastCommitted; token: string; history: HistoryEntry; claimedVersion?: string; covered?: string[] }
 }
 
 export interface WrittenOutcome {
@@ -164,6 +167,7 @@ export function decideClaim(state: DedupeItemState | undefined, seen: SeenVersio
     modifiedAt,
     fingerprint: present(input.fingerprint) ? input.fingerprint : undefined,
     changeType: input.changeType,
+    covers: input.covers !== undefined && input.covers.length > 0 ? input.covers : undefined,
   }
   const outcome = answerWith({ decision: 'process', reason, claim: { token: held.token, expiresAt: held.expiresAt } }, last, input)
   outcome.grant = { seq, claim: held }
@@ -194,6 +198,8 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
   if (claim.changeType !== undefined) last.changeType = claim.changeType
   const commit: NonNullable<CommitOutcome['commit']> = { last, token, history: { at: input.now, decision: 'committed', version, reason: 'committed' } }
   if (version !== claim.version) commit.claimedVersion = claim.version
+  const covered = claim.covers?.filter((other, i, all) => other !== version && other !== claim.version && all.indexOf(other) === i)
+  if (covered !== undefined && covered.length > 0) commit.covered = covered
   return { result: { committed: true }, commit }
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
+import { coveredVersions, newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
 import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
@@ -46,7 +46,7 @@ function lastOut(last: LastCommitted | undefined) {
   }
 }
 
-function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number): ClaimInput {
+function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number, covers?: string[]): ClaimInput {
   return {
     key: event.key,
     version: event.version,
@@ -59,6 +59,7 @@ function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number): Cl
     now,
     ttlMs: app.config.dedupeTtlMs,
     meta: event.meta,
+    covers,
   }
 }
 
@@ -187,7 +188,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A batch of undated events delivered again may decide an older one once more (the Graph flow re-reads the item). An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). The claim of the decided event covers the older events of its item in the batch (up to 10): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included; a released claim, or a lapsed one another claim replaced, covers nothing. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -195,7 +196,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const body = request.body as unknown as z.infer<typeof batchEnvelopeSchema>
       const now = Date.now()
-      type Slot = { event: DedupeEvent; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
+      // covers: the versions of the item's older events in the batch that a claim for this one supersedes
+      type Slot = { event: DedupeEvent; covers?: string[]; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
       const perEvent: Array<{ rejected?: unknown; slots: Slot[]; fanOut: boolean }> = body.events.map((raw, i) => {
         try {
           const bad = request.bodyNeedsCheck ? findBadValue(raw) : undefined
@@ -220,15 +222,19 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           app,
           reply,
           'dedupe_batch',
-          () => store.claimMany(claiming.map((slot) => toClaimInput(app, slot.event, now))),
+          () => store.claimMany(claiming.map((slot) => toClaimInput(app, slot.event, now, slot.covers))),
           () => claiming.map((slot) => failOpenClaim(slot.event, now)),
         )
-      // Each item's newest event is decided; the others are superseded by it.
+      // Each item's newest event is decided; the others are superseded by it, and its claim's commit covers them, so
+      // a batch delivered again after that commit finds them duplicates.
       const events = slots.map((slot) => slot.event)
       const groups = newestFirstByItem(events)
       const toClaim: Slot[] = []
-      for (const [newest, ...older] of groups) {
+      for (const group of groups) {
+        const [newest, ...older] = group
         toClaim.push(slots[newest])
+        if (older.length === 0) continue
+        slots[newest].covers = coveredVersions(events, group, 0)
         for (const pos of older) slots[pos].result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slots[pos].event) }
       }
       const results = await claimAll(toClaim)
@@ -236,9 +242,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         slot.result = respond(slot.event, results[i])
       })
       // A duplicate newest event must not hide a newer change behind it (PastDuplicates): the item's next event is
-      // decided, one round of store calls for all such items, until one is not a duplicate or none is left. A batch
-      // of undated events delivered again may so decide an older one once more: the Graph flow re-reads the item,
-      // and /correlate finds that state already synced. If a round fails, the caller hears only the failure: the
+      // decided, one round of store calls for all such items, until one is not a duplicate or none is left. Its claim
+      // covers the events below it. If a round fails, the caller hears only the failure: the
       // claims granted before it are given back at once (best effort; left to lapse at their lease when the store
       // cannot take the release either), so the retried batch finds the items processable.
       let searching = groups
@@ -247,7 +252,11 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         .filter((search) => search.candidate() !== undefined)
       try {
         while (searching.length > 0) {
-          const claiming = searching.map((search) => slots[search.candidate() as number])
+          const claiming = searching.map((search) => {
+            const slot = slots[search.candidate() as number]
+            slot.covers = search.covered()
+            return slot
+          })
           const answers = await claimAll(claiming)
           claiming.forEach((slot, i) => {
             slot.result = respond(slot.event, answers[i])

@@ -1,6 +1,6 @@
 // Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
 import t from 'tap'
-import { newestFirstByItem, PastDuplicates } from '../../src/domain/batch-collapse.js'
+import { COVER_LIMIT, coveredVersions, newestFirstByItem, PastDuplicates } from '../../src/domain/batch-collapse.js'
 import { readDedupeRequest } from '../../src/domain/dedupe-event.js'
 import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
 import { InvalidFieldError } from '../../src/domain/invalid-field.js'
@@ -157,6 +157,28 @@ t.test('the search past duplicates: which event of an item to decide next', asyn
   t.equal(new PastDuplicates(datedBelowUndated, newestFirstByItem(datedBelowUndated)[0]).candidate(), 0)
   const undatedBelowDated = [{ key, version: 'u2' }, { key, version: 'd1', modifiedAt: 1_000 }]
   t.equal(new PastDuplicates(undatedBelowDated, newestFirstByItem(undatedBelowDated)[0]).candidate(), 0)
+})
+
+t.test('what a claim covers: the versions of its item\'s events ranked below it', async (t) => {
+  const key = { tenant: 'default', system: 'outlook', itemId: 'a' }
+  const burst = [{ key, version: 'k1' }, { key, version: 'k2' }, { key, version: 'k1' }, { key, version: 'k3' }, { key, version: 'k3' }]
+  const [group] = newestFirstByItem(burst)
+  t.same(coveredVersions(burst, group, 0), ['k1', 'k2'], 'nearest first, each once, not the claimed version')
+  t.same(coveredVersions(burst, group, group.length - 1), undefined, 'the oldest covers nothing')
+  const search = new PastDuplicates(burst, group)
+  t.same(search.covered(), ['k2'], 'past the duplicate k3 (both copies), k1 covers what is below it')
+  search.duplicate()
+  t.same(search.covered(), undefined, 'past k1 too, k2 covers nothing: the copy of k1 below it is known')
+
+  const dated = [{ key, version: 'd1', modifiedAt: 1_000 }, { key, version: 'u' }, { key, version: 'd2', modifiedAt: 1_000 }, { key, version: 'd3', modifiedAt: 2_000 }]
+  t.same(coveredVersions(dated, newestFirstByItem(dated)[0], 0), ['u'], 'dated ones older than a dated claim are left to modifiedAt')
+  const undatedClaim = [{ key, version: 'd1', modifiedAt: 1_000 }, { key, version: 'u' }]
+  t.same(coveredVersions(undatedClaim, newestFirstByItem(undatedClaim)[0], 0), ['d1'], 'an undated claim covers dated events')
+
+  const many = Array.from({ length: 30 }, (_, i) => ({ key, version: `v${i}` }))
+  const covered = coveredVersions(many, newestFirstByItem(many)[0], 0)
+  t.equal(covered?.length, COVER_LIMIT, 'at most COVER_LIMIT')
+  t.same(covered?.slice(0, 2), ['v28', 'v27'])
 })
 
 t.test('each item\'s events newest first, one order for any mix of dated and undated events', async (t) => {

@@ -49,6 +49,23 @@ export async function batchReplayScenario(t: Test, app: FastifyInstance): Promis
   await post('/dedupe/commit', { system: 'outlook', itemId: 'R1', token: results[0].claim.token })
   t.equal((await post('/dedupe', { notification: notification('R1', 'k2') })).decision, 'duplicate')
 
+  // the decided event's commit covers the older events of its item in the batch, so the batch delivered again
+  // processes nothing, though Graph notifications carry no modifiedAt to order them by
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R2', token: results[3].claim.token })
+  const r2Again = await post('/dedupe/batch', { events: ['k2', 'k3', 'k1'].map((changeKey) => ({ notification: notification('R2', changeKey) })) })
+  t.same(r2Again.results.map((result: { decision: string }) => result.decision), ['duplicate', 'duplicate', 'duplicate'], 'the batch again: k2 was covered by the commit of k3')
+  const burst = ['b1', 'b2', 'b3'].map((changeKey) => ({ notification: notification('R9', changeKey) }))
+  const firstBurst = await post('/dedupe/batch', { events: burst })
+  t.same(firstBurst.results.map((result: { decision: string }) => result.decision), ['superseded', 'superseded', 'process'])
+  // a failed write: the release frees the item and its claim covered nothing
+  await post('/dedupe/release', { system: 'outlook', itemId: 'R9', token: firstBurst.results[2].claim.token })
+  const retried = await post('/dedupe/batch', { events: burst })
+  t.same(retried.results.map((result: { decision: string }) => result.decision), ['superseded', 'superseded', 'process'], 'after a release the burst is decided again')
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R9', token: retried.results[2].claim.token })
+  const redelivered = await post('/dedupe/batch', { events: burst })
+  t.same(redelivered.results.map((result: { decision: string }) => result.decision), ['duplicate', 'duplicate', 'duplicate'], 'after the commit the burst is all duplicates')
+  t.equal((await post('/dedupe', { notification: notification('R9', 'b1') })).decision, 'duplicate', 'and so is a single delivery of a covered version')
+
   // many resends of one committed version after the change cost one more decision, not one each
   await commitFirst('R4', 'k1')
   const many = await post('/dedupe/batch', { events: [{ notification: notification('R4', 'k2') }, ...Array.from({ length: 50 }, () => ({ notification: notification('R4', 'k1') }))] })

@@ -324,6 +324,49 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(await replay('v9'), 'process', 'both stores forget at the same point')
   })
 
+  check('a commit records the versions its claim covers; a released or replaced claim covers nothing', async (t, store) => {
+    const replay = async (key: ItemKey, version: string, now: number) => (await store.claim(claimOf(key, version, { now }))).decision
+    // single and batch calls, and commits made alone and together (gathered where the store can)
+    const alone = freshKey()
+    const single = await store.claim(claimOf(alone, 'v3', { covers: ['v2', 'v1', 'v3', 'v2'] }))
+    t.same(await store.commit({ key: alone, token: single.claim!.token, version: 'written', now: T0, ttlMs: TTL }), { committed: true })
+    for (const version of ['v1', 'v2', 'v3', 'written']) t.equal(await replay(alone, version, T0 + 1), 'duplicate', `${version} is committed`)
+    t.equal((await store.claim(claimOf(alone, 'v1', { now: T0 + 2 }))).reason, 'version_committed')
+    t.equal(await replay(alone, 'v4', T0 + 3), 'process', 'a version nobody covered is new')
+    const items = [freshKey(), freshKey()]
+    const claims = await store.claimMany(items.map((key) => claimOf(key, 'new', { covers: ['old 🙂', 'older "q"'] })))
+    await Promise.all(items.map((key, i) => store.commit({ key, token: claims[i].claim!.token, now: T0, ttlMs: TTL })))
+    const again = await store.claimMany(items.flatMap((key) => ['old 🙂', 'older "q"'].map((version) => claimOf(key, version, { now: T0 + 1 }))))
+    t.same(again.map((claim) => claim.decision), Array(4).fill('duplicate'), 'covered versions of a batch claim')
+
+    // released: the next delivery of a covered version is processed
+    const released = freshKey()
+    const held = await store.claim(claimOf(released, 'v2', { covers: ['v1'] }))
+    await store.release({ key: released, token: held.claim!.token, now: T0 + 1 })
+    t.equal(await replay(released, 'v1', T0 + 2), 'process', 'a released claim covered nothing')
+
+    // lapsed and replaced by a claim without covers: that commit records only its own version
+    const replaced = freshKey()
+    await store.claim(claimOf(replaced, 'v2', { covers: ['v1'] }))
+    const next = await store.claim(claimOf(replaced, 'v3', { now: T0 + LEASE + 1 }))
+    t.equal(next.reason, 'claim_lapsed')
+    await store.commit({ key: replaced, token: next.claim!.token, now: T0 + LEASE + 2, ttlMs: TTL })
+    t.equal(await replay(replaced, 'v1', T0 + LEASE + 3), 'process', 'the lapsed claim took its covers with it')
+  })
+
+  check('covered versions count in the window like any other recording', async (t, store) => {
+    const key = freshKey()
+    // 30 commits recording 3 covers and their own version each: 120 recordings, the newest 100 from v5a on
+    for (let i = 0; i < 30; i++) {
+      const claim = await store.claim(claimOf(key, `v${i}`, { now: T0 + i, covers: [`v${i}a`, `v${i}b`, `v${i}c`] }))
+      await store.commit({ key, token: claim.claim!.token, now: T0 + i, ttlMs: TTL })
+    }
+    const replay = async (version: string) => (await store.claim(claimOf(key, version, { now: T0 + 300 }))).decision
+    t.equal(await replay('v29'), 'duplicate')
+    t.equal(await replay('v5a'), 'duplicate')
+    t.equal(await replay('v4'), 'process', 'both stores forget at the same point')
+  })
+
   check('records live for ttlMs after their last write', async (t, store) => {
     const key = freshKey()
     await store.claim(claimOf(key, 'v1', { now: Date.now(), ttlMs: 150 }))

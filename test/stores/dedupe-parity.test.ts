@@ -19,6 +19,8 @@ const claimOp = fc.record({
   changeType: fc.option(fc.constantFrom('created', 'updated', 'deleted', 'undeleted') as fc.Arbitrary<'created' | 'updated' | 'deleted' | 'undeleted'>, { nil: undefined }),
   fingerprint: fc.option(fc.constantFrom('A', 'B'), { nil: undefined }),
   gap: fc.boolean(),
+  // what a batch claim supersedes; its own version and repeats included, which both stores must skip alike
+  covers: fc.option(fc.array(fc.constantFrom('v0', 'v1', 'v2', 'v3', 'w1'), { maxLength: 4 }), { nil: undefined }),
   advance: fc.integer({ min: 0, max: 70_000 }),
 })
 const commitOp = fc.record({

@@ -74,10 +74,11 @@ export class MemoryDedupeStore implements DedupeStore {
     const item = this.items.peek(id, input.now)
     const outcome = decideCommit(item, input)
     if (!item || !outcome.commit) return outcome.result
-    const { last, token, history, claimedVersion } = outcome.commit
+    const { last, token, history, claimedVersion, covered } = outcome.commit
     item.last = last
     item.claim = undefined
     item.writtenUnderClaim = undefined
+    if (covered !== undefined) for (const version of covered) rememberVersion(item, version, 'committed')
     if (claimedVersion !== undefined) rememberVersion(item, claimedVersion, 'committed')
     rememberVersion(item, last.version, 'committed')
     item.committedTokens = rememberToken(item.committedTokens, token)

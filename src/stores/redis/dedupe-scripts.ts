@@ -5,7 +5,8 @@
 // One hash per item keeps a claim to three Redis calls (HMGET, HSET, PEXPIRE), which is what the throughput
 // target needs. Fields:
 //   seq                     claims granted so far (tokens are "<seq>.<nonce>")
-//   ct cv ce cm cf cc       the held claim: token, version, expiresAt, modifiedAt, fingerprint, changeType
+//   ct cv ce cm cf cc cx    the held claim: token, version, expiresAt, modifiedAt, fingerprint, changeType, and
+//                           the versions it covers (a JSON array, '' for none), committed with it
 //   lv lm lf lc la          last committed: version, modifiedAt, fingerprint, changeType, committedAt
 //   kt, rt                  recently committed / released tokens, space separated (5 of each kept)
 //   wt                      the token of the claim that held the item when a sync write into it was recorded
@@ -61,7 +62,7 @@ end
 
 /**
  * A (the arguments, from offset b): version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now,
- * ttlMs, nonce, meta JSON, expiresAt (now + leaseMs).
+ * ttlMs, nonce, meta JSON, expiresAt (now + leaseMs), covered versions (a JSON array, '' for none).
  * Reply: the string "decision|reason|token|number" (number: expiresAt on process, retryAfterMs on in_flight), or, when
  * something was committed, { "decision|reason|token|number|la|lm|lc", lf, lv }: version and fingerprint are free text,
  * so they travel as elements of their own. A flat reply costs Redis and the client less to encode and decode than an
@@ -107,7 +108,7 @@ local function claim(b)
     n = A[b + 10]
     -- the hot path: one literal HSET, no table
     redis.call('HSET', K, 'seq', seq, 'ct', token, 'cv', version, 'ce', n, 'cm', mod, 'cf', fp, 'cc', ctype,
-      'h' .. (hi % ${HISTORY_LIMIT}), now .. '|process|' .. reason .. '|' .. version, 'hi', tostring(hi + 1))
+      'cx', A[b + 11], 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|process|' .. reason .. '|' .. version, 'hi', tostring(hi + 1))
   end
   if decision ~= 'process' and decision ~= 'unchanged' then
     redis.call('HSET', K, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|' .. decision .. '|' .. reason .. '|' .. version,
@@ -149,7 +150,7 @@ return replies
 `
 
 /** Arguments per item in CLAIM_MANY_LUA: the arguments of CLAIM_LUA. */
-export const CLAIM_ARG_COUNT = 10
+export const CLAIM_ARG_COUNT = 11
 
 /** Several claims in one call; the reply is one CLAIM_LUA reply per key. */
 export const CLAIM_MANY_LUA = manyScript(CLAIM_FUNCTIONS, 'claim', CLAIM_ARG_COUNT)
@@ -161,7 +162,7 @@ export const CLAIM_MANY_LUA = manyScript(CLAIM_FUNCTIONS, 'claim', CLAIM_ARG_COU
 const COMMIT_FUNCTION = `
 local function commit(b)
   local token, now = A[b + 1], A[b + 5]
-  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf')
+  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf', 'cx')
   if not r[1] then return 'unknown_token' end
   if has_token(r[7], token) then return 'committed' end
   if has_token(r[10], token) then return 'unknown_token' end
@@ -182,14 +183,25 @@ local function commit(b)
   push(w, 'la', now)
   push(w, 'kt', add_token(r[7], token))
   local vi = tonumber(r[8]) or 0
-  -- the version the claim was granted for counts as committed too when the commit names another (what was written)
+  -- the older versions the claim covers, then the one it was granted for when the commit names another (what was
+  -- written): all count as committed
+  if r[13] and r[13] ~= '' then
+    local recorded = {}
+    for _, other in ipairs(cjson.decode(r[13])) do
+      if other ~= version and other ~= r[3] and not recorded[other] then
+        recorded[other] = true
+        record_version(w, vi, 'c', other)
+        vi = vi + 1
+      end
+    end
+  end
   if r[3] ~= version then
     record_version(w, vi, 'c', r[3])
     vi = vi + 1
   end
   record_version(w, vi, 'c', version)
   remember(w, tonumber(r[9]) or 0, now, 'committed', 'committed', version)
-  redis.call('HDEL', K, 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
+  redis.call('HDEL', K, 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'cx', 'wt')
   redis.call('HSET', K, unpack(w))
   redis.call('PEXPIRE', K, A[b + 6])
   return 'committed'
@@ -214,7 +226,7 @@ local r = redis.call('HMGET', KEYS[1], 'ct', 'cv', 'hi', 'rt')
 if r[1] ~= ARGV[1] then return 0 end
 local w = { 'rt', add_token(r[4], ARGV[1]) }
 remember(w, tonumber(r[3]) or 0, ARGV[2], 'released', 'released', r[2])
-redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
+redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'cx', 'wt')
 redis.call('HSET', KEYS[1], unpack(w))
 return 1
 `

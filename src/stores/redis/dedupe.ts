@@ -95,6 +95,7 @@ function pushClaimArgs(args: string[], input: ClaimInput): void {
     createNonce(),
     input.meta ? JSON.stringify(input.meta) : '',
     String(input.now + input.leaseMs),
+    input.covers !== undefined && input.covers.length > 0 ? JSON.stringify(input.covers.map((version) => version.toWellFormed())) : '',
   )
 }
 
