@@ -43,7 +43,14 @@ function newestFirst(events: Collapsible[], positions: number[]): number[] {
 
 export interface Resendable extends Collapsible {
   version: string
+  changeType?: string
+  gap?: boolean
+  overflow?: boolean
 }
+
+/** Deletes, undeletes and Salesforce gap events say more than "the item changed": only a claim of their kind covers them. */
+const kindOf = (event: Resendable) =>
+  event.overflow ? 'overflow' : event.gap ? 'gap' : event.changeType === 'deleted' || event.changeType === 'undeleted' ? event.changeType : 'change'
 
 /**
  * At most this many superseded versions ride on one claim: enough for a burst of edits to one item, few enough to
@@ -53,8 +60,9 @@ export const COVER_LIMIT = 10
 
 /**
  * The versions a claim for `group[index]` supersedes (ClaimInput.covers): those of the item's events ranked below it,
- * each once and not its own, nearest first, at most COVER_LIMIT. A dated event older than a dated claim is left out:
- * once the claim commits, its modifiedAt already makes that event stale.
+ * each once and not its own, nearest first, at most COVER_LIMIT. Left out: a dated event older than a dated claim (once
+ * the claim commits, its modifiedAt already makes that event stale), and a delete, undelete or gap event below a claim
+ * of another kind (a write of an update does not carry a delete, nor does it re-read what a gap event asks for).
  */
 export function coveredVersions(events: Resendable[], group: readonly number[], index: number): string[] | undefined {
   const claimed = events[group[index]]
@@ -63,6 +71,7 @@ export function coveredVersions(events: Resendable[], group: readonly number[], 
     const { version, modifiedAt } = events[group[i]]
     if (version === claimed.version || covered.includes(version)) continue
     if (modifiedAt !== undefined && claimed.modifiedAt !== undefined && modifiedAt < claimed.modifiedAt) continue
+    if (kindOf(events[group[i]]) !== 'change' && kindOf(events[group[i]]) !== kindOf(claimed)) continue
     covered.push(version)
   }
   return covered.length > 0 ? covered : undefined

@@ -9,7 +9,7 @@ const SENTENCES: Record<DedupeReasonCode, string> = {
     'Salesforce gap event: it carries no field values; re-read the record by id, write its current state, then /dedupe/commit.',
   gap_overflow:
     'Salesforce GAP_OVERFLOW: changes were too many to deliver; resync the whole object for the affected period, then /dedupe/commit.',
-  version_committed: 'This exact version was already processed and committed; skip it.',
+  version_committed: 'This exact version was already committed (or covered by the committed write of a newer event in its batch); skip it.',
   version_unchanged: 'This exact version was already seen with unchanged synced fields; skip it.',
   older_than_committed: 'A newer version of this item was already committed (modifiedAt is older); skip it.',
   item_deleted: 'The item was deleted and this event is not newer than the delete; skip it.',

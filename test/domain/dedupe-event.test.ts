@@ -175,6 +175,19 @@ t.test('what a claim covers: the versions of its item\'s events ranked below it'
   const undatedClaim = [{ key, version: 'd1', modifiedAt: 1_000 }, { key, version: 'u' }]
   t.same(coveredVersions(undatedClaim, newestFirstByItem(undatedClaim)[0], 0), ['d1'], 'an undated claim covers dated events')
 
+  const kinds = [
+    { key, version: 'del', changeType: 'deleted' },
+    { key, version: 'gap', gap: true },
+    { key, version: 'ovf', overflow: true, gap: true },
+    { key, version: 'up', changeType: 'updated' },
+    { key, version: 'new', changeType: 'created' },
+  ]
+  t.same(coveredVersions(kinds, newestFirstByItem(kinds)[0], 0), ['up'], 'a change covers changes, not a delete or gap events')
+  const deletes = [{ key, version: 'up', changeType: 'updated' }, { key, version: 'del1', changeType: 'deleted' }, { key, version: 'del2', changeType: 'deleted' }]
+  t.same(coveredVersions(deletes, newestFirstByItem(deletes)[0], 0), ['del1', 'up'], 'a delete covers deletes and changes')
+  const gaps = [{ key, version: 'ovf', gap: true, overflow: true }, { key, version: 'g1', gap: true }, { key, version: 'g2', gap: true }]
+  t.same(coveredVersions(gaps, newestFirstByItem(gaps)[0], 0), ['g1'], 'a gap event covers gap events, not an overflow')
+
   const many = Array.from({ length: 30 }, (_, i) => ({ key, version: `v${i}` }))
   const covered = coveredVersions(many, newestFirstByItem(many)[0], 0)
   t.equal(covered?.length, COVER_LIMIT, 'at most COVER_LIMIT')

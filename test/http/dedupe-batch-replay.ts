@@ -3,9 +3,9 @@
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 
-const notification = (itemId: string, changeKey: string) => ({
+const notification = (itemId: string, changeKey: string, changeType = 'updated') => ({
   subscriptionId: 'sub-1',
-  changeType: 'updated',
+  changeType,
   tenantId: 'tenant-1',
   clientState: 'secret',
   resource: `Users/u1/Events/${itemId}`,
@@ -65,6 +65,12 @@ export async function batchReplayScenario(t: Test, app: FastifyInstance): Promis
   const redelivered = await post('/dedupe/batch', { events: burst })
   t.same(redelivered.results.map((result: { decision: string }) => result.decision), ['duplicate', 'duplicate', 'duplicate'], 'after the commit the burst is all duplicates')
   t.equal((await post('/dedupe', { notification: notification('R9', 'b1') })).decision, 'duplicate', 'and so is a single delivery of a covered version')
+
+  // an update's write does not carry a delete: the delete below it stays to be decided
+  const mixedKinds = await post('/dedupe/batch', { events: [{ notification: notification('R11', 'kD', 'deleted') }, { notification: notification('R11', 'k1') }] })
+  t.same(mixedKinds.results.map((result: { decision: string }) => result.decision), ['superseded', 'process'])
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'R11', token: mixedKinds.results[1].claim.token })
+  t.equal((await post('/dedupe', { notification: notification('R11', 'kD', 'deleted') })).decision, 'process', 'the delete alone is not covered')
 
   // many resends of one committed version after the change cost one more decision, not one each
   await commitFirst('R4', 'k1')

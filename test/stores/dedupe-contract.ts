@@ -352,6 +352,12 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(next.reason, 'claim_lapsed')
     await store.commit({ key: replaced, token: next.claim!.token, now: T0 + LEASE + 2, ttlMs: TTL })
     t.equal(await replay(replaced, 'v1', T0 + LEASE + 3), 'process', 'the lapsed claim took its covers with it')
+
+    // lapsed but not replaced: its late commit still commits, covers included
+    const late = freshKey()
+    const lapsed = await store.claim(claimOf(late, 'v2', { covers: ['v1'] }))
+    t.same(await store.commit({ key: late, token: lapsed.claim!.token, now: T0 + LEASE + 5, ttlMs: TTL }), { committed: true })
+    t.equal(await replay(late, 'v1', T0 + LEASE + 6), 'duplicate', 'a late commit records what its claim covered')
   })
 
   check('covered versions count in the window like any other recording', async (t, store) => {

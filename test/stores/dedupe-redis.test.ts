@@ -160,6 +160,21 @@ if (skip) {
     t.ok(unavailable(await Promise.allSettled(commits)), 'two commits rejected as unavailable')
   })
 
+  t.test('redis: covers left behind by a claim are never committed by another claim (sidecars of two versions)', async (t) => {
+    const { store, raw } = await ownServer(t)
+    const key = { tenant: 't', system: 'outlook', itemId: 'upgrade' }
+    const now = Date.now()
+    const claim = (version: string, covers?: string[]) => store.dedupe.claim({ key, version, covers, leaseMs: 60_000, now, ttlMs: 3_600_000 })
+    t.equal((await claim('k3', ['k2', 'k1'])).decision, 'process')
+    const hash = dedupeKey(key)
+    t.match(await raw.hget(hash, 'cx'), /^1\.\S+ \["k2","k1"\]$/, 'the covers are stored with their token')
+    // a sidecar from before covers releases the claim and grants the next one: neither touches cx
+    await raw.hdel(hash, 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'wt')
+    await raw.hset(hash, 'seq', '2', 'ct', '2.older-sidecar', 'cv', 'k1', 'ce', String(now + 60_000), 'cm', '', 'cf', '', 'cc', '')
+    t.same(await store.dedupe.commit({ key, token: '2.older-sidecar', now, ttlMs: 3_600_000 }), { committed: true })
+    t.equal((await claim('k2')).decision, 'process', 'the released claim covered nothing: k2 is new')
+  })
+
   t.test('redis: an item lives in one hash-tagged key, whatever its id holds', async (t) => {
     const key = { tenant: 'a:b', system: 'outlook', itemId: 'AAMk}{x}:y{' }
     const name = dedupeKey(key)

@@ -5,8 +5,10 @@
 // One hash per item keeps a claim to three Redis calls (HMGET, HSET, PEXPIRE), which is what the throughput
 // target needs. Fields:
 //   seq                     claims granted so far (tokens are "<seq>.<nonce>")
-//   ct cv ce cm cf cc cx    the held claim: token, version, expiresAt, modifiedAt, fingerprint, changeType, and
-//                           the versions it covers (a JSON array, '' for none), committed with it
+//   ct cv ce cm cf cc       the held claim: token, version, expiresAt, modifiedAt, fingerprint, changeType
+//   cx                      the versions a claim covers, committed with it: "<token> <JSON array>" ('' for none).
+//                           The token ties them to their claim: a sidecar from before covers neither writes nor
+//                           deletes cx, so a commit takes them only from its own claim.
 //   lv lm lf lc la          last committed: version, modifiedAt, fingerprint, changeType, committedAt
 //   kt, rt                  recently committed / released tokens, space separated (5 of each kept)
 //   wt                      the token of the claim that held the item when a sync write into it was recorded
@@ -108,7 +110,7 @@ local function claim(b)
     n = A[b + 10]
     -- the hot path: one literal HSET, no table
     redis.call('HSET', K, 'seq', seq, 'ct', token, 'cv', version, 'ce', n, 'cm', mod, 'cf', fp, 'cc', ctype,
-      'cx', A[b + 11], 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|process|' .. reason .. '|' .. version, 'hi', tostring(hi + 1))
+      'cx', (A[b + 11] ~= '') and (token .. ' ' .. A[b + 11]) or '', 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|process|' .. reason .. '|' .. version, 'hi', tostring(hi + 1))
   end
   if decision ~= 'process' and decision ~= 'unchanged' then
     redis.call('HSET', K, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|' .. decision .. '|' .. reason .. '|' .. version,
@@ -185,9 +187,10 @@ local function commit(b)
   local vi = tonumber(r[8]) or 0
   -- the older versions the claim covers, then the one it was granted for when the commit names another (what was
   -- written): all count as committed
-  if r[13] and r[13] ~= '' then
+  local cx = r[13]
+  if cx and string.sub(cx, 1, #token + 1) == token .. ' ' then
     local recorded = {}
-    for _, other in ipairs(cjson.decode(r[13])) do
+    for _, other in ipairs(cjson.decode(string.sub(cx, #token + 2))) do
       if other ~= version and other ~= r[3] and not recorded[other] then
         recorded[other] = true
         record_version(w, vi, 'c', other)
