@@ -194,6 +194,23 @@ async function stop(child: ChildProcess): Promise<void> {
 
 export type Measured = Awaited<ReturnType<typeof measure>>
 
+/**
+ * Waits, after a slice, until the process that was loaded goes quiet (no more than one clock tick of CPU in 200 ms),
+ * for at most 3 s: what it still does then (a garbage collection of what the slice left) is its own work, counted in
+ * its slice, where it would otherwise slow the next target's.
+ */
+async function settle(pid: number | undefined): Promise<void> {
+  const tick = 1e6 / TICKS_PER_SECOND
+  const deadline = Date.now() + 3_000
+  let last = cpuMicros(pid)
+  while (last !== undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const now = cpuMicros(pid)
+    if (now === undefined || now - last <= tick) return
+    last = now
+  }
+}
+
 /** Seconds of one slice of `measureInterleaved` (BENCH_SLICE_SECONDS, default 2). */
 export const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2)
 if (!(SLICE_SECONDS >= 1)) throw new Error(`BENCH_SLICE_SECONDS must be at least 1, not ${process.env.BENCH_SLICE_SECONDS}`)
@@ -227,6 +244,7 @@ export async function measureInterleaved<K extends string>(contestants: Record<K
       const { load, makeBody, poolSize } = contestants[name]
       // warm-up, one slice long, with bodies of its own (a slice's share of the pool)
       await load(started.get(name)!.url, new BodyCursor(pool(Math.ceil(poolSize / turns), makeBody)), sliceSeconds)
+      await settle(started.get(name)!.child.pid)
       cursors.set(name, new BodyCursor(pool(poolSize, makeBody)))
     }
     const slices = new Map<K, Array<LoadResult & { serverCpu?: number; alsoCpu?: number }>>(names.map((name) => [name, []]))
@@ -237,13 +255,14 @@ export async function measureInterleaved<K extends string>(contestants: Record<K
         const { url, child } = started.get(name)!
         const before = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
         const result = await load(url, cursors.get(name)!, sliceSeconds)
+        await settle(child.pid)
         const after = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
         const delta = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a)
         slices.get(name)!.push({ ...result, serverCpu: delta(before.server, after.server), alsoCpu: delta(before.also, after.also) })
       }
     }
-    // What a target's process did while others were loaded (garbage collection after its slice, timers) lands in
-    // their slices; BENCH_SHOW_IDLE_CPU=1 prints it.
+    // What a target's process did while others were loaded (work after its slice settled, timers) lands in their
+    // slices; BENCH_SHOW_IDLE_CPU=1 prints it.
     if (process.env.BENCH_SHOW_IDLE_CPU) {
       const idle = names.map((name) => {
         const total = (cpuMicros(started.get(name)!.child.pid) ?? 0) - startCpu.get(name)!
