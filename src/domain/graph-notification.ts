@@ -23,6 +23,24 @@ export function isValidationNotification(n: Record<string, unknown>): boolean {
   return n.subscriptionId === 'NA' || (typeof n.changeType === 'string' && n.changeType.startsWith('Validation:'))
 }
 
+/**
+ * A body that is a Graph notification collection ({ "value": [ ... ] }, what Graph posts and Event Hubs carries)
+ * rather than one change: the error that says how to send it, or undefined when the body is something else.
+ * `at` prefixes the path (a batch event's position); `batchHint` points to /dedupe/batch for several notifications.
+ */
+export function notificationCollectionError(body: unknown, at = '', batchHint = true): InvalidFieldError | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined
+  const { value, system, notification, changeEvent } = body as Record<string, unknown>
+  if (!Array.isArray(value) || system !== undefined || notification !== undefined || changeEvent !== undefined) return undefined
+  const validation = value.some((n) => typeof n === 'object' && n !== null && isValidationNotification(n as Record<string, unknown>))
+  return new InvalidFieldError(
+    `${at}value`,
+    validation
+      ? 'is a Graph notification collection holding a validation message: answer it from the subscription endpoint, not here'
+      : `is a Graph notification collection: send one notification as { "notification": ... }${batchHint ? ', or several to /dedupe/batch as { "events": [ { "notification": ... }, ... ] }' : ', one call each'}`,
+  )
+}
+
 /** Strips the weak-ETag wrapper: W/"abc" -> abc; a bare value is kept as it is. */
 export function changeKeyFromEtag(etag: string): string {
   const match = /^(?:W\/)?"(.*)"$/.exec(etag.trim())

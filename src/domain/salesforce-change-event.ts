@@ -57,7 +57,9 @@ export function readInstant(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0 || value > MAX_EPOCH_MS) throw new InvalidFieldError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
-    return Math.trunc(value)
+    // a fraction would be dropped, and the ordering would then treat 1000.7 and 1000.3 as one instant
+    if (!Number.isInteger(value)) throw new InvalidFieldError(path, 'must be whole epoch milliseconds (no fraction)')
+    return value
   }
   if (typeof value === 'string') {
     if (/^\d+$/.test(value)) {

@@ -19,6 +19,17 @@ const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
     new HttpProblem('invalid_input', `the body is not valid JSON: ${err.message}`, { errors: [{ path: '', message: 'is not valid JSON' }] }),
 }
 
+/**
+ * What the validator says of a body that is not a JSON object at all, in words a caller can act on: a POST without a
+ * body (or without Content-Type, so nothing was parsed), the literal null, an array or a scalar.
+ */
+function bodyRootMessage(message: string | undefined): string {
+  if (message === undefined) return 'is invalid'
+  if (/expected object, received (null|undefined)/.test(message)) return 'is missing: send a JSON object with Content-Type: application/json'
+  if (/expected object, received/.test(message)) return 'must be a JSON object'
+  return message
+}
+
 /** Maps any thrown value to an HttpProblem; unknown errors become a generic 500. */
 export function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error
@@ -37,7 +48,7 @@ export function asProblem(error: unknown): HttpProblem {
     for (const issue of error.validation) {
       const dotted = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
       const path = dotted === '' && context && context !== 'body' ? context : dotted
-      const message = issue.message ?? 'is invalid'
+      const message = dotted === '' && context === 'body' ? bodyRootMessage(issue.message) : (issue.message ?? 'is invalid')
       const messages = byPath.get(path)
       if (!messages) byPath.set(path, [message])
       else if (!messages.includes(message)) messages.push(message)

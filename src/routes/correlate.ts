@@ -7,6 +7,7 @@ import { deriveCreateKey } from '../domain/correlate-key.js'
 import { describeCorrelateReasons, explainCorrelate } from '../domain/correlate-reasons.js'
 import { readConfirmRequest, readCorrelateRequest, type CorrelateChange } from '../domain/correlate-request.js'
 import { otherSystem, targetMovedFromBaseline } from '../domain/correlate-rules.js'
+import { notificationCollectionError } from '../domain/graph-notification.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { HttpProblem } from '../errors.js'
 import type { CorrelateReason, DecideResult, LinkRecord } from '../stores/correlate-store.js'
@@ -77,6 +78,8 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/correlate',
     {
+      // A Graph notification collection posted as it came would only be told `system` is missing.
+      preValidation: (request, _reply, done) => done(notificationCollectionError(request.body, '', false)),
       schema: {
         tags: ['correlate'],
         summary: 'What to do with this change: create, update, delete, resolve or skip',

@@ -24,7 +24,7 @@ export const dedupeRequestSchema = z
     version: versionSchema.optional().describe('Explicit form: opaque change marker. Required unless notification or changeEvent is sent.'),
     modifiedAt: instantSchema
       .optional()
-      .describe('Orders versions of one item (ISO-8601 or epoch ms). Without it no ordering is possible: a new version after a commit is processed.'),
+      .describe('Orders versions of one item (ISO-8601, or epoch ms as a whole number). Without it no ordering is possible: a new version after a commit is processed.'),
     changeType: changeTypeSchema.optional(),
     fields: fieldsSchema.optional(),
     fingerprint: fingerprintSchema.optional(),

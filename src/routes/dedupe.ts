@@ -6,6 +6,7 @@ import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-prov
 import type { z } from 'zod'
 import { coveredVersions, newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
 import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
+import { notificationCollectionError } from '../domain/graph-notification.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
@@ -105,6 +106,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/dedupe',
     {
+      // A Graph notification collection posted as it came would only be told `system` is missing.
+      preValidation: (request, _reply, done) => done(notificationCollectionError(request.body)),
       schema: {
         tags: ['dedupe'],
         summary: 'Is this change new? Claim it if so',
@@ -202,6 +205,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         try {
           const bad = request.bodyNeedsCheck ? findBadValue(raw) : undefined
           if (bad) throw new InvalidFieldError(`events.${i}${bad.path ? '.' + bad.path : ''}`, bad.message)
+          const collection = notificationCollectionError(raw, `events.${i}.`)
+          if (collection) throw collection
           const parsed = dedupeRequestSchema.safeParse(raw)
           if (!parsed.success) {
             const issue = parsed.error.issues[0]

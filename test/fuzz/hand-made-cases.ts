@@ -152,7 +152,7 @@ export function runHandMadeCases(t: Test, app: FastifyInstance, registered: stri
       t.equal(res.status, 400, `leaseMs ${toJsonText(leaseMs)}`)
       t.same(paths(res.body), ['leaseMs'])
     }
-    for (const modifiedAt of ['NaN', 'Infinity', '-Infinity', '-0', '0x10', '1e3', new RawJson('1e309'), new RawJson('-1e309'), -1, true, {}]) {
+    for (const modifiedAt of ['NaN', 'Infinity', '-Infinity', '-0', '0x10', '1e3', new RawJson('1e309'), new RawJson('-1e309'), -1, 1.5, 1773048605000.7, true, {}]) {
       const res = await call(app, 'POST', '/dedupe', { ...base, modifiedAt })
       t.equal(res.status, 400, `modifiedAt ${toJsonText(modifiedAt)}`)
       t.same(paths(res.body), ['modifiedAt'])

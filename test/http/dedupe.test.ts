@@ -91,6 +91,12 @@ t.test('process, commit, then duplicate; stale; unchanged; in_flight', async (t)
   t.same([jsonDelete.statusCode, jsonDelete.json()], [200, { deleted: false }], 'an empty JSON body on DELETE is no body')
   const emptyPost = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'content-type': 'application/json' } })
   t.equal(emptyPost.statusCode, 400, 'a POST still needs its body')
+  const noBody = await app.inject({ method: 'POST', url: '/dedupe' })
+  t.match(noBody.json(), { status: 400, errors: [{ path: '', message: 'is missing: send a JSON object with Content-Type: application/json' }] }, 'no body and no Content-Type')
+  for (const payload of ['null', '[1]', '"text"', '7']) {
+    const notObject = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'content-type': 'application/json' }, payload })
+    t.match(notObject.json(), { status: 400, errors: [{ path: '', message: payload === 'null' ? /is missing/ : 'must be a JSON object' }] }, `body ${payload}`)
+  }
 })
 
 t.test('tenants do not collide', async (t) => {
@@ -140,6 +146,19 @@ t.test('Graph notification native form', async (t) => {
   })
   t.equal(lifecycle.statusCode, 400)
   t.match(lifecycle.json().detail, /lifecycle/)
+
+  // the collection Graph posts (and Event Hubs carries), sent as it came
+  const collection = await app.inject({ method: 'POST', url: '/dedupe', payload: { value: [notification('k1')] } })
+  t.equal(collection.statusCode, 400)
+  t.same(collection.json().errors.map((e: { path: string }) => e.path), ['value'])
+  t.match(collection.json().detail, /notification collection: send one notification as \{ "notification": \.\.\. \}, or several to \/dedupe\/batch/)
+  const validationCollection = await app.inject({ method: 'POST', url: '/dedupe', payload: { value: [{ subscriptionId: 'NA', validationTokens: ['t'] }] } })
+  t.match(validationCollection.json(), { status: 400, detail: /holding a validation message/ })
+  const inBatch = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: [{ value: [notification('k1')] }, { notification: notification('k1', 'updated', 'another-item') }] } })).json()
+  t.same(inBatch.results.map((r: { decision: string }) => r.decision), ['rejected', 'process'])
+  t.same(inBatch.results[0].error.errors.map((e: { path: string }) => e.path), ['events.0.value'])
+  const correlate = await app.inject({ method: 'POST', url: '/correlate', payload: { value: [notification('k1')] } })
+  t.match(correlate.json(), { status: 400, errors: [{ path: 'value', message: /one call each/ }] })
 })
 
 t.test('Salesforce change event: CometD, wrapped and decoded forms; gaps; overflow; several recordIds', async (t) => {
