@@ -66,12 +66,15 @@ export const COVER_LIMIT = 10
  */
 export function coveredVersions(events: Resendable[], group: readonly number[], index: number): string[] | undefined {
   const claimed = events[group[index]]
+  const claimedKind = kindOf(claimed)
   const covered: string[] = []
   for (let i = index + 1; i < group.length && covered.length < COVER_LIMIT; i++) {
-    const { version, modifiedAt } = events[group[i]]
+    const event = events[group[i]]
+    const { version, modifiedAt } = event
     if (version === claimed.version || covered.includes(version)) continue
     if (modifiedAt !== undefined && claimed.modifiedAt !== undefined && modifiedAt < claimed.modifiedAt) continue
-    if (kindOf(events[group[i]]) !== 'change' && kindOf(events[group[i]]) !== kindOf(claimed)) continue
+    const kind = kindOf(event)
+    if (kind !== 'change' && kind !== claimedKind) continue
     covered.push(version)
   }
   return covered.length > 0 ? covered : undefined
