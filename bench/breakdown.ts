@@ -7,12 +7,12 @@
 //   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
 //   /dedupe               the real route: reasons, claim token, last state, decision metrics
-import { CONNECTIONS, ROUNDS, SECONDS, measure, median, posts, serverTarget, uniqueEvent, type Target } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, measure, median, memoryStoreEnv, posts, serverTarget, uniqueEvent, type Target } from './harness.js'
 
 // Busy loops to add to the bare route, in us: several show where a slower server starts to lose requests/s.
 const SPINS_US = (process.env.BREAKDOWN_SPIN_US ?? '3,6,10').split(',').map(Number)
 if (SPINS_US.some((us) => !(us > 0))) throw new Error(`BREAKDOWN_SPIN_US must be positive numbers separated by commas, not ${process.env.BREAKDOWN_SPIN_US}`)
-const memory = async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' })
+const memory = async () => memoryStoreEnv()
 const bareRoute = (env: Record<string, string>) => async () => env
 const sidecarStep = (path: string) => ({ target: serverTarget(path, 'bench/breakdown-server.mjs', memory), path })
 // `after`: the step whose CPU this one adds to

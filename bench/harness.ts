@@ -211,6 +211,16 @@ async function settle(pid: number | undefined): Promise<void> {
   }
 }
 
+/**
+ * The memory store's environment in the benchmarks: its default bound (MEMORY_MAX_ITEMS 100,000), as `npm start` runs
+ * it, so a run soon reaches the steady state of a full store that evicts its least recently used item for each new
+ * one. BENCH_MEMORY_MAX_ITEMS sets another bound (2000000: nothing is evicted and the heap grows all run).
+ */
+export function memoryStoreEnv(): Record<string, string> {
+  const bound = process.env.BENCH_MEMORY_MAX_ITEMS
+  return bound === undefined ? { STORE: 'memory' } : { STORE: 'memory', MEMORY_MAX_ITEMS: bound }
+}
+
 /** Seconds of one slice of `measureInterleaved` (BENCH_SLICE_SECONDS, default 2). */
 export const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2)
 if (!(SLICE_SECONDS >= 1)) throw new Error(`BENCH_SLICE_SECONDS must be at least 1, not ${process.env.BENCH_SLICE_SECONDS}`)

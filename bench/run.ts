@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { RedisServer } from '../test/support/redis-server.js'
-import { CONNECTIONS, ROUNDS, SECONDS, SLICE_SECONDS, claimThenCommit, measure, measureInterleaved, median, posts, serverTarget, uniqueEvent, type Measured } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, SLICE_SECONDS, claimThenCommit, measure, measureInterleaved, median, memoryStoreEnv, posts, serverTarget, uniqueEvent, type Measured } from './harness.js'
 
 const BATCH = 100
 const root = new URL('..', import.meta.url)
@@ -23,7 +23,7 @@ const ratios = {
 const redis = await RedisServer.start()
 try {
   const baseline = serverTarget('baseline', 'bench/baseline-server.ts', async () => ({}))
-  const memory = serverTarget('memory', 'dist/server.js', async () => ({ STORE: 'memory', MEMORY_MAX_ITEMS: '2000000' }))
+  const memory = serverTarget('memory', 'dist/server.js', async () => memoryStoreEnv())
   const onRedis = serverTarget('redis', 'dist/server.js', async () => {
     // a fresh database for each round (both Redis targets start before either is loaded)
     const { Redis } = await import('ioredis')
@@ -34,7 +34,7 @@ try {
   })
 
   process.stdout.write(
-    `benchmark: ${SECONDS}s per target and round, in slices of about ${SLICE_SECONDS}s taking turns, ${ROUNDS} rounds, ${CONNECTIONS} connections, unique itemIds\n`,
+    `benchmark: ${SECONDS}s per target and round, in slices of about ${SLICE_SECONDS}s taking turns, ${ROUNDS} rounds, ${CONNECTIONS} connections, unique itemIds, memory store bound ${memoryStoreEnv().MEMORY_MAX_ITEMS ?? 'default (100000)'}\n`,
   )
   const singles = 60_000 * SECONDS
   const batches = 2_000 * SECONDS
@@ -85,6 +85,7 @@ try {
     rounds: ROUNDS,
     connections: CONNECTIONS,
     cpus: (await import('node:os')).cpus().length,
+    memoryMaxItems: memoryStoreEnv().MEMORY_MAX_ITEMS ?? 'default (100000)',
     baseline: summary('base'),
     dedupeMemory: { ...summary('mem'), ratioToBaseline: ratioOf(ratios.memory), goal: 0.85 },
     dedupeRedis: { ...summary('red'), ratioToBaseline: ratioOf(ratios.redis), goal: 0.6 },
