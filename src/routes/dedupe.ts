@@ -70,7 +70,8 @@ function versionedKey(event: DedupeEvent): DedupeResponse['key'] {
   return { tenant: key.tenant, system: key.system, itemId: key.itemId, version: event.version }
 }
 
-function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
+/** The answer to one decided event, as /dedupe and each batch result give it (exported for bench/batch-stages.ts). */
+export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse {
   return {
     decision: result.decision,
     reason: explainDedupe(result.reason),
