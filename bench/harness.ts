@@ -85,6 +85,8 @@ export class BodyCursor {
 }
 
 async function run(url: string, requests: (next: () => string) => Requests, bodies: BodyCursor, seconds: number) {
+  // The load generator runs in this process: its CPU is this process's while the run lasts.
+  const cpuBefore = process.cpuUsage()
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -93,7 +95,9 @@ async function run(url: string, requests: (next: () => string) => Requests, bodi
     headers: { 'content-type': 'application/json' },
     requests: requests(bodies.next),
   })
+  const cpu = process.cpuUsage(cpuBefore)
   return {
+    loadGeneratorCpu: cpu.user + cpu.system,
     requestsPerSecond: Math.round(result.requests.average),
     totalRequests: result.requests.total,
     seconds: result.duration,
@@ -180,6 +184,7 @@ export async function measure(target: Target, load: Load, makeBody: () => unknow
       ...result,
       serverCpuUsPerRequest: perRequest(before.server, after.server, result.totalRequests),
       redisCpuUsPerRequest: perRequest(before.also, after.also, result.totalRequests),
+      loadGeneratorCpuUsPerRequest: perRequest(0, result.loadGeneratorCpu, result.totalRequests),
     }
   } finally {
     await stop(child)
@@ -303,6 +308,8 @@ export async function measureInterleaved<K extends string>(contestants: Record<K
         otherStatuses: statuses,
         serverCpuUsPerRequest: perRequest(0, serverCpu, totalRequests),
         redisCpuUsPerRequest: perRequest(0, alsoCpu, totalRequests),
+        loadGeneratorCpu: sum((slice) => slice.loadGeneratorCpu),
+        loadGeneratorCpuUsPerRequest: perRequest(0, sum((slice) => slice.loadGeneratorCpu), totalRequests),
       }
     }
     return out
