@@ -5,7 +5,7 @@
 import { newestFirstByItem } from '../src/domain/batch-collapse.js'
 import { readDedupeRequest } from '../src/domain/dedupe-event.js'
 import { loadConfig } from '../src/config.js'
-import { respond } from '../src/routes/dedupe.js'
+import { respond, toClaimInput } from '../src/routes/dedupe.js'
 import { batchEnvelopeSchema, dedupeRequestSchema } from '../src/routes/dedupe-schemas.js'
 import { MemoryDedupeStore } from '../src/stores/memory/dedupe.js'
 import { median, memoryStoreEnv, uniqueEvent } from './harness.js'
@@ -39,21 +39,7 @@ async function decide(text: string, spent: Record<Stage, number>) {
   lap('collapse by item')
   if (groups.length !== events.length) throw new Error('the bodies should hold one event per item')
   const now = Date.now()
-  const results = await store.claimMany(
-    events.map((event) => ({
-      key: event.key,
-      version: event.version,
-      modifiedAt: event.modifiedAt,
-      changeType: event.changeType,
-      fingerprint: event.fingerprint,
-      gap: event.gap,
-      overflow: event.overflow,
-      leaseMs: event.leaseMs,
-      now,
-      ttlMs: config.dedupeTtlMs,
-      meta: event.meta,
-    })),
-  )
+  const results = await store.claimMany(events.map((event) => toClaimInput(event, now, config.dedupeTtlMs)))
   lap('memory claim')
   const answer = { results: events.map((event, i) => respond(event, results[i])) }
   lap('answer objects')
@@ -63,8 +49,8 @@ async function decide(text: string, spent: Record<Stage, number>) {
 
 // Fill the store to its bound (or with BATCHES batches, if fewer), so the rounds measure a store that evicts.
 const filling = Math.min(Math.ceil(config.memoryMaxItems / BATCH), BATCHES)
-const idle = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>
-for (const text of makeBodies(filling)) await decide(text, idle)
+const fillSpent = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>
+for (const text of makeBodies(filling)) await decide(text, fillSpent)
 
 const rounds: Array<Record<Stage, number>> = []
 for (let round = 0; round < ROUNDS; round++) {

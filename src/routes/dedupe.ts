@@ -1,7 +1,6 @@
 // /dedupe, /dedupe/commit, /dedupe/release, /dedupe/batch and the item record: thin handlers over domain + store.
 import { InvalidFieldError } from '../domain/invalid-field.js'
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { coveredVersions, newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
@@ -47,7 +46,8 @@ function lastOut(last: LastCommitted | undefined) {
   }
 }
 
-function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number, covers?: string[]): ClaimInput {
+/** The store's claim input for a decided event (exported for bench/batch-stages.ts). */
+export function toClaimInput(event: DedupeEvent, now: number, ttlMs: number, covers?: string[]): ClaimInput {
   return {
     key: event.key,
     version: event.version,
@@ -58,7 +58,7 @@ function toClaimInput(app: FastifyInstance, event: DedupeEvent, now: number, cov
     overflow: event.overflow,
     leaseMs: event.leaseMs,
     now,
-    ttlMs: app.config.dedupeTtlMs,
+    ttlMs,
     meta: event.meta,
     covers,
   }
@@ -121,7 +121,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const [event] = readDedupeRequest(request.body, defaults(false))
       const now = Date.now()
-      const result = await callStore(app, reply, 'dedupe', () => store.claim(toClaimInput(app, event, now)), () => failOpenClaim(event, now))
+      const result = await callStore(app, reply, 'dedupe', () => store.claim(toClaimInput(event, now, app.config.dedupeTtlMs)), () => failOpenClaim(event, now))
       app.metrics.decisions.inc({ endpoint: 'dedupe', decision: result.decision })
       return respond(event, result)
     },
@@ -228,7 +228,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           app,
           reply,
           'dedupe_batch',
-          () => store.claimMany(claiming.map((slot) => toClaimInput(app, slot.event, now, slot.covers))),
+          () => store.claimMany(claiming.map((slot) => toClaimInput(slot.event, now, app.config.dedupeTtlMs, slot.covers))),
           () => claiming.map((slot) => failOpenClaim(slot.event, now)),
         )
       // Each item's newest event is decided; the others are superseded by it, and its claim's commit covers them, so
