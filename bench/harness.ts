@@ -297,6 +297,7 @@ export async function measureInterleaved<K extends string>(contestants: Record<K
       for (const slice of runs) for (const [code, count] of Object.entries(slice.otherStatuses)) statuses[code] = (statuses[code] ?? 0) + (count ?? 0)
       const serverCpu = cpu((slice) => slice.serverCpu)
       const alsoCpu = cpu((slice) => slice.alsoCpu)
+      const loadGeneratorCpu = sum((slice) => slice.loadGeneratorCpu)
       out[name] = {
         requestsPerSecond: Math.round(totalRequests / sum((slice) => slice.seconds)),
         totalRequests,
@@ -308,8 +309,8 @@ export async function measureInterleaved<K extends string>(contestants: Record<K
         otherStatuses: statuses,
         serverCpuUsPerRequest: perRequest(0, serverCpu, totalRequests),
         redisCpuUsPerRequest: perRequest(0, alsoCpu, totalRequests),
-        loadGeneratorCpu: sum((slice) => slice.loadGeneratorCpu),
-        loadGeneratorCpuUsPerRequest: perRequest(0, sum((slice) => slice.loadGeneratorCpu), totalRequests),
+        loadGeneratorCpu,
+        loadGeneratorCpuUsPerRequest: perRequest(0, loadGeneratorCpu, totalRequests),
       }
     }
     return out
