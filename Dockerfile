@@ -20,7 +20,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-USER node
+# The image's node user, by number: Kubernetes' runAsNonRoot can check a numeric user, not a name.
+USER 1000:1000
 EXPOSE 8080
 # Binding 0.0.0.0 needs API_TOKENS (or ALLOW_UNAUTHENTICATED=true): the service refuses to start open otherwise.
 # The check calls 127.0.0.1: with HOST set to one interface's address instead, override or disable it.
