@@ -192,7 +192,7 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
   // `unchanged`; keeping none only costs the next event a /correlate call.
   if (state.writtenUnderClaim === token && fingerprint !== state.last?.fingerprint) fingerprint = undefined
   const last: LastCommitted = { version, committedAt: input.now }
-  const modifiedAt = input.modifiedAt ?? claim.modifiedAt
+  const modifiedAt = committedModifiedAt(state.last?.modifiedAt, input.modifiedAt ?? claim.modifiedAt, claim.changeType)
   if (modifiedAt !== undefined) last.modifiedAt = modifiedAt
   if (fingerprint !== undefined) last.fingerprint = fingerprint
   if (claim.changeType !== undefined) last.changeType = claim.changeType
@@ -201,6 +201,16 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
   const covered = claim.covers?.filter((other, i, all) => other !== version && other !== claim.version && all.indexOf(other) === i)
   if (covered !== undefined && covered.length > 0) commit.covered = covered
   return { result: { committed: true }, commit }
+}
+
+/**
+ * The ordering mark a commit leaves: the newer of the committed one and the written one, so an undated commit, or
+ * one whose modifiedAt is older, never lets an event older than an earlier commit through as `process`. An undated
+ * delete leaves none: its moment is unknown, so only a dated event can be told apart from it, and none is newer.
+ */
+function committedModifiedAt(previous: number | undefined, written: number | undefined, changeType: string | undefined): number | undefined {
+  if (written === undefined) return changeType === 'deleted' ? undefined : previous
+  return previous !== undefined && previous > written ? previous : written
 }
 
 /** Release ends the claim only for the token that still holds it. */

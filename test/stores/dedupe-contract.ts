@@ -89,6 +89,35 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(next.decision, 'process')
   })
 
+  check('a commit never moves the ordering mark back: an undated or older commit keeps the newer modifiedAt', async (t, store) => {
+    const key = freshKey()
+    await commitVersion(store, key, 'v1', { modifiedAt: 200 })
+    await commitVersion(store, key, 'v2', { now: T0 + 1 })
+    const undated = await store.claim(claimOf(key, 'v0', { modifiedAt: 100, now: T0 + 2 }))
+    t.equal(undated.decision, 'stale', 'an event older than the dated commit is stale after an undated commit')
+    t.equal(undated.last?.version, 'v2')
+    t.equal(undated.last?.modifiedAt, 200)
+
+    // an undated claim committed with an older modifiedAt than the one already committed
+    const v3 = await store.claim(claimOf(key, 'v3', { now: T0 + 3 }))
+    t.equal(v3.decision, 'process')
+    t.same(await store.commit({ key, token: v3.claim!.token, modifiedAt: 150, now: T0 + 3, ttlMs: TTL }), { committed: true })
+    const between = await store.claim(claimOf(key, 'v4', { modifiedAt: 180, now: T0 + 4 }))
+    t.equal(between.decision, 'stale', 'an event between the two is still older than the newest commit')
+    t.equal(between.last?.modifiedAt, 200)
+    const newer = await store.claim(claimOf(key, 'v5', { modifiedAt: 300, now: T0 + 5 }))
+    t.equal(newer.decision, 'process')
+
+    // an undated delete keeps no mark: nothing dated is known to be newer than it
+    const deleted = freshKey()
+    await commitVersion(store, deleted, 'v1', { modifiedAt: 200 })
+    await commitVersion(store, deleted, 'v2', { changeType: 'deleted', now: T0 + 1 })
+    const later = await store.claim(claimOf(deleted, 'v3', { modifiedAt: 300, changeType: 'updated', now: T0 + 2 }))
+    t.equal(later.decision, 'stale')
+    t.equal(later.reason, 'item_deleted')
+    t.equal(later.last?.modifiedAt, undefined)
+  })
+
   check('after a delete only a newer modifiedAt is processed', async (t, store) => {
     const key = freshKey('salesforce')
     await commitVersion(store, key, 'v1', { modifiedAt: 100, changeType: 'deleted' })
