@@ -1,6 +1,6 @@
 // The bounded TTL map under the memory stores: size bound, recency, lazy expiry and the write-time sweep.
 import t from 'tap'
-import { BoundedTtlMap } from '../../src/stores/memory/bounded-map.js'
+import { BoundedTtlMap, KEEP_PASSES_LIMIT } from '../../src/stores/memory/bounded-map.js'
 
 t.test('drops the least recently used entry past the bound', async (t) => {
   const evicted: string[] = []
@@ -58,4 +58,28 @@ t.test('with the default sweep, a steady stream of short-lived entries stays nea
   // each entry lives for 100 writes; nothing reads them again
   for (let i = 0; i < 20_000; i++) map.set(`k-${i}`, i, i + 100, i)
   t.ok(map.size <= 300, `holds ${map.size} entries, of which 100 are live`)
+})
+
+t.test('the bound passes over an entry until its keepUntil, and holds when too many are kept', async (t) => {
+  const evicted: string[] = []
+  const map = new BoundedTtlMap<number>({ maxEntries: 2, onEvict: (key) => evicted.push(key) })
+  map.set('kept', 0, 1_000, 0, 500)
+  map.set('b', 0, 1_000, 1)
+  map.set('c', 0, 1_000, 2)
+  t.same(evicted, ['b'], 'the oldest entry was kept; the next one went')
+  t.equal(map.peek('kept', 3), 0)
+  map.set('d', 0, 1_000, 3)
+  t.same(evicted, ['b', 'c'], 'passing over moved it to the newest end')
+  map.set('e', 0, 1_000, 500)
+  t.same(evicted, ['b', 'c', 'kept'], 'at keepUntil the entry is an ordinary one again')
+
+  const crowded = new BoundedTtlMap<number>({ maxEntries: KEEP_PASSES_LIMIT + 10, onEvict: (key) => evicted.push(key) })
+  evicted.length = 0
+  for (let i = 0; i < KEEP_PASSES_LIMIT + 10; i++) crowded.set(`k${i}`, i, 1_000, 0, 500)
+  crowded.set('one-more', 0, 1_000, 0, 500)
+  t.equal(crowded.size, KEEP_PASSES_LIMIT + 10, 'the bound holds')
+  t.same(evicted, [`k${KEEP_PASSES_LIMIT}`], 'after passing over the limit, the oldest is dropped even though it is kept')
+  crowded.set('two-more', 0, 1_000, 0, 500)
+  t.same(evicted, [`k${KEEP_PASSES_LIMIT}`, `k${KEEP_PASSES_LIMIT + 1}`], 'with its passes spent it drops the oldest at once')
+  t.equal(crowded.size, KEEP_PASSES_LIMIT + 10)
 })

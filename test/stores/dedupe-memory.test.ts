@@ -19,14 +19,37 @@ t.test('memory: expiry follows the clock the caller passes', async (t) => {
 
 t.test('memory: MEMORY_MAX_ITEMS bounds the items, least recently used first', async (t) => {
   const store = new MemoryDedupeStore({ maxItems: 3 })
+  // the claims' 1 s leases have lapsed by the time the bound has to drop one
   for (const id of ['a', 'b', 'c']) await store.claim(claim(id, T0))
   await store.get(key('a'), T0) // reading does not count as use; the next write does
-  await store.claim(claim('a', T0 + 1))
-  await store.claim(claim('d', T0 + 2))
+  await store.claim(claim('a', T0 + 1_001))
+  await store.claim(claim('d', T0 + 1_002))
   t.equal(store.size, 3)
-  t.equal(await store.get(key('b'), T0 + 3), null, 'b was the least recently used')
-  t.not(await store.get(key('a'), T0 + 3), null)
-  t.not(await store.get(key('d'), T0 + 3), null)
-  for (let i = 0; i < 100; i++) await store.claim(claim(`bulk-${i}`, T0 + 4))
+  t.equal(await store.get(key('b'), T0 + 1_003), null, 'b was the least recently used')
+  t.not(await store.get(key('a'), T0 + 1_003), null)
+  t.not(await store.get(key('d'), T0 + 1_003), null)
+  for (let i = 0; i < 100; i++) await store.claim(claim(`bulk-${i}`, T0 + 1_004))
   t.equal(store.size, 3)
+})
+
+t.test('memory: the bound passes over an item whose claim is live, so the item keeps one writer', async (t) => {
+  const store = new MemoryDedupeStore({ maxItems: 5 })
+  const first = await store.claim(claim('held', T0))
+  t.equal(first.decision, 'process')
+  // ten other items, each committed, push the held item to the least recently used end and past it
+  for (let i = 0; i < 10; i++) {
+    const other = await store.claim(claim(`other-${i}`, T0 + 1 + i))
+    t.same(await store.commit({ key: key(`other-${i}`), token: other.claim!.token, now: T0 + 1 + i, ttlMs: 60_000 }), { committed: true })
+  }
+  t.equal(store.size, 5)
+  const again = await store.claim(claim('held', T0 + 20))
+  t.equal(again.decision, 'in_flight', 'the live claim was kept, not evicted')
+  t.same(await store.commit({ key: key('held'), token: first.claim!.token, now: T0 + 21, ttlMs: 60_000 }), { committed: true })
+
+  // once the claim has lapsed the item is an ordinary entry again
+  const lapsing = await store.claim(claim('lapsing', T0 + 30))
+  t.equal(lapsing.decision, 'process')
+  for (let i = 0; i < 10; i++) await store.claim(claim(`late-${i}`, T0 + 2_000 + i))
+  t.equal(await store.get(key('lapsing'), T0 + 2_100), null, 'a lapsed claim does not hold its item')
+  t.equal(store.size, 5)
 })

@@ -5,7 +5,17 @@
 interface Entry<V> {
   value: V
   expiresAt: number
+  /** until then the size bound passes over the entry (a live claim); 0 for none */
+  keepUntil: number
 }
+
+/**
+ * Passing over a kept entry moves it to the newest end and spends one pass; each entry the bound drops earns
+ * KEEP_PASS_EARNED, up to KEEP_PASSES_LIMIT saved. Without a pass to spend the oldest is dropped even if kept, so the
+ * bound holds, and when most entries are kept (more live claims than the bound allows) a write costs little more.
+ */
+export const KEEP_PASSES_LIMIT = 32
+export const KEEP_PASS_EARNED = 0.25
 
 export interface BoundedMapOptions<V> {
   maxEntries: number
@@ -23,6 +33,7 @@ export class BoundedTtlMap<V> {
   private readonly onEvict?: (key: string, value: V) => void
   private cursor?: Iterator<[string, Entry<V>]>
   private oldest?: Iterator<[string, Entry<V>]>
+  private passes = KEEP_PASSES_LIMIT
 
   constructor(options: BoundedMapOptions<V>) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
@@ -56,18 +67,20 @@ export class BoundedTtlMap<V> {
     return entry.value
   }
 
-  set(key: string, value: V, expiresAt: number, now: number): void {
+  /** `keepUntil`: until then the size bound passes over the entry while it has passes to spend (KEEP_PASSES_LIMIT). */
+  set(key: string, value: V, expiresAt: number, now: number, keepUntil = 0): void {
     const entry = this.entries.get(key)
     if (entry) {
       this.entries.delete(key)
       entry.value = value
       entry.expiresAt = expiresAt
+      entry.keepUntil = keepUntil
       this.entries.set(key, entry)
     } else {
-      this.entries.set(key, { value, expiresAt })
+      this.entries.set(key, { value, expiresAt, keepUntil })
     }
     this.sweep(now)
-    this.evictOverflow()
+    this.evictOverflow(now)
   }
 
   delete(key: string): boolean {
@@ -96,7 +109,7 @@ export class BoundedTtlMap<V> {
 
   // A fresh iterator would start at the front and step over every hole earlier deletions left there (V8
   // compacts a Map's table only when it grows), making each eviction O(deleted); a kept iterator walks them once.
-  private evictOverflow(): void {
+  private evictOverflow(now: number): void {
     while (this.entries.size > this.maxEntries) {
       this.oldest ??= this.entries.entries()
       const next = this.oldest.next()
@@ -106,6 +119,12 @@ export class BoundedTtlMap<V> {
       }
       const [key, entry] = next.value
       this.entries.delete(key)
+      if (entry.keepUntil > now && entry.expiresAt > now && this.passes >= 1) {
+        this.passes--
+        this.entries.set(key, entry)
+        continue
+      }
+      this.passes = Math.min(KEEP_PASSES_LIMIT, this.passes + KEEP_PASS_EARNED)
       this.onEvict?.(key, entry.value)
     }
   }

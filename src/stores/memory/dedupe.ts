@@ -52,6 +52,8 @@ export interface MemoryDedupeOptions {
 export class MemoryDedupeStore implements DedupeStore {
   private readonly items: BoundedTtlMap<MemoryItem>
 
+  // An item is written with its live claim's expiry as keepUntil, so the size bound passes over it while the claim
+  // lives: dropping it would let a second writer claim the item and leave the first one's commit unknown_token.
   constructor(options: MemoryDedupeOptions) {
     this.items = new BoundedTtlMap<MemoryItem>({ maxEntries: options.maxItems })
   }
@@ -109,7 +111,7 @@ export class MemoryDedupeStore implements DedupeStore {
     item.last = outcome.last
     if (outcome.underClaim) item.writtenUnderClaim = outcome.underClaim
     pushHistory(item, outcome.history)
-    this.items.set(id, item, input.now + input.ttlMs, input.now)
+    this.items.set(id, item, input.now + input.ttlMs, input.now, item.claim?.expiresAt)
   }
 
   async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {
@@ -142,7 +144,7 @@ export class MemoryDedupeStore implements DedupeStore {
     }
     if (input.meta) item.meta = { ...input.meta }
     pushHistory(item, outcome.history)
-    this.items.set(id, item, input.now + input.ttlMs, input.now)
+    this.items.set(id, item, input.now + input.ttlMs, input.now, item.claim?.expiresAt)
     return outcome.result
   }
 }
