@@ -128,7 +128,8 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     ids = [`overflow:${entityName}`]
   } else {
     const recordIds = header.recordIds
-    if (!Array.isArray(recordIds) || recordIds.length === 0) throw new InvalidFieldError(`${hp}.recordIds`, 'must hold at least one record id')
+    if (!Array.isArray(recordIds)) throw new InvalidFieldError(`${hp}.recordIds`, recordIds === undefined ? 'is required' : 'must be an array of record ids')
+    if (recordIds.length === 0) throw new InvalidFieldError(`${hp}.recordIds`, 'must hold at least one record id')
     recordIds.forEach((id, i) => {
       if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
         throw new InvalidFieldError(`${hp}.recordIds.${i}`, 'must be a non-empty record id')

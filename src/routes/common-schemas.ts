@@ -1,8 +1,11 @@
 // Request pieces shared by the routes: tenant, ids, fields/fingerprint, lease, native payloads, instants.
 import { z } from 'zod'
 import { LEASE_MAX_MS, LEASE_MIN_MS } from '../config.js'
+import { describeInvalidField, InvalidFieldError } from '../domain/invalid-field.js'
+import { readInstant } from '../domain/salesforce-change-event.js'
 
-const required = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`)
+/** A schema's error: "is required" when the field is missing, else "must be <what>". */
+export const required = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`)
 
 export const tenantSchema = z
   .string({ error: required('a string') })
@@ -30,6 +33,15 @@ export const versionSchema = z
 
 export const instantSchema = z
   .union([z.string(), z.number()], { error: 'must be an ISO-8601 date-time or epoch milliseconds' })
+  // The domain's reading, here too, so a bad instant is reported beside the request's other invalid fields.
+  .superRefine((value, ctx) => {
+    try {
+      readInstant(value, '')
+    } catch (error) {
+      if (!(error instanceof InvalidFieldError)) throw error
+      ctx.addIssue({ code: 'custom', message: describeInvalidField(error).message })
+    }
+  })
   .describe('ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds.')
 
 export const changeTypeSchema = z

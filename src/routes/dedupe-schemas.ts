@@ -9,12 +9,21 @@ import {
   itemIdSchema,
   leaseMsSchema,
   notificationSchema,
+  required,
   systemSchema,
   tenantSchema,
   versionSchema,
 } from './common-schemas.js'
 
 export const MAX_BATCH_EVENTS = 500
+
+const tokenSchema = z
+  .string({ error: required('a string') })
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .describe('The claim token from /dedupe.')
+
+const EXPLICIT_REQUIRED = ['system', 'itemId', 'version'] as const
 
 export const dedupeRequestSchema = z
   .object({
@@ -31,6 +40,13 @@ export const dedupeRequestSchema = z
     leaseMs: leaseMsSchema.optional(),
     notification: notificationSchema.optional(),
     changeEvent: changeEventSchema.optional(),
+  })
+  // The explicit form's required fields, reported together with any other invalid field (the domain checks again).
+  .superRefine((body, ctx) => {
+    if (body.notification !== undefined || body.changeEvent !== undefined) return
+    for (const field of EXPLICIT_REQUIRED) {
+      if (body[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required (or send the native form: notification or changeEvent)' })
+    }
   })
   .describe(
     'A change to decide. Explicit form: system, itemId, version (+ modifiedAt, changeType). Native forms: { notification } (one Graph changeNotification) or { changeEvent } (a Salesforce change event); the sidecar derives the rest. fields or fingerprint (not both) enable `unchanged`.',
@@ -85,7 +101,7 @@ export const commitRequestSchema = z
     tenant: tenantSchema.optional(),
     system: systemSchema,
     itemId: itemIdSchema,
-    token: z.string({ error: 'is required' }).min(1, 'must not be empty').max(256).describe('The claim token from /dedupe.'),
+    token: tokenSchema,
     version: versionSchema.optional().describe('What was actually written, when it differs from the claimed version. Both then count as committed: a replay of either is a duplicate.'),
     modifiedAt: instantSchema.optional().describe('The modifiedAt to record, when it differs from the claimed one.'),
     fields: fieldsSchema.optional(),
@@ -111,7 +127,7 @@ export const releaseRequestSchema = z
     tenant: tenantSchema.optional(),
     system: systemSchema,
     itemId: itemIdSchema,
-    token: z.string({ error: 'is required' }).min(1, 'must not be empty').max(256).describe('The claim token from /dedupe.'),
+    token: tokenSchema,
   })
   .describe('Release a claim after the write failed, so the next delivery processes the event.')
   .meta({ id: 'ReleaseRequest' })

@@ -387,6 +387,22 @@ t.test('bad input: 400 naming the field, 413, 415, problem+json on request', asy
   t.match(emptyTenant.errors[0].message, /must not be empty/)
   const two = (await post({ system: 'outlook', itemId: 'x', version: 1, leaseMs: 1 })).json()
   t.same(two.errors.map((e: { path: string }) => e.path).sort(), ['leaseMs', 'version'], 'two bad fields are two entries')
+  const paths = async (payload: unknown, url = '/dedupe') => {
+    const res = await app.inject({ method: 'POST', url, payload: payload as object })
+    t.equal(res.statusCode, 400)
+    return res.json().errors.map((e: { path: string }) => e.path).sort()
+  }
+  t.same(await paths({}), ['itemId', 'system', 'version'], 'every missing field of the explicit form at once')
+  t.same(await paths({ system: 'outlook', leaseMs: 1 }), ['itemId', 'leaseMs', 'version'], 'missing fields beside an invalid one')
+  t.same(await paths({ system: 'BAD', itemId: 'x', version: 'v', modifiedAt: 'yesterday' }), ['modifiedAt', 'system'], 'an unreadable instant beside an invalid field')
+  for (const url of ['/dedupe/commit', '/dedupe/release']) {
+    for (const [token, message] of [[5, 'must be a string'], ['t'.repeat(300), 'must be at most 256 characters'], [undefined, 'is required']] as const) {
+      const res = await app.inject({ method: 'POST', url, payload: { system: 'outlook', itemId: 'x', token } })
+      t.same(res.json().errors, [{ path: 'token', message }], `${url} token ${String(token).slice(0, 10)}`)
+    }
+  }
+  const notArray = await post({ changeEvent: { ChangeEventHeader: { entityName: 'Event', changeType: 'UPDATE', recordIds: 'x', commitTimestamp: 1, transactionKey: 'k', sequenceNumber: 1 } } })
+  t.match(notArray.json().errors, [{ path: 'changeEvent.ChangeEventHeader.recordIds', message: 'must be an array of record ids' }])
 })
 
 t.test('correlation ids: echoed when valid, replaced when not, present on errors', async (t) => {
