@@ -1,16 +1,16 @@
 // The sidecar as server.ts builds it, plus /breakdown/* routes that stop partway along /dedupe's path, so
 // bench/breakdown.ts can price each part: the stack alone, zod validation, and the memory store's claim.
 // Plain JavaScript over the compiled dist/ (npm run build), like the real server: tsx would add its own costs.
-import { pino } from 'pino'
-import { buildApp, LOG_REDACT, registerApiGuards } from '../dist/app.js'
+import { buildApp, registerApiGuards } from '../dist/app.js'
 import { loadConfig } from '../dist/config.js'
 import { readDedupeRequest } from '../dist/domain/dedupe-event.js'
+import { createLogger } from '../dist/logger.js'
 import { createMetrics } from '../dist/plugins/metrics.js'
 import { dedupeRequestSchema, dedupeResponseSchema } from '../dist/routes/dedupe-schemas.js'
 import { createStore } from '../dist/stores/index.js'
 
 const config = loadConfig()
-const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } })
+const logger = createLogger(config.logLevel)
 const store = await createStore(config, { logger })
 const app = await buildApp(config, { store, logger, metrics: createMetrics() })
 

@@ -34,8 +34,6 @@ export interface AppDeps {
   readiness?: ReadinessCheck[]
 }
 
-export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', '*.token', '*.forwardToken', '*.connectionString']
-
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),

@@ -163,8 +163,11 @@ export const LEASE_MAX_MS = 3_600_000
 const isLoopback = (host: string) =>
   host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
 
-/** Reads the environment once; throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Reads the environment once; throws ConfigError naming every bad variable. `api: false` is for a process that serves
+ * no business route (the standalone pre-filter): it may listen on any address without API_TOKENS.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: { api?: boolean } = {}): Config {
   // An empty variable counts as unset, as shells and container specs commonly write it.
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''))
   const parsed = envSchema.safeParse(set)
@@ -192,7 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`DEFAULT_LEASE_MS: must be from ${LEASE_MIN_MS} to ${LEASE_MAX_MS} ms`)
   }
   if (e.DEDUPE_TTL < 60_000) problems.push('DEDUPE_TTL: must be at least 1 minute')
-  if (e.API_TOKENS.length === 0 && !e.ALLOW_UNAUTHENTICATED && !isLoopback(e.HOST)) {
+  if (options.api !== false && e.API_TOKENS.length === 0 && !e.ALLOW_UNAUTHENTICATED && !isLoopback(e.HOST)) {
     problems.push(
       `API_TOKENS: HOST ${e.HOST} is not a loopback address and no token is set; set API_TOKENS or ALLOW_UNAUTHENTICATED=true`,
     )

@@ -1,15 +1,15 @@
 // Entry: loadConfig -> createStore -> buildApp -> listen; the pre-filter when configured; graceful shutdown.
 import './require-node.js' // first: it stops an unsupported Node.js before the other imports load
 import closeWithGrace from 'close-with-grace'
-import { pino } from 'pino'
-import { buildApp, LOG_REDACT } from './app.js'
+import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { createLogger } from './logger.js'
 import { createMetrics } from './plugins/metrics.js'
 import type { ReadinessCheck } from './routes/health.js'
 import { createStore } from './stores/index.js'
 
 async function main(config: Config) {
-  const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } })
+  const logger = createLogger(config.logLevel)
   const metrics = createMetrics()
   const store = await createStore(config, { logger })
 

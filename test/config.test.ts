@@ -60,6 +60,7 @@ t.test('refuses to start open on a non-loopback address', async (t) => {
   t.equal(loadConfig({ HOST: '0.0.0.0', API_TOKENS: 'a,b' }).apiTokens.length, 2)
   t.equal(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: 'true' }).allowUnauthenticated, true)
   t.equal(loadConfig({ HOST: '::1' }).host, '::1')
+  t.equal(loadConfig({ HOST: '0.0.0.0' }, { api: false }).host, '0.0.0.0', 'a process without business routes (the standalone pre-filter) needs no token')
 })
 
 t.test('the pre-filter is enabled by its connection string and checked', async (t) => {

@@ -1,9 +1,9 @@
 // Standalone pre-filter (`npm run prefilter`): the same consumer as inside the sidecar, with /healthz /readyz /metrics.
 import http from 'node:http'
 import closeWithGrace from 'close-with-grace'
-import pino from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { type Config, ConfigError, loadConfig } from '../config.js'
+import { createLogger } from '../logger.js'
 import { createRedisClient } from '../stores/redis/connection.js'
 import { type PrefilterHandle, startPrefilter } from './index.js'
 
@@ -34,14 +34,15 @@ function serveOperations(handle: PrefilterHandle, registry: Registry): http.Serv
 async function main(): Promise<void> {
   let config: Config
   try {
-    config = loadConfig()
+    // its endpoints are operational (health, readiness, metrics) and open, as the sidecar's are: no API_TOKENS needed
+    config = loadConfig(process.env, { api: false })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(error.message)
     process.exitCode = 1
     return
   }
-  const logger = pino({ level: config.logLevel })
+  const logger = createLogger(config.logLevel)
   if (!config.prefilter) {
     logger.fatal('the pre-filter is not configured: set PREFILTER_EVENTHUB_CONNECTION_STRING (or PREFILTER_EVENTHUB_NAMESPACE) and a forward target')
     process.exitCode = 1

@@ -1,8 +1,8 @@
 // Request loggers are created lazily; every line they write must still carry the correlation id and redaction.
 import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import t from 'tap'
-import { buildApp, LOG_REDACT } from '../../src/app.js'
+import { buildApp } from '../../src/app.js'
+import { createLogger } from '../../src/logger.js'
 import { loadConfig } from '../../src/config.js'
 import { LazyChildLogger } from '../../src/plugins/lazy-logger.js'
 import { createStore } from '../../src/stores/index.js'
@@ -15,7 +15,7 @@ function capture(level: string) {
       done()
     },
   })
-  return { lines, logger: pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' } }, stream) }
+  return { lines, logger: createLogger(level, stream) }
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve))
