@@ -19,3 +19,25 @@ t.test('the bound evicts whole pairs, never half a link', async (t) => {
   }
   t.ok((await small.getLink('t', { system: 'outlook', itemId: 'o4' }, 1)) !== null, 'the newest pair is kept')
 })
+
+t.test('the bound passes over a live create reservation, so a second worker is told create_in_flight', async (t) => {
+  const small = new MemoryCorrelateStore({ maxItems: 3 })
+  const decide = (itemId: string, now: number, leaseMs = 60_000) =>
+    small.decide({
+      tenant: 't',
+      system: 'outlook',
+      itemId,
+      changeType: 'created',
+      echoBySource: false,
+      token: `tok-${itemId}-${now}`,
+      createKey: `ck-${itemId}`,
+      leaseMs,
+      createKeyTtlMs: 600_000,
+      echoWindowMs: 1_000,
+      now,
+    })
+  t.equal((await decide('held', 1)).action, 'create')
+  // others whose reservations lapse at once (their creates were made or given up), so the bound has entries to drop
+  for (let i = 0; i < 10; i++) t.equal((await decide(`other-${i}`, 2 + i, 1)).action, 'create')
+  t.match(await decide('held', 20), { action: 'skip', reason: 'create_in_flight' }, 'the reservation outlived a burst of other creates')
+})

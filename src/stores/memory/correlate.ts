@@ -149,7 +149,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey: input.createKey }
     const state = input.state === undefined ? undefined : JSON.stringify(input.state)
     const kept = { ...reservation, role: input.role, fingerprint: input.fingerprint, state }
-    this.reservations.set(selfKey, kept, reservation.expiresAt + RESERVATION_GRACE_MS, now)
+    // kept past the size bound while it lives, as a dedupe claim is: dropping it would let a second worker create
+    this.reservations.set(selfKey, kept, reservation.expiresAt + RESERVATION_GRACE_MS, now, reservation.expiresAt)
     this.createKeys.set(createKeyOf(tenant, input.createKey), { system, itemId }, now + input.createKeyTtlMs, now)
     return { action: 'create', reason: 'new_item', target: unlinked, reservation }
   }
