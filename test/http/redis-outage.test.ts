@@ -139,6 +139,29 @@ t.test('fail-open never answers a commit or release of a store-issued token with
   t.equal((await postJson(base, '/dedupe', event)).body.decision, 'duplicate', 'and the change is never written twice')
 })
 
+t.test('a full Redis under noeviction refuses writes: a 503 with Retry-After, and processable once there is room', { skip }, async (t) => {
+  const redis = await RedisServer.start({ args: ['--maxmemory-policy', 'noeviction'] })
+  t.teardown(() => redis.destroy())
+  const { Redis } = await import('ioredis')
+  const admin = new Redis(redis.url)
+  t.teardown(() => admin.quit())
+  const { app } = await buildTestApp(t, { REDIS_URL: redis.url })
+  const base = await listen(app)
+  const event = { system: 'outlook', itemId: 'oom', version: '1' }
+
+  // Full: the memory in use is over maxmemory, so every write is refused with OOM until there is room again.
+  await admin.config('SET', 'maxmemory', '1')
+  await t.rejects(admin.set('probe', 'x'), /^OOM/, 'redis refuses writes')
+  const full = await postJson(base, '/dedupe', event)
+  t.equal(full.status, 503, 'OOM is the store being unavailable, not an internal error')
+  t.equal(full.headers.get('retry-after'), '1')
+  t.equal(full.body.code, 'store_unavailable')
+
+  await admin.config('SET', 'maxmemory', '0')
+  const later = await postJson(base, '/dedupe', event)
+  t.same([later.status, later.body.decision], [200, 'process'], 'the retried event is processed')
+})
+
 for (const kind of ['memory', 'redis'] as const) {
   t.test(`${kind}: a claimant that dies loses nothing; the next delivery processes the event`, { skip: kind === 'redis' ? skip : false }, async (t) => {
     let env: Record<string, string> = {}
