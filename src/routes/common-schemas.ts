@@ -33,16 +33,20 @@ export const versionSchema = z
 
 export const instantSchema = z
   .union([z.string(), z.number()], { error: 'must be an ISO-8601 date-time or epoch milliseconds' })
-  // The domain's reading, here too, so a bad instant is reported beside the request's other invalid fields.
-  .superRefine((value, ctx) => {
-    try {
-      readInstant(value, '')
-    } catch (error) {
-      if (!(error instanceof InvalidFieldError)) throw error
-      ctx.addIssue({ code: 'custom', message: describeInvalidField(error).message })
-    }
-  })
   .describe('ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds.')
+
+/**
+ * The /dedupe family's modifiedAt: read as the dedupe domain reads it (readInstant), so a bad one is reported beside
+ * the request's other invalid fields. /resolve-conflict reads its instants more leniently and keeps instantSchema.
+ */
+export const dedupeInstantSchema = instantSchema.superRefine((value, ctx) => {
+  try {
+    readInstant(value, '')
+  } catch (error) {
+    if (!(error instanceof InvalidFieldError)) throw error
+    ctx.addIssue({ code: 'custom', message: describeInvalidField(error).message })
+  }
+})
 
 export const changeTypeSchema = z
   .enum(['created', 'updated', 'deleted', 'undeleted'], { error: 'must be "created", "updated", "deleted" or "undeleted"' })

@@ -5,7 +5,7 @@ import {
   changeTypeSchema,
   fieldsSchema,
   fingerprintSchema,
-  instantSchema,
+  dedupeInstantSchema,
   itemIdSchema,
   leaseMsSchema,
   notificationSchema,
@@ -31,7 +31,7 @@ export const dedupeRequestSchema = z
     system: systemSchema.optional().describe('Explicit form: the system the item lives in. Required unless notification or changeEvent is sent.'),
     itemId: itemIdSchema.optional().describe('Explicit form: the item id. Required unless notification or changeEvent is sent.'),
     version: versionSchema.optional().describe('Explicit form: opaque change marker. Required unless notification or changeEvent is sent.'),
-    modifiedAt: instantSchema
+    modifiedAt: dedupeInstantSchema
       .optional()
       .describe('Orders versions of one item (ISO-8601, or epoch ms as a whole number). Without it no ordering is possible: a new version after a commit is processed.'),
     changeType: changeTypeSchema.optional(),
@@ -103,7 +103,7 @@ export const commitRequestSchema = z
     itemId: itemIdSchema,
     token: tokenSchema,
     version: versionSchema.optional().describe('What was actually written, when it differs from the claimed version. Both then count as committed: a replay of either is a duplicate.'),
-    modifiedAt: instantSchema.optional().describe('The modifiedAt to record, when it differs from the claimed one.'),
+    modifiedAt: dedupeInstantSchema.optional().describe('The modifiedAt to record, when it differs from the claimed one.'),
     fields: fieldsSchema.optional(),
     fingerprint: fingerprintSchema.optional(),
   })

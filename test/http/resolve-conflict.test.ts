@@ -94,6 +94,27 @@ t.test('three-way merge: one-sided changes flow both ways, a both-sided change i
   t.type(body.conflicts[0].rule, 'string')
 })
 
+t.test('modifiedAt is read as the item dates are: a zone-less time is UTC, a comma fraction and an +HH offset are fine', async (t) => {
+  const { app } = await buildTestApp(t)
+  for (const [outlookAt, winner] of [
+    ['2026-03-09T10:00:00', 'outlook'],
+    ['2026-03-09T10:00:00,123Z', 'outlook'],
+    ['2026-03-09T10:00:00+01', 'salesforce'],
+  ] as const) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/resolve-conflict',
+      payload: {
+        outlook: { event: graphEvent({ subject: 'Review (moved)' }), modifiedAt: outlookAt },
+        salesforce: { record: sfRecord({ Subject: 'Review SF' }), modifiedAt: '2026-03-09T09:45:00Z' },
+        base,
+      },
+    })
+    t.equal(res.statusCode, 200, outlookAt)
+    t.equal(res.json().conflicts[0]?.winner, winner, `${outlookAt}: ${winner} is later`)
+  }
+})
+
 t.test('policies: salesforce-wins, field-ownership with review, equal modifiedAt', async (t) => {
   const { app } = await buildTestApp(t)
   const post = (payload: object) => app.inject({ method: 'POST', url: '/resolve-conflict', payload }).then((r) => r.json())
