@@ -1,6 +1,6 @@
 // The bounded TTL map under the memory stores: size bound, recency, lazy expiry and the write-time sweep.
 import t from 'tap'
-import { BoundedTtlMap, KEEP_PASSES_LIMIT } from '../../src/stores/memory/bounded-map.js'
+import { BoundedTtlMap } from '../../src/stores/memory/bounded-map.js'
 
 t.test('drops the least recently used entry past the bound', async (t) => {
   const evicted: string[] = []
@@ -73,13 +73,30 @@ t.test('the bound passes over an entry until its keepUntil, and holds when too m
   map.set('e', 0, 1_000, 500)
   t.same(evicted, ['b', 'c', 'kept'], 'at keepUntil the entry is an ordinary one again')
 
-  const crowded = new BoundedTtlMap<number>({ maxEntries: KEEP_PASSES_LIMIT + 10, onEvict: (key) => evicted.push(key) })
+  const crowded = new BoundedTtlMap<number>({ maxEntries: 10, onEvict: (key) => evicted.push(key) })
   evicted.length = 0
-  for (let i = 0; i < KEEP_PASSES_LIMIT + 10; i++) crowded.set(`k${i}`, i, 1_000, 0, 500)
+  for (let i = 0; i < 10; i++) crowded.set(`k${i}`, i, 1_000, 0, 500)
   crowded.set('one-more', 0, 1_000, 0, 500)
-  t.equal(crowded.size, KEEP_PASSES_LIMIT + 10, 'the bound holds')
-  t.same(evicted, [`k${KEEP_PASSES_LIMIT}`], 'after passing over the limit, the oldest is dropped even though it is kept')
+  t.equal(crowded.size, 10, 'the bound holds when every entry is kept')
+  t.same(evicted, ['k0'], 'with its passes spent it drops the oldest, never the entry just written')
   crowded.set('two-more', 0, 1_000, 0, 500)
-  t.same(evicted, [`k${KEEP_PASSES_LIMIT}`, `k${KEEP_PASSES_LIMIT + 1}`], 'with its passes spent it drops the oldest at once')
-  t.equal(crowded.size, KEEP_PASSES_LIMIT + 10)
+  t.same(evicted, ['k0', 'k1'], 'and goes on dropping the oldest at once')
+  t.equal(crowded.peek('two-more', 0), 0)
+})
+
+t.test('a burst of kept entries survives the bound while they are under a fifth of it', async (t) => {
+  const evicted: string[] = []
+  const map = new BoundedTtlMap<number>({ maxEntries: 100, onEvict: (key) => evicted.push(key) })
+  for (let i = 0; i < 15; i++) map.set(`held-${i}`, i, 10_000, 0, 5_000)
+  // 15 of 100: each round of the map earns a quarter pass for each of the 85 it drops, more than the 15 it spends
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 100; i++) map.set(`other-${round}-${i}`, i, 10_000, 1 + round)
+  }
+  t.equal(map.size, 100)
+  t.equal(evicted.filter((key) => key.startsWith('held-')).length, 0, 'no kept entry was dropped in 2,000 writes')
+  for (let i = 0; i < 15; i++) t.equal(map.peek(`held-${i}`, 30), i)
+  // released early: an ordinary entry again
+  for (let i = 0; i < 15; i++) map.unkeep(`held-${i}`)
+  for (let i = 0; i < 100; i++) map.set(`late-${i}`, i, 10_000, 40)
+  t.equal(evicted.filter((key) => key.startsWith('held-')).length, 15, 'unkept entries go in their turn')
 })

@@ -53,3 +53,14 @@ t.test('memory: the bound passes over an item whose claim is live, so the item k
   t.equal(await store.get(key('lapsing'), T0 + 2_100), null, 'a lapsed claim does not hold its item')
   t.equal(store.size, 5)
 })
+
+t.test('memory: a released claim does not hold its item against the bound', async (t) => {
+  const store = new MemoryDedupeStore({ maxItems: 5 })
+  const released = await store.claim(claim('released', T0))
+  t.same(await store.release({ key: key('released'), token: released.claim!.token, now: T0 + 1 }), { released: true })
+  for (let i = 0; i < 10; i++) {
+    const other = await store.claim(claim(`after-${i}`, T0 + 2 + i))
+    await store.commit({ key: key(`after-${i}`), token: other.claim!.token, now: T0 + 2 + i, ttlMs: 60_000 })
+  }
+  t.equal(await store.get(key('released'), T0 + 100), null, 'dropped in its turn, though its lease had not run out')
+})

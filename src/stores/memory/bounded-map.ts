@@ -11,10 +11,11 @@ interface Entry<V> {
 
 /**
  * Passing over a kept entry moves it to the newest end and spends one pass; each entry the bound drops earns
- * KEEP_PASS_EARNED, up to KEEP_PASSES_LIMIT saved. Without a pass to spend the oldest is dropped even if kept, so the
- * bound holds, and when most entries are kept (more live claims than the bound allows) a write costs little more.
+ * KEEP_PASS_EARNED, and up to maxEntries are saved (a new map starts with them all). A kept entry comes round again
+ * only after the entries ahead of it have gone, so while fewer than about a fifth of the entries are kept the passes
+ * earned cover them, a burst of kept entries included. Without a pass to spend the oldest entry is dropped even if
+ * kept, so the bound always holds, and when most entries are kept a write costs a quarter of a move more.
  */
-export const KEEP_PASSES_LIMIT = 32
 export const KEEP_PASS_EARNED = 0.25
 
 export interface BoundedMapOptions<V> {
@@ -33,11 +34,12 @@ export class BoundedTtlMap<V> {
   private readonly onEvict?: (key: string, value: V) => void
   private cursor?: Iterator<[string, Entry<V>]>
   private oldest?: Iterator<[string, Entry<V>]>
-  private passes = KEEP_PASSES_LIMIT
+  private passes: number
 
   constructor(options: BoundedMapOptions<V>) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
     this.maxEntries = options.maxEntries
+    this.passes = options.maxEntries
     this.sweepPerWrite = options.sweepPerWrite ?? 2
     this.onEvict = options.onEvict
   }
@@ -67,7 +69,7 @@ export class BoundedTtlMap<V> {
     return entry.value
   }
 
-  /** `keepUntil`: until then the size bound passes over the entry while it has passes to spend (KEEP_PASSES_LIMIT). */
+  /** `keepUntil`: until then the size bound passes over the entry while it has passes to spend (KEEP_PASS_EARNED). */
   set(key: string, value: V, expiresAt: number, now: number, keepUntil = 0): void {
     const entry = this.entries.get(key)
     if (entry) {
@@ -80,7 +82,13 @@ export class BoundedTtlMap<V> {
       this.entries.set(key, { value, expiresAt, keepUntil })
     }
     this.sweep(now)
-    this.evictOverflow(now)
+    this.evictOverflow(now, key)
+  }
+
+  /** Ends the entry's keepUntil early (a claim released before its lease ran out); its place stays. */
+  unkeep(key: string): void {
+    const entry = this.entries.get(key)
+    if (entry) entry.keepUntil = 0
   }
 
   delete(key: string): boolean {
@@ -109,7 +117,8 @@ export class BoundedTtlMap<V> {
 
   // A fresh iterator would start at the front and step over every hole earlier deletions left there (V8
   // compacts a Map's table only when it grows), making each eviction O(deleted); a kept iterator walks them once.
-  private evictOverflow(now: number): void {
+  // The entry just written is never the one dropped: it is at the front only when every other entry was passed over.
+  private evictOverflow(now: number, written: string): void {
     while (this.entries.size > this.maxEntries) {
       this.oldest ??= this.entries.entries()
       const next = this.oldest.next()
@@ -119,12 +128,16 @@ export class BoundedTtlMap<V> {
       }
       const [key, entry] = next.value
       this.entries.delete(key)
+      if (key === written) {
+        this.entries.set(key, entry)
+        continue
+      }
       if (entry.keepUntil > now && entry.expiresAt > now && this.passes >= 1) {
         this.passes--
         this.entries.set(key, entry)
         continue
       }
-      this.passes = Math.min(KEEP_PASSES_LIMIT, this.passes + KEEP_PASS_EARNED)
+      this.passes = Math.min(this.maxEntries, this.passes + KEEP_PASS_EARNED)
       this.onEvict?.(key, entry.value)
     }
   }

@@ -94,6 +94,7 @@ export class MemoryDedupeStore implements DedupeStore {
     const item = this.items.get(id, input.now)
     const outcome = decideRelease(item, input.token, input.now)
     if (item && outcome.history) {
+      this.items.unkeep(id)
       item.claim = undefined
       item.writtenUnderClaim = undefined
       item.releasedTokens = rememberToken(item.releasedTokens, input.token)
