@@ -1,5 +1,5 @@
 // Turns a /dedupe request (explicit, Graph notification or Salesforce change event) into the change(s) to decide.
-import { InvalidFieldError } from './invalid-field.js'
+import { InvalidFieldError, isPlainObject, type InvalidField } from './invalid-field.js'
 import { fingerprintFields } from './fingerprint.js'
 import { readGraphNotification, type ChangeType } from './graph-notification.js'
 import { DEFAULT_TENANT, type ItemKey } from './keys.js'
@@ -42,6 +42,30 @@ export function fingerprintOf(body: { fields?: Record<string, unknown>; fingerpr
   if (body.fingerprint !== undefined) return body.fingerprint
   if (body.fields !== undefined) return fingerprintFields(body.fields, { path: `${at}fields` })
   return undefined
+}
+
+const EXPLICIT_REQUIRED = ['system', 'itemId', 'version'] as const
+
+/**
+ * What is wrong with an explicit-form request, every field of it: the missing ones and an unreadable modifiedAt. For
+ * a body that has neither notification nor changeEvent; the route also adds these beside a schema's refusal, so one
+ * answer names every field to fix.
+ */
+export function explicitFormErrors(body: unknown, at = ''): InvalidField[] {
+  if (!isPlainObject(body) || body.notification !== undefined || body.changeEvent !== undefined) return []
+  const invalid: InvalidField[] = []
+  for (const field of EXPLICIT_REQUIRED) {
+    if (body[field] === undefined) invalid.push({ path: `${at}${field}`, message: 'is required (or send the native form: notification or changeEvent)' })
+  }
+  if (typeof body.modifiedAt === 'string' || typeof body.modifiedAt === 'number') {
+    try {
+      readInstant(body.modifiedAt, `${at}modifiedAt`)
+    } catch (error) {
+      if (!(error instanceof InvalidFieldError)) throw error
+      invalid.push({ path: error.path, message: error.fieldMessage })
+    }
+  }
+  return invalid
 }
 
 /**
@@ -114,11 +138,8 @@ export function readDedupeRequest(
     })
   }
 
-  for (const k of ['system', 'itemId', 'version'] as const) {
-    if (body[k] === undefined) {
-      throw new InvalidFieldError(`${at}${k}`, 'is required (or send the native form: notification or changeEvent)')
-    }
-  }
+  // With the three present, modifiedAt is the only field left to refuse, and readInstant below names it.
+  if (body.system === undefined || body.itemId === undefined || body.version === undefined) throw InvalidFieldError.of(explicitFormErrors(body, at))
   return [
     {
       key: { tenant, system: body.system as string, itemId: body.itemId as string },

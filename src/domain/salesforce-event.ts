@@ -87,7 +87,7 @@ export function readSalesforceRecord(record: unknown, path = 'record'): PartialC
       const field = error.path.slice(path.length + 1).split('.', 1)[0]
       const native = RECORD_FIELD_NAMES[field]
       if (native && error.path.startsWith(`${path}.`)) {
-        throw new InvalidFieldError(joinPath(path, native) + error.path.slice(path.length + 1 + field.length), describeInvalidField(error).message)
+        throw new InvalidFieldError(joinPath(path, native) + error.path.slice(path.length + 1 + field.length), error.fieldMessage, error.others)
       }
     }
     throw error

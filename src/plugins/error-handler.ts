@@ -4,7 +4,7 @@ import { maxHeaderSize } from 'node:http'
 import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { InvalidFieldError } from '../domain/invalid-field.js'
+import { describeInvalidField, InvalidFieldError } from '../domain/invalid-field.js'
 import { ERROR_CATALOGUE, HttpProblem, toProblem, type FieldError } from '../errors.js'
 import { StoreUnavailableError } from '../stores/store.js'
 
@@ -33,10 +33,7 @@ function bodyRootMessage(message: string | undefined): string {
 /** Maps any thrown value to an HttpProblem; unknown errors become a generic 500. */
 export function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error
-  if (error instanceof InvalidFieldError) {
-    const message = error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message
-    return new HttpProblem('invalid_input', error.message, { errors: [{ path: error.path, message }] })
-  }
+  if (error instanceof InvalidFieldError) return new HttpProblem('invalid_input', error.message, { errors: describeInvalidField(error) })
   if (error instanceof StoreUnavailableError) {
     return new HttpProblem('store_unavailable', 'the store is unavailable; retry after the Retry-After delay', { retryAfterSeconds: 1, cause: error })
   }

@@ -1,8 +1,6 @@
 // Request pieces shared by the routes: tenant, ids, fields/fingerprint, lease, native payloads, instants.
 import { z } from 'zod'
 import { LEASE_MAX_MS, LEASE_MIN_MS } from '../config.js'
-import { describeInvalidField, InvalidFieldError } from '../domain/invalid-field.js'
-import { readInstant } from '../domain/salesforce-change-event.js'
 
 /** A schema's error: "is required" when the field is missing, else "must be <what>". */
 export const required = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`)
@@ -34,19 +32,6 @@ export const versionSchema = z
 export const instantSchema = z
   .union([z.string(), z.number()], { error: 'must be an ISO-8601 date-time or epoch milliseconds' })
   .describe('ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds.')
-
-/**
- * The /dedupe family's modifiedAt: read as the dedupe domain reads it (readInstant), so a bad one is reported beside
- * the request's other invalid fields. /resolve-conflict reads its instants more leniently and keeps instantSchema.
- */
-export const dedupeInstantSchema = instantSchema.superRefine((value, ctx) => {
-  try {
-    readInstant(value, '')
-  } catch (error) {
-    if (!(error instanceof InvalidFieldError)) throw error
-    ctx.addIssue({ code: 'custom', message: describeInvalidField(error).message })
-  }
-})
 
 export const changeTypeSchema = z
   .enum(['created', 'updated', 'deleted', 'undeleted'], { error: 'must be "created", "updated", "deleted" or "undeleted"' })

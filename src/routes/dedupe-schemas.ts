@@ -5,7 +5,7 @@ import {
   changeTypeSchema,
   fieldsSchema,
   fingerprintSchema,
-  dedupeInstantSchema,
+  instantSchema,
   itemIdSchema,
   leaseMsSchema,
   notificationSchema,
@@ -23,15 +23,13 @@ const tokenSchema = z
   .max(256, 'must be at most 256 characters')
   .describe('The claim token from /dedupe.')
 
-const EXPLICIT_REQUIRED = ['system', 'itemId', 'version'] as const
-
 export const dedupeRequestSchema = z
   .object({
     tenant: tenantSchema.optional(),
     system: systemSchema.optional().describe('Explicit form: the system the item lives in. Required unless notification or changeEvent is sent.'),
     itemId: itemIdSchema.optional().describe('Explicit form: the item id. Required unless notification or changeEvent is sent.'),
     version: versionSchema.optional().describe('Explicit form: opaque change marker. Required unless notification or changeEvent is sent.'),
-    modifiedAt: dedupeInstantSchema
+    modifiedAt: instantSchema
       .optional()
       .describe('Orders versions of one item (ISO-8601, or epoch ms as a whole number). Without it no ordering is possible: a new version after a commit is processed.'),
     changeType: changeTypeSchema.optional(),
@@ -40,13 +38,6 @@ export const dedupeRequestSchema = z
     leaseMs: leaseMsSchema.optional(),
     notification: notificationSchema.optional(),
     changeEvent: changeEventSchema.optional(),
-  })
-  // The explicit form's required fields, reported together with any other invalid field (the domain checks again).
-  .superRefine((body, ctx) => {
-    if (body.notification !== undefined || body.changeEvent !== undefined) return
-    for (const field of EXPLICIT_REQUIRED) {
-      if (body[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required (or send the native form: notification or changeEvent)' })
-    }
   })
   .describe(
     'A change to decide. Explicit form: system, itemId, version (+ modifiedAt, changeType). Native forms: { notification } (one Graph changeNotification) or { changeEvent } (a Salesforce change event); the sidecar derives the rest. fields or fingerprint (not both) enable `unchanged`.',
@@ -103,7 +94,7 @@ export const commitRequestSchema = z
     itemId: itemIdSchema,
     token: tokenSchema,
     version: versionSchema.optional().describe('What was actually written, when it differs from the claimed version. Both then count as committed: a replay of either is a duplicate.'),
-    modifiedAt: dedupeInstantSchema.optional().describe('The modifiedAt to record, when it differs from the claimed one.'),
+    modifiedAt: instantSchema.optional().describe('The modifiedAt to record, when it differs from the claimed one.'),
     fields: fieldsSchema.optional(),
     fingerprint: fingerprintSchema.optional(),
   })

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { coveredVersions, newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
-import { fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
+import { explicitFormErrors, fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { notificationCollectionError } from '../domain/graph-notification.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
@@ -84,6 +84,19 @@ export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
 
+/**
+ * A /dedupe body the schema refused, with the explicit form's missing fields and unreadable modifiedAt beside the
+ * schema's findings, so one answer names every field to fix. Done here, on the refusal, so a valid request pays nothing.
+ */
+function refusedBody(validationError: Error, body: unknown): HttpProblem {
+  const problem = asProblem(validationError)
+  const named = new Set(problem.errors?.map((error) => error.path))
+  const more = explicitFormErrors(body).filter((error) => !named.has(error.path))
+  if (more.length === 0) return problem
+  const errors = [...(problem.errors ?? []), ...more]
+  return new HttpProblem('invalid_input', errors.map((error) => `${error.path || 'body'}: ${error.message}`).join('; '), { errors })
+}
+
 /** Fail-open: process without shared state; the token commits nothing. */
 function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
   return { decision: 'process', reason: 'new_version', claim: { token: `${FAIL_OPEN_PREFIX}${randomUUID()}`, expiresAt: now + event.leaseMs } }
@@ -109,6 +122,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       // A Graph notification collection posted as it came would only be told `system` is missing.
       preValidation: (request, _reply, done) => done(notificationCollectionError(request.body)),
+      attachValidation: true,
       schema: {
         tags: ['dedupe'],
         summary: 'Is this change new? Claim it if so',
@@ -119,6 +133,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
+      if (request.validationError) throw refusedBody(request.validationError, request.body)
       const [event] = readDedupeRequest(request.body, defaults(false))
       const now = Date.now()
       const result = await callStore(app, reply, 'dedupe', () => store.claim(toClaimInput(event, now, app.config.dedupeTtlMs)), () => failOpenClaim(event, now))

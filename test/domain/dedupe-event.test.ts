@@ -1,9 +1,9 @@
 // Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
 import t from 'tap'
 import { COVER_LIMIT, coveredVersions, newestFirstByItem, PastDuplicates } from '../../src/domain/batch-collapse.js'
-import { readDedupeRequest } from '../../src/domain/dedupe-event.js'
+import { explicitFormErrors, readDedupeRequest } from '../../src/domain/dedupe-event.js'
 import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
-import { InvalidFieldError } from '../../src/domain/invalid-field.js'
+import { describeInvalidField, InvalidFieldError } from '../../src/domain/invalid-field.js'
 import { itemKeyString, itemMapKey, parseItemMapKey } from '../../src/domain/keys.js'
 import { readInstant, readSalesforceChangeEvent } from '../../src/domain/salesforce-change-event.js'
 
@@ -125,6 +125,18 @@ t.test('reading /dedupe requests', async (t) => {
   t.equal(gap.fingerprint, undefined, 'a gap event carries no fingerprint')
   t.equal(pathOf(() => readDedupeRequest({ system: 'outlook', itemId: 'a', version: '1' }, defaults, 'events.4.')), undefined)
   t.equal(pathOf(() => readDedupeRequest({ itemId: 'a', version: '1' }, defaults, 'events.4.')), 'events.4.system', 'batch paths are prefixed')
+
+  const every = (() => {
+    try {
+      readDedupeRequest({ version: '1', modifiedAt: 'yesterday' }, defaults, 'events.1.')
+    } catch (error) {
+      return error instanceof InvalidFieldError ? describeInvalidField(error).map((field) => field.path) : error
+    }
+  })()
+  t.same(every, ['events.1.system', 'events.1.itemId', 'events.1.modifiedAt'], 'every invalid field of the explicit form in one error')
+  t.same(explicitFormErrors({ system: 'outlook', itemId: 'a', version: '1', modifiedAt: 1773048605000 }), [], 'a complete request has none')
+  t.same(explicitFormErrors({ notification: {} }), [], 'the native forms are read elsewhere')
+  t.same(explicitFormErrors([1]), [], 'nor is a body that is no object')
 })
 
 t.test('batch collapse keeps the newest event per item', async (t) => {
