@@ -81,6 +81,20 @@ export function coveredVersions(events: Resendable[], group: readonly number[], 
 }
 
 /**
+ * The versions of the item's events ranked below `group[index]`, each once and not its own, nearest first, at most
+ * `limit` (ClaimInput.superseded: the item's history records them as superseded by that event's decision).
+ */
+export function supersededVersions(events: Resendable[], group: readonly number[], index: number, limit: number): string[] | undefined {
+  const own = events[group[index]].version
+  const versions: string[] = []
+  for (let i = index + 1; i < group.length && versions.length < limit; i++) {
+    const { version } = events[group[i]]
+    if (version !== own && !versions.includes(version)) versions.push(version)
+  }
+  return versions.length > 0 ? versions : undefined
+}
+
+/**
  * The search past an item's duplicates in a batch. Its newest event may be a resend placed after a newer change
  * (Graph notifications carry no modifiedAt, so position alone ranked it first), so while the decided event is a
  * duplicate the next one in the order is decided. Skipped: a version already answered duplicate, and a dated event no
@@ -115,6 +129,13 @@ export class PastDuplicates {
     if (this.candidate() === undefined) return undefined
     const covered = coveredVersions(this.events, this.group, this.next)?.filter((version) => !this.answered.has(version))
     return covered !== undefined && covered.length > 0 ? covered : undefined
+  }
+
+  /** The versions ranked below the candidate (supersededVersions), less those already answered duplicate. */
+  superseded(limit: number): string[] | undefined {
+    if (this.candidate() === undefined) return undefined
+    const below = supersededVersions(this.events, this.group, this.next, limit + this.answered.size)?.filter((version) => !this.answered.has(version))
+    return below !== undefined && below.length > 0 ? below.slice(0, limit) : undefined
   }
 
   /** The candidate answered duplicate too: the search goes on past it. */

@@ -38,6 +38,12 @@ export interface ClaimInput {
    * commit records them as committed too, so their redelivery is a duplicate, not a second write.
    */
   covers?: readonly string[]
+  /**
+   * Versions of the item's older events in the same batch that this event's decision supersedes, nearest first (at
+   * most SUPERSEDED_HISTORY_LIMIT): the item's history records them as `superseded`, unless this one is a duplicate,
+   * when the batch decides an older event next (batch-collapse.ts, PastDuplicates).
+   */
+  superseded?: readonly string[]
 }
 
 export interface LastCommitted {
@@ -81,9 +87,9 @@ export interface WrittenInput {
 
 export interface HistoryEntry {
   at: number
-  decision: DedupeDecision | 'committed' | 'released' | 'written'
+  decision: DedupeDecision | 'superseded' | 'committed' | 'released' | 'written'
   version: string
-  reason: DedupeReasonCode | 'committed' | 'released' | 'written'
+  reason: DedupeReasonCode | 'superseded' | 'committed' | 'released' | 'written'
 }
 
 export interface DedupeRecord {

@@ -11,6 +11,8 @@ import type {
 } from './dedupe-model.js'
 
 export const HISTORY_LIMIT = 20
+/** Superseded versions one claim records in the history, so its own decision is among the last HISTORY_LIMIT too. */
+export const SUPERSEDED_HISTORY_LIMIT = HISTORY_LIMIT - 1
 /** Versions remembered per item for `duplicate`; older ones fall back to the modifiedAt ordering. */
 export const VERSION_LIMIT = 100
 /** Tokens remembered per item: committed ones so a commit whose answer was lost can be repeated, released ones
@@ -116,6 +118,22 @@ function lastWith(last: LastCommitted | undefined, version: string, committedAt:
 function answerWith(result: ClaimResult, last: LastCommitted | undefined, input: ClaimInput): ClaimOutcome {
   if (last) result.last = last
   return { result, history: { at: input.now, decision: result.decision, version: input.version, reason: result.reason } }
+}
+
+/**
+ * The history entries of the batch events a claim's decision supersedes (ClaimInput.superseded), in the order they are
+ * recorded: farthest first, so that the history, newest first, reads the decision, then the nearest superseded one.
+ * None when the decision is a duplicate: the batch then decides an older event, whose claim records them.
+ */
+export function supersededHistory(input: ClaimInput, decision: ClaimResult['decision']): HistoryEntry[] | undefined {
+  if (decision === 'duplicate') return undefined
+  return supersededToRecord(input)?.map((version) => ({ at: input.now, decision: 'superseded', version, reason: 'superseded' }))
+}
+
+/** ClaimInput.superseded in the order the history records it: at most SUPERSEDED_HISTORY_LIMIT, farthest first. */
+export function supersededToRecord(input: ClaimInput): string[] | undefined {
+  if (input.superseded === undefined || input.superseded.length === 0) return undefined
+  return input.superseded.slice(0, SUPERSEDED_HISTORY_LIMIT).reverse()
 }
 
 /** Rules in order: duplicate, stale, in_flight, unchanged, process. */

@@ -3,10 +3,11 @@ import { InvalidFieldError } from '../domain/invalid-field.js'
 import { randomUUID } from 'node:crypto'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { coveredVersions, newestFirstByItem, PastDuplicates } from '../domain/batch-collapse.js'
+import { coveredVersions, newestFirstByItem, PastDuplicates, supersededVersions } from '../domain/batch-collapse.js'
 import { explicitFormErrors, fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { notificationCollectionError } from '../domain/graph-notification.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
+import { SUPERSEDED_HISTORY_LIMIT } from '../domain/dedupe-rules.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
 import { HttpProblem, toProblem } from '../errors.js'
@@ -47,7 +48,7 @@ function lastOut(last: LastCommitted | undefined) {
 }
 
 /** The store's claim input for a decided event (exported for bench/batch-stages.ts). */
-export function toClaimInput(event: DedupeEvent, now: number, ttlMs: number, covers?: string[]): ClaimInput {
+export function toClaimInput(event: DedupeEvent, now: number, ttlMs: number, covers?: string[], superseded?: string[]): ClaimInput {
   return {
     key: event.key,
     version: event.version,
@@ -61,6 +62,7 @@ export function toClaimInput(event: DedupeEvent, now: number, ttlMs: number, cov
     ttlMs,
     meta: event.meta,
     covers,
+    superseded,
   }
 }
 
@@ -215,8 +217,9 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const body = request.body as unknown as z.infer<typeof batchEnvelopeSchema>
       const now = Date.now()
-      // covers: the versions of the item's older events in the batch that a claim for this one supersedes
-      type Slot = { event: DedupeEvent; covers?: string[]; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
+      // covers: the versions of the item's older events in the batch that a claim for this one supersedes; superseded:
+      // those its decision leaves superseded, for the item's history
+      type Slot = { event: DedupeEvent; covers?: string[]; superseded?: string[]; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
       const perEvent: Array<{ rejected?: unknown; slots: Slot[]; fanOut: boolean }> = body.events.map((raw, i) => {
         try {
           const bad = request.bodyNeedsCheck ? findBadValue(raw) : undefined
@@ -243,7 +246,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           app,
           reply,
           'dedupe_batch',
-          () => store.claimMany(claiming.map((slot) => toClaimInput(slot.event, now, app.config.dedupeTtlMs, slot.covers))),
+          () => store.claimMany(claiming.map((slot) => toClaimInput(slot.event, now, app.config.dedupeTtlMs, slot.covers, slot.superseded))),
           () => claiming.map((slot) => failOpenClaim(slot.event, now)),
         )
       // Each item's newest event is decided; the others are superseded by it, and its claim's commit covers them, so
@@ -256,6 +259,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         toClaim.push(slots[newest])
         if (older.length === 0) continue
         slots[newest].covers = coveredVersions(events, group, 0)
+        slots[newest].superseded = supersededVersions(events, group, 0, SUPERSEDED_HISTORY_LIMIT)
         for (const pos of older) slots[pos].result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slots[pos].event) }
       }
       const results = await claimAll(toClaim)
@@ -276,6 +280,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           const claiming = searching.map((search) => {
             const slot = slots[search.candidate() as number]
             slot.covers = search.covered()
+            slot.superseded = search.superseded(SUPERSEDED_HISTORY_LIMIT)
             return slot
           })
           const answers = await claimAll(claiming)
@@ -339,7 +344,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           at: isoOf(h.at) as string,
           decision: h.decision,
           version: h.version,
-          reason: h.reason === 'committed' || h.reason === 'released' || h.reason === 'written' ? h.reason : explainDedupe(h.reason),
+          reason: h.reason === 'superseded' ? SUPERSEDED_REASON : h.reason === 'committed' || h.reason === 'released' || h.reason === 'written' ? h.reason : explainDedupe(h.reason),
         })),
       }
     },

@@ -45,6 +45,16 @@ export async function batchReplayScenario(t: Test, app: FastifyInstance): Promis
   t.same(decisions.slice(2, 5), ['superseded', 'process', 'duplicate'], 'the next newest is decided; older ones stay superseded')
   t.same(decisions.slice(5), ['superseded', 'duplicate'])
 
+  // why was my event dropped? The item's record answers for superseded events too
+  const historyOf = async (itemId: string) => {
+    const res = await app.inject({ method: 'GET', url: `/dedupe/outlook/${itemId}` })
+    return res.json().history.map((entry: { decision: string; version: string }) => `${entry.decision} ${entry.version}`)
+  }
+  t.same((await historyOf('R2')).slice(0, 4), ['process k3', 'superseded k2', 'duplicate k1', 'committed k1'], 'R2: k2 superseded by the decision on k3')
+  const r2Superseded = (await app.inject({ method: 'GET', url: '/dedupe/outlook/R2' })).json().history[1]
+  t.match(r2Superseded.reason, /newer event for the same item is in this batch/)
+  t.same((await historyOf('R3')).slice(0, 2), ['duplicate k1', 'committed k1'], 'a duplicate decision records no superseded events')
+
   // the granted claim commits, and the change is then a duplicate like any other
   await post('/dedupe/commit', { system: 'outlook', itemId: 'R1', token: results[0].claim.token })
   t.equal((await post('/dedupe', { notification: notification('R1', 'k2') })).decision, 'duplicate')

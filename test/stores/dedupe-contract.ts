@@ -118,6 +118,31 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(later.last?.modifiedAt, undefined)
   })
 
+  check('the history records the batch events a decision superseded, unless it was a duplicate', async (t, store) => {
+    const key = freshKey()
+    await store.claim(claimOf(key, 'v3', { superseded: ['v2', 'v1', 'v0'] }))
+    const history = (await store.get(key, T0))?.history.map((entry) => [entry.decision, entry.version, entry.reason])
+    t.same(history, [
+      ['process', 'v3', 'new_version'],
+      ['superseded', 'v2', 'superseded'],
+      ['superseded', 'v1', 'superseded'],
+      ['superseded', 'v0', 'superseded'],
+    ])
+
+    const replayed = freshKey()
+    const token = await commitVersion(store, replayed, 'v3')
+    t.type(token, 'string')
+    t.equal((await store.claim(claimOf(replayed, 'v3', { now: T0 + 1, superseded: ['v2'] }))).decision, 'duplicate')
+    const afterDuplicate = (await store.get(replayed, T0 + 1))?.history.map((entry) => entry.decision)
+    t.same(afterDuplicate, ['duplicate', 'committed', 'process'], 'a duplicate records none: the batch decides an older event next')
+
+    const many = freshKey()
+    await store.claim(claimOf(many, 'new', { superseded: Array.from({ length: 30 }, (_, i) => `old-${i}`) }))
+    const kept = (await store.get(many, T0))?.history ?? []
+    t.equal(kept.length, 20)
+    t.same(kept.slice(0, 3).map((entry) => entry.version), ['new', 'old-0', 'old-1'], 'at most 19, nearest first, beside the decision')
+  })
+
   check('after a delete only a newer modifiedAt is processed', async (t, store) => {
     const key = freshKey('salesforce')
     await commitVersion(store, key, 'v1', { modifiedAt: 100, changeType: 'deleted' })

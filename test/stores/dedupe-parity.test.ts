@@ -21,6 +21,8 @@ const claimOp = fc.record({
   gap: fc.boolean(),
   // what a batch claim supersedes; its own version and repeats included, which both stores must skip alike
   covers: fc.option(fc.array(fc.constantFrom('v0', 'v1', 'v2', 'v3', 'w1'), { maxLength: 4 }), { nil: undefined }),
+  // the batch events the decision supersedes, recorded in the history unless it is a duplicate
+  superseded: fc.option(fc.array(fc.constantFrom('v0', 'v1', 'v2', 'w1', 'x|y'), { maxLength: 25 }), { nil: undefined }),
   advance: fc.integer({ min: 0, max: 70_000 }),
 })
 const commitOp = fc.record({

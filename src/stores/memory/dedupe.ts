@@ -8,6 +8,7 @@ import {
   decideCommit,
   decideRelease,
   decideWritten,
+  supersededHistory,
   type DedupeItemState,
   type HeldClaim,
   type SeenVersion,
@@ -144,6 +145,8 @@ export class MemoryDedupeStore implements DedupeStore {
       rememberVersion(item, outcome.unchanged.version, 'unchanged')
     }
     if (input.meta) item.meta = { ...input.meta }
+    const superseded = supersededHistory(input, outcome.result.decision)
+    if (superseded !== undefined) for (const entry of superseded) pushHistory(item, entry)
     pushHistory(item, outcome.history)
     this.items.set(id, item, input.now + input.ttlMs, input.now, item.claim?.expiresAt)
     return outcome.result

@@ -64,7 +64,8 @@ end
 
 /**
  * A (the arguments, from offset b): version, modifiedAt, changeType, fingerprint, flags ('g' gap, 'o' overflow), now,
- * ttlMs, nonce, meta JSON, expiresAt (now + leaseMs), covered versions (a JSON array, '' for none).
+ * ttlMs, nonce, meta JSON, expiresAt (now + leaseMs), covered versions (a JSON array, '' for none), superseded
+ * versions to record in the history, farthest first (a JSON array, '' for none; see supersededHistory).
  * Reply: the string "decision|reason|token|number" (number: expiresAt on process, retryAfterMs on in_flight), or, when
  * something was committed, { "decision|reason|token|number|la|lm|lc", lf, lv }: version and fingerprint are free text,
  * so they travel as elements of their own. A flat reply costs Redis and the client less to encode and decode than an
@@ -82,6 +83,15 @@ local function claim(b)
   local modn, lmn, nown = tonumber(mod), tonumber(lm), tonumber(now)
   local hi = tonumber(r[9]) or 0
   local decision, reason, token, n = '', '', '', '0'
+  if not seen and A[b + 12] ~= '' then
+    local w = {}
+    for _, other in ipairs(cjson.decode(A[b + 12])) do
+      push(w, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|superseded|superseded|' .. other)
+      hi = hi + 1
+    end
+    -- 'hi' itself is written with the decision's own entry below
+    redis.call('HSET', K, unpack(w))
+  end
   if seen then
     decision = 'duplicate'
     reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
@@ -152,7 +162,7 @@ return replies
 `
 
 /** Arguments per item in CLAIM_MANY_LUA: the arguments of CLAIM_LUA. */
-export const CLAIM_ARG_COUNT = 11
+export const CLAIM_ARG_COUNT = 12
 
 /** Several claims in one call; the reply is one CLAIM_LUA reply per key. */
 export const CLAIM_MANY_LUA = manyScript(CLAIM_FUNCTIONS, 'claim', CLAIM_ARG_COUNT)

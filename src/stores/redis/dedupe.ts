@@ -1,5 +1,5 @@
 // The shared DedupeStore on Redis: one Lua script per step over the item's one hash (see dedupe-scripts.ts).
-import { HISTORY_LIMIT, readTokenSequence } from '../../domain/dedupe-rules.js'
+import { HISTORY_LIMIT, readTokenSequence, supersededToRecord } from '../../domain/dedupe-rules.js'
 import { itemKeyString, type ItemKey } from '../../domain/keys.js'
 import type {
   ClaimInput,
@@ -82,6 +82,12 @@ function argsJson(args: string[]): string {
 
 const optional = (value: string | number | undefined) => (value === undefined ? '' : String(value))
 
+/** The superseded versions in the order CLAIM_LUA records them (supersededToRecord, as the memory store does). */
+function supersededArg(input: ClaimInput): string {
+  const versions = supersededToRecord(input)
+  return versions === undefined ? '' : JSON.stringify(versions.map((version) => version.toWellFormed()))
+}
+
 /** Appends a claim's ARGV (CLAIM_LUA) to `args`. */
 function pushClaimArgs(args: string[], input: ClaimInput): void {
   args.push(
@@ -96,6 +102,7 @@ function pushClaimArgs(args: string[], input: ClaimInput): void {
     input.meta ? JSON.stringify(input.meta) : '',
     String(input.now + input.leaseMs),
     input.covers !== undefined && input.covers.length > 0 ? JSON.stringify(input.covers.map((version) => version.toWellFormed())) : '',
+    supersededArg(input),
   )
 }
 
