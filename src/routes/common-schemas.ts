@@ -69,7 +69,12 @@ export const changeEventSchema = z
   )
 
 export const tenantQuerySchema = z.object({ tenant: tenantSchema.optional() })
-export const itemParamsSchema = z.object({ system: systemSchema, itemId: itemIdSchema })
+export const itemParamsSchema = z.object({
+  system: systemSchema,
+  itemId: itemIdSchema.describe(
+    'The item id in its system, exactly as that system spells it (Graph ids are case-sensitive; use 18-character Salesforce ids), percent-encoded in the path (a / as %2F): an unencoded / makes another path, which no route serves.',
+  ),
+})
 
 // Answers carry several instants each (expiresAt, committedAt) and most fall in the same second, so the
 // "YYYY-MM-DDTHH:mm:ss." part is formatted once per second and only the milliseconds are added.

@@ -101,7 +101,9 @@ function refusedBody(validationError: Error, body: unknown): HttpProblem {
 
 /** Fail-open: process without shared state; the token commits nothing. */
 function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
-  return { decision: 'process', reason: 'new_version', claim: { token: `${FAIL_OPEN_PREFIX}${randomUUID()}`, expiresAt: now + event.leaseMs } }
+  // a gap or overflow event still says what to do: re-read the record, or resync the object
+  const reason = event.overflow ? 'gap_overflow' : event.gap ? 'gap_event' : 'new_version'
+  return { decision: 'process', reason, claim: { token: `${FAIL_OPEN_PREFIX}${randomUUID()}`, expiresAt: now + event.leaseMs } }
 }
 
 export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -162,7 +164,10 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       const modifiedAt = readInstant(body.modifiedAt, 'modifiedAt')
       const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
       // A claim granted fail-open never reached the store, so there is nothing to commit.
-      if (body.token.startsWith(FAIL_OPEN_PREFIX)) return { committed: false as const, reason: 'store_unavailable' as const }
+      if (body.token.startsWith(FAIL_OPEN_PREFIX)) {
+        app.metrics.decisions.inc({ endpoint: 'dedupe_commit', decision: 'store_unavailable' })
+        return { committed: false as const, reason: 'store_unavailable' as const }
+      }
       // A store-issued token is never answered fail-open: the commit must reach the store, so an outage is a 503
       // the caller retries, under either policy. A 200 would end the flow's retries and let the claim lapse into a
       // second write of the same change.
@@ -191,7 +196,10 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       const key = { tenant: body.tenant ?? DEFAULT_TENANT, system: body.system, itemId: body.itemId }
       // A fail-open token held nothing in the store. A store-issued one is released in the store or not at all: an
       // outage is a 503 under either policy (released false would claim the token no longer held the item).
-      if (body.token.startsWith(FAIL_OPEN_PREFIX)) return { released: false }
+      if (body.token.startsWith(FAIL_OPEN_PREFIX)) {
+        app.metrics.decisions.inc({ endpoint: 'dedupe_release', decision: 'not_held' })
+        return { released: false }
+      }
       const result = await callStore(app, reply, 'dedupe_release', () => store.release({ key, token: body.token, now: Date.now() }))
       app.metrics.decisions.inc({ endpoint: 'dedupe_release', decision: result.released ? 'released' : 'not_held' })
       return result

@@ -112,6 +112,23 @@ t.test('fail-open processes without the store and says so in a header', { skip }
   t.same(commit.body, { committed: false, reason: 'store_unavailable' })
   const release = await postJson(base, '/dedupe/release', { system: 'outlook', itemId: 'fo', token: res.body.claim.token })
   t.same([release.status, release.body], [200, { released: false }], 'a fail-open token held nothing to release')
+
+  // a gap or overflow event keeps its instruction without the store
+  const overflow = await postJson(base, '/dedupe', {
+    changeEvent: { ChangeEventHeader: { entityName: 'Event', changeType: 'GAP_OVERFLOW', recordIds: ['000000000000000AAA'], commitTimestamp: 1773048605000, transactionKey: 'tx-o', sequenceNumber: 1 } },
+  })
+  t.same([overflow.status, overflow.body.decision], [200, 'process'])
+  t.match(overflow.body.reason, /GAP_OVERFLOW.*resync/)
+  const gap = await postJson(base, '/dedupe', {
+    changeEvent: { ChangeEventHeader: { entityName: 'Event', changeType: 'GAP_UPDATE', recordIds: ['00U5g00000Xy12ZEAQ'], commitTimestamp: 1773048605000, transactionKey: 'tx-g', sequenceNumber: 1 } },
+  })
+  t.match(gap.body.reason, /re-read the record/)
+
+  // the answers given without the store are counted like any other
+  const metrics = await (await fetch(base + '/metrics')).text()
+  t.match(metrics, /sidecar_decisions_total\{endpoint="dedupe_commit",decision="store_unavailable"\} 1/)
+  t.match(metrics, /sidecar_decisions_total\{endpoint="dedupe_release",decision="not_held"\} 1/)
+  t.match(metrics, /sidecar_fail_open_total\{endpoint="dedupe"\} 3/)
 })
 
 t.test('fail-open never answers a commit or release of a store-issued token without the store', { skip }, async (t) => {
