@@ -143,6 +143,15 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.same(kept.slice(0, 3).map((entry) => entry.version), ['new', 'old-0', 'old-1'], 'at most 19, nearest first, beside the decision')
   })
 
+  check('a record lives as long as its live claim, however short the TTL', async (t, store) => {
+    const key = freshKey()
+    const first = await store.claim(claimOf(key, 'v1', { leaseMs: 3_600_000, ttlMs: 60_000 }))
+    t.equal(first.decision, 'process')
+    const later = await store.claim(claimOf(key, 'v2', { now: T0 + 120_000, ttlMs: 60_000 }))
+    t.equal(later.decision, 'in_flight', 'two minutes on, past the 1-minute TTL, the 1-hour claim still holds the item')
+    t.same(await store.commit({ key, token: first.claim!.token, now: T0 + 180_000, ttlMs: 60_000 }), { committed: true })
+  })
+
   check('after a delete only a newer modifiedAt is processed', async (t, store) => {
     const key = freshKey('salesforce')
     await commitVersion(store, key, 'v1', { modifiedAt: 100, changeType: 'deleted' })
@@ -429,7 +438,8 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
 
   check('records live for ttlMs after their last write', async (t, store) => {
     const key = freshKey()
-    await store.claim(claimOf(key, 'v1', { now: Date.now(), ttlMs: 150 }))
+    // a lease shorter than the TTL (a live claim keeps its record: the test below)
+    await store.claim(claimOf(key, 'v1', { now: Date.now(), ttlMs: 150, leaseMs: 100 }))
     t.not(await store.get(key, Date.now()), null)
     const deadline = Date.now() + 5_000
     while ((await store.get(key, Date.now())) !== null) {

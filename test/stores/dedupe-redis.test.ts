@@ -35,6 +35,22 @@ if (skip) {
   }
 
 
+  t.test('redis: a record never expires before the claim that holds it', async (t) => {
+    const { store, raw } = await ownServer(t)
+    const key = { tenant: 'life', system: 'outlook', itemId: 'long-lease' }
+    const now = Date.now()
+    await store.dedupe.claim({ key, version: 'v1', leaseMs: 3_600_000, now, ttlMs: 60_000 })
+    t.ok((await raw.pttl(dedupeKey(key))) > 3_500_000, 'the key lives as long as the lease, not the 1-minute TTL')
+    await store.dedupe.claim({ key, version: 'v2', leaseMs: 1_000, now: now + 10, ttlMs: 60_000 })
+    t.ok((await raw.pttl(dedupeKey(key))) > 3_500_000, 'an in_flight answer does not shorten it')
+    await store.dedupe.recordWritten({ key, fingerprint: 'f', now: now + 20, ttlMs: 60_000 })
+    t.ok((await raw.pttl(dedupeKey(key))) > 3_500_000, 'nor does a sync write recorded under the claim')
+    const other = { ...key, itemId: 'short-lease' }
+    await store.dedupe.claim({ key: other, version: 'v1', leaseMs: 1_000, now, ttlMs: 60_000 })
+    const ttl = await raw.pttl(dedupeKey(other))
+    t.ok(ttl > 50_000 && ttl <= 60_000, `a lease shorter than the TTL leaves the TTL (${ttl} ms)`)
+  })
+
   t.test('redis: claims that arrive together leave in one script call and are decided as separate calls would', async (t) => {
     const { store, raw } = await ownServer(t)
     const now = Date.now()

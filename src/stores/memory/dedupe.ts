@@ -113,7 +113,7 @@ export class MemoryDedupeStore implements DedupeStore {
     item.last = outcome.last
     if (outcome.underClaim) item.writtenUnderClaim = outcome.underClaim
     pushHistory(item, outcome.history)
-    this.items.set(id, item, input.now + input.ttlMs, input.now, item.claim?.expiresAt)
+    this.items.set(id, item, lifetimeEnd(item, input), input.now, item.claim?.expiresAt)
   }
 
   async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {
@@ -148,9 +148,16 @@ export class MemoryDedupeStore implements DedupeStore {
     const superseded = supersededHistory(input, outcome.result.decision)
     if (superseded !== undefined) for (const entry of superseded) pushHistory(item, entry)
     pushHistory(item, outcome.history)
-    this.items.set(id, item, input.now + input.ttlMs, input.now, item.claim?.expiresAt)
+    this.items.set(id, item, lifetimeEnd(item, input), input.now, item.claim?.expiresAt)
     return outcome.result
   }
+}
+
+/** A record lives DEDUPE_TTL from its last write, and never ends before its live claim: a lease may outlast the TTL. */
+function lifetimeEnd(item: MemoryItem, input: { now: number; ttlMs: number }): number {
+  const end = input.now + input.ttlMs
+  const held = item.claim?.expiresAt
+  return held !== undefined && held > end ? held : end
 }
 
 function findVersion(item: MemoryItem | undefined, version: string): SeenVersion {

@@ -127,7 +127,10 @@ local function claim(b)
       'hi', tostring(hi + 1))
   end
   if A[b + 9] ~= '' then redis.call('HSET', K, 'meta', A[b + 9]) end
-  redis.call('PEXPIRE', K, A[b + 7])
+  -- the record lives ttlMs, and never ends before the claim that holds it: a lease may outlast the TTL
+  local life, held = tonumber(A[b + 7]), tonumber((decision == 'process') and n or r[3])
+  if held and held - nown > life then life = held - nown end
+  redis.call('PEXPIRE', K, life)
   local head = decision .. '|' .. reason .. '|' .. token .. '|' .. n
   if lv then return { head .. '|' .. (r[8] or '') .. '|' .. lm .. '|' .. lc, lf, lv } end
   return head
@@ -257,12 +260,15 @@ return 1
  */
 export const WRITTEN_LUA = `local K = KEYS[1]
 ${PUSH}${REMEMBER}
-local r = redis.call('HMGET', K, 'seq', 'ct', 'hi')
+local r = redis.call('HMGET', K, 'seq', 'ct', 'hi', 'ce')
 local w = { 'lv', '${WRITTEN_VERSION}', 'lf', ARGV[1], 'la', ARGV[2] }
 if not r[1] then push(w, 'seq', '0') end
 if r[2] then push(w, 'wt', r[2]) end
 remember(w, tonumber(r[3]) or 0, ARGV[2], 'written', 'written', '${WRITTEN_VERSION}')
 redis.call('HSET', K, unpack(w))
-redis.call('PEXPIRE', K, ARGV[3])
+-- never ending before the claim that holds the item (as a claim's write)
+local life, held = tonumber(ARGV[3]), tonumber(r[4])
+if held and held - tonumber(ARGV[2]) > life then life = held - tonumber(ARGV[2]) end
+redis.call('PEXPIRE', K, life)
 return 1
 `
