@@ -274,7 +274,7 @@ if (skip) {
     const key = { tenant: 'hang', system: 'outlook', itemId: 'item-1' }
     // CLIENT PAUSE holds every client's commands: the socket stays open and nothing answers, like a lost network.
     await admin.call('CLIENT', 'PAUSE', '1200', 'ALL')
-    const hung = store.dedupe.claim({ key, version: 'v1', leaseMs: 1_000, now: Date.now(), ttlMs: 60_000 })
+    const hung = store.dedupe.claim({ key, version: 'v1', leaseMs: 60_000, now: Date.now(), ttlMs: 60_000 })
     const outcome = await Promise.race([
       hung.then(() => 'resolved', (err: Error) => err),
       new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000)),
@@ -282,13 +282,33 @@ if (skip) {
     t.type(outcome, StoreUnavailableError)
     t.match((outcome as Error).message, /timed out/i)
     const deadline = Date.now() + 5_000
+    let record
     for (;;) {
-      const result = await store.dedupe.get(key, Date.now()).then((record) => record, () => undefined)
-      if (result !== undefined) break
+      record = await store.dedupe.get(key, Date.now()).then((found) => found, () => undefined)
+      if (record !== undefined) break
       if (Date.now() > deadline) throw new Error('store did not answer after the pause')
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     t.pass('answers again once the server does')
+    // The timed-out claim ran once the pause ended; its caller had a 503 and no token, so it was given back.
+    t.same(record?.history.map((entry) => entry.decision), ['released', 'process'], 'the late claim was released right after it ran')
+    t.equal(record?.claim, undefined)
+    t.equal((await store.dedupe.claim({ key, version: 'v1', leaseMs: 60_000, now: Date.now(), ttlMs: 60_000 })).decision, 'process', 'the retry is processed at once')
+  })
+
+  t.test('redis: a batch claim call that times out gives back the claims it grants late', async (t) => {
+    const { store, raw: admin } = await ownServer(t)
+    const keys = Array.from({ length: 5 }, (_, i) => ({ tenant: 'hang-batch', system: 'outlook', itemId: `item-${i}` }))
+    await admin.call('CLIENT', 'PAUSE', '1200', 'ALL')
+    await t.rejects(store.dedupe.claimMany(keys.map((key) => ({ key, version: 'v1', leaseMs: 60_000, now: Date.now(), ttlMs: 60_000 }))), StoreUnavailableError)
+    const deadline = Date.now() + 5_000
+    for (;;) {
+      if (await store.ping().then(() => true, () => false)) break
+      if (Date.now() > deadline) throw new Error('store did not answer after the pause')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const retried = await store.dedupe.claimMany(keys.map((key) => ({ key, version: 'v1', leaseMs: 60_000, now: Date.now(), ttlMs: 60_000 })))
+    t.same(retried.map((result) => result.decision), ['process', 'process', 'process', 'process', 'process'], 'the retried batch finds every item free')
   })
 
   t.test('redis: createStore reports the kind and closes cleanly', async (t) => {

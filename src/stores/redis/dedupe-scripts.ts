@@ -243,11 +243,19 @@ export const COMMIT_ARG_COUNT = 6
 /** Several commits in one call; the reply is one COMMIT_LUA reply per key. */
 export const COMMIT_MANY_LUA = manyScript(COMMIT_FUNCTIONS, 'commit', COMMIT_ARG_COUNT)
 
-/** ARGV: token, now. Reply: 1 released, 0 not the holder. Keeps the item's remaining lifetime. */
+/**
+ * ARGV: token, now, and 'n' when the first is only the token's nonce (a claim whose call failed: its token never came
+ * back, see RedisDedupeStore.abandon). Reply: 1 released, 0 not the holder. Keeps the item's remaining lifetime.
+ */
 export const RELEASE_LUA = `${PUSH}${REMEMBER}${TOKENS}
 local r = redis.call('HMGET', KEYS[1], 'ct', 'cv', 'hi', 'rt')
-if r[1] ~= ARGV[1] then return 0 end
-local w = { 'rt', add_token(r[4], ARGV[1]) }
+if not r[1] then return 0 end
+if ARGV[3] == 'n' then
+  if string.sub(r[1], -(#ARGV[1] + 1)) ~= '.' .. ARGV[1] then return 0 end
+elseif r[1] ~= ARGV[1] then
+  return 0
+end
+local w = { 'rt', add_token(r[4], r[1]) }
 remember(w, tonumber(r[3]) or 0, ARGV[2], 'released', 'released', r[2])
 redis.call('HDEL', KEYS[1], 'ct', 'cv', 'ce', 'cm', 'cf', 'cc', 'cx', 'wt')
 redis.call('HSET', KEYS[1], unpack(w))

@@ -17,7 +17,7 @@ import type {
 import { giveBackClaims } from '../give-back.js'
 import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
-import { CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, COMMIT_MANY_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
+import { CLAIM_ARG_COUNT, CLAIM_LUA, CLAIM_MANY_LUA, COMMIT_LUA, COMMIT_MANY_LUA, RELEASE_LUA, WRITTEN_LUA } from './dedupe-scripts.js'
 import { Gatherer } from './gatherer.js'
 
 /**
@@ -195,6 +195,8 @@ interface ScriptPair<I, Reply, R> {
   one: (args: string[]) => Promise<Reply>
   many: (keys: string[], args: string[]) => Promise<Reply[]>
   read: (reply: Reply) => R
+  /** after a failed call, given the keys and the arguments after them: undo what the call may still do (abandon) */
+  undo?: (keys: string[], args: string[]) => void
 }
 
 /** A server that takes one endpoint but refuses scripts over keys of several slots (a proxy over a sharded Redis). */
@@ -211,6 +213,7 @@ export class RedisDedupeStore implements DedupeStore {
     one: (args) => this.commands.cssDedupeClaim(...args),
     many: (keys, args) => this.commands.cssDedupeClaimMany(keys.length, keys, argsJson(args)),
     read: toClaimResult,
+    undo: (keys, args) => this.abandon(keys, args),
   }
   private readonly commitScript: ScriptPair<CommitInput, CommitReply, CommitResult> = {
     pushArgs: pushCommitArgs,
@@ -267,14 +270,29 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   /**
-   * The claims granted before a failure go back (giveBackClaims); one a failed script call granted before it stopped
-   * is not known here and lapses at its lease.
+   * The claims granted before a failure go back (giveBackClaims). Those of the failed call itself, whose tokens never
+   * came back, go back by their nonces (abandon).
    */
   private giveBack(inputs: ClaimInput[], results: ClaimResult[]): Promise<void> {
     const granted = results.flatMap((result, i) =>
       result.decision === 'process' && result.claim ? [{ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }] : [],
     )
     return giveBackClaims(this, granted)
+  }
+
+  /**
+   * A claim call that failed may still grant its claims: a timed-out call runs when a stalled Redis resumes, and a
+   * script that fails partway keeps what it did. Its callers were answered 503 and hold no token, so each claim is
+   * released by the nonce its token ends with. The release is sent on the same connection right after the call, so
+   * Redis runs it after the claim; it is best effort and not awaited (a connection that is gone sends nothing, and such
+   * a claim lapses at its lease, as before).
+   */
+  private abandon(keys: string[], args: string[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      const at = i * CLAIM_ARG_COUNT
+      // CLAIM_LUA's arguments: now at 5, the nonce at 7
+      this.commands.cssDedupeRelease(keys[i], args[at + 7], args[at + 5], 'n').catch(() => undefined)
+    }
   }
 
   commit(input: CommitInput): Promise<CommitResult> {
@@ -287,7 +305,12 @@ export class RedisDedupeStore implements DedupeStore {
   private alone<I extends { key: ItemKey }, Reply, R>(input: I, script: ScriptPair<I, Reply, R>): Promise<R> {
     const args: string[] = [dedupeKey(input.key)]
     script.pushArgs(args, input)
-    return script.one(args).then(script.read, rethrowAsStoreError)
+    const { undo } = script
+    if (!undo) return script.one(args).then(script.read, rethrowAsStoreError)
+    return script.one(args).then(script.read, (error: unknown) => {
+      undo([args[0]], args.slice(1))
+      return rethrowAsStoreError(error)
+    })
   }
 
   /**
@@ -309,7 +332,10 @@ export class RedisDedupeStore implements DedupeStore {
       return (await guard(() => many(keys, args))).map(read)
     } catch (error) {
       // A cross-slot refusal comes before the script runs, so nothing was done: send each alone, now and from now on.
-      if (!isCrossSlot(error)) throw error
+      if (!isCrossSlot(error)) {
+        script.undo?.(keys, args)
+        throw error
+      }
       this.gather = false
       return inputs.map(alone)
     }
