@@ -143,6 +143,8 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.same(kept.slice(0, 3).map((entry) => entry.version), ['new', 'old-0', 'old-1'], 'at most 19, nearest first, beside the decision')
   })
 
+  // The clock here is the caller's: this holds the memory store, whose expiry follows it. Redis expires by its own
+  // clock; dedupe-redis.test.ts reads the key's PTTL instead.
   check('a record lives as long as its live claim, however short the TTL', async (t, store) => {
     const key = freshKey()
     const first = await store.claim(claimOf(key, 'v1', { leaseMs: 3_600_000, ttlMs: 60_000 }))

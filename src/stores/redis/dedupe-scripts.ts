@@ -128,8 +128,10 @@ local function claim(b)
   end
   if A[b + 9] ~= '' then redis.call('HSET', K, 'meta', A[b + 9]) end
   -- the record lives ttlMs, and never ends before the claim that holds it: a lease may outlast the TTL
-  local life, held = tonumber(A[b + 7]), tonumber((decision == 'process') and n or r[3])
-  if held and held - nown > life then life = held - nown end
+  -- Numbers go to Redis as strings: Redis 7.2.0-7.2.4 writes a Lua number that is a multiple of 1e8 as "1e+08" and
+  -- refuses it as an integer (redis/redis#13113).
+  local life, held = A[b + 7], tonumber((decision == 'process') and n or r[3])
+  if held and held - nown > tonumber(life) then life = string.format('%d', held - nown) end
   redis.call('PEXPIRE', K, life)
   local head = decision .. '|' .. reason .. '|' .. token .. '|' .. n
   if lv then return { head .. '|' .. (r[8] or '') .. '|' .. lm .. '|' .. lc, lf, lv } end
@@ -275,8 +277,8 @@ if r[2] then push(w, 'wt', r[2]) end
 remember(w, tonumber(r[3]) or 0, ARGV[2], 'written', 'written', '${WRITTEN_VERSION}')
 redis.call('HSET', K, unpack(w))
 -- never ending before the claim that holds the item (as a claim's write)
-local life, held = tonumber(ARGV[3]), tonumber(r[4])
-if held and held - tonumber(ARGV[2]) > life then life = held - tonumber(ARGV[2]) end
+local life, held = ARGV[3], tonumber(r[4])
+if held and held - tonumber(ARGV[2]) > tonumber(life) then life = string.format('%d', held - tonumber(ARGV[2])) end
 redis.call('PEXPIRE', K, life)
 return 1
 `
