@@ -70,6 +70,12 @@ function stringEnd(text: string, start: number): number {
   return -1
 }
 
+/** The charset parameter of a Content-Type header, lower-cased and unquoted; undefined when there is none. */
+export function declaredCharset(contentType: string | undefined): string | undefined {
+  const match = contentType === undefined ? null : /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)
+  return match ? match[1].toLowerCase() : undefined
+}
+
 function hasKeys(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
   for (const _ in value) return true
@@ -96,6 +102,13 @@ export default fp(
     app.decorateRequest('bodyNeedsCheck', true)
     app.removeContentTypeParser('application/json')
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+      // The body is read as UTF-8: text in another charset would reach the rules with its accents replaced, and two
+      // different subjects could fingerprint alike. JSON is UTF-8 (RFC 8259), so any other charset is refused.
+      const charset = declaredCharset(request.headers['content-type'])
+      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+        done(new HttpProblem('unsupported_media_type', `charset ${charset} is not accepted: send the JSON body as UTF-8 (Content-Type: application/json; charset=UTF-8)`), undefined)
+        return
+      }
       // A route that takes no body (DELETE) is not refused for an empty one sent with a JSON content type, which
       // some HTTP clients set on every request.
       if ((text as string).trim() === '' && !request.routeOptions.schema?.body) {

@@ -372,6 +372,17 @@ t.test('bad input: 400 naming the field, 413, 415, problem+json on request', asy
   const text = await app.inject({ method: 'POST', url: '/dedupe', payload: 'hello', headers: { 'content-type': 'text/plain' } })
   t.equal(text.statusCode, 415)
 
+  // JSON is read as UTF-8: Latin-1 bytes would reach the rules with their accents replaced, so it is refused
+  const latin1 = Buffer.from('{"system":"outlook","itemId":"Caf\u00e9-1","version":"1"}', 'latin1')
+  const refused = await app.inject({ method: 'POST', url: '/dedupe', payload: latin1, headers: { 'content-type': 'application/json; charset=ISO-8859-1' } })
+  t.equal(refused.statusCode, 415)
+  t.match(refused.json(), { code: 'unsupported_media_type', detail: /charset iso-8859-1.*UTF-8/ })
+  for (const contentType of ['application/json; charset=UTF-8', 'application/json;charset=utf8', 'application/json; charset="utf-8"', 'application/json']) {
+    const utf8 = await app.inject({ method: 'POST', url: '/dedupe', payload: Buffer.from(`{"system":"outlook","itemId":"Caf\u00e9-${contentType.length}","version":"1"}`, 'utf8'), headers: { 'content-type': contentType } })
+    t.equal(utf8.statusCode, 200, contentType)
+    t.match(utf8.json().key.itemId, /^Café-/, `${contentType}: the id as sent`)
+  }
+
   const broken = await app.inject({ method: 'POST', url: '/dedupe', payload: '{"system":', headers: { 'content-type': 'application/json' } })
   t.equal(broken.statusCode, 400)
 
