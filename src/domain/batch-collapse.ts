@@ -61,8 +61,9 @@ export const COVER_LIMIT = 10
 /**
  * The versions a claim for `group[index]` supersedes (ClaimInput.covers): those of the item's events ranked below it,
  * each once and not its own, nearest first, at most COVER_LIMIT. Left out: a dated event older than a dated claim (once
- * the claim commits, its modifiedAt already makes that event stale), and a delete, undelete or gap event below a claim
- * of another kind (a write of an update does not carry a delete, nor does it re-read what a gap event asks for).
+ * the claim commits, its modifiedAt already makes that event stale), unless it is a gap event (never stale by
+ * modifiedAt), and a delete, undelete or gap event below a claim of another kind (a write of an update does not carry
+ * a delete, nor does it re-read what a gap event asks for; a decided update takes a gap's re-read, see gapBelow).
  */
 export function coveredVersions(events: Resendable[], group: readonly number[], index: number): string[] | undefined {
   const claimed = events[group[index]]
@@ -72,12 +73,25 @@ export function coveredVersions(events: Resendable[], group: readonly number[], 
     const event = events[group[i]]
     const { version, modifiedAt } = event
     if (version === claimed.version || covered.includes(version)) continue
-    if (modifiedAt !== undefined && claimed.modifiedAt !== undefined && modifiedAt < claimed.modifiedAt) continue
+    // (a gap event is never stale by modifiedAt, so it is covered whatever its time)
+    if (modifiedAt !== undefined && claimed.modifiedAt !== undefined && modifiedAt < claimed.modifiedAt && !event.gap) continue
     const kind = kindOf(event)
     if (kind !== 'change' && kind !== claimedKind) continue
     covered.push(version)
   }
   return covered.length > 0 ? covered : undefined
+}
+
+/**
+ * Whether the decided event `group[index]` must carry the re-read of a Salesforce gap event ranked below it (no
+ * state; re-read the record): a newer change's own fields do not hold what the gap event could not deliver. Not a
+ * delete (the record is gone) nor an undelete (it carries the whole record as restored), nor a gap event itself.
+ */
+export function gapBelow(events: Resendable[], group: readonly number[], index: number): boolean {
+  const decided = events[group[index]]
+  if (decided.gap || decided.changeType === 'deleted' || decided.changeType === 'undeleted') return false
+  for (let i = index + 1; i < group.length; i++) if (events[group[i]].gap) return true
+  return false
 }
 
 /**
@@ -129,6 +143,11 @@ export class PastDuplicates {
     if (this.candidate() === undefined) return undefined
     const covered = coveredVersions(this.events, this.group, this.next)?.filter((version) => !this.answered.has(version))
     return covered !== undefined && covered.length > 0 ? covered : undefined
+  }
+
+  /** Whether a gap event ranks below the candidate (gapBelow). */
+  gapBelow(): boolean {
+    return this.candidate() !== undefined && gapBelow(this.events, this.group, this.next)
   }
 
   /** The versions ranked below the candidate (supersededVersions), less those already answered duplicate. */

@@ -145,7 +145,9 @@ export function decideClaim(state: DedupeItemState | undefined, seen: SeenVersio
   if (seen !== undefined) {
     return answerWith({ decision: 'duplicate', reason: seen === 'unchanged' ? 'version_unchanged' : 'version_committed' }, last, input)
   }
-  if (last?.modifiedAt !== undefined && modifiedAt !== undefined && modifiedAt < last.modifiedAt) {
+  // A Salesforce gap event is not ordered with the others and carries no state: it asks for a re-read of the record,
+  // which a newer committed change (a delta of its own fields) does not replace. So it is never stale by modifiedAt.
+  if (last?.modifiedAt !== undefined && modifiedAt !== undefined && modifiedAt < last.modifiedAt && !input.gap) {
     return answerWith({ decision: 'stale', reason: 'older_than_committed' }, last, input)
   }
   if (last?.changeType === 'deleted' && !(modifiedAt !== undefined && last.modifiedAt !== undefined && modifiedAt > last.modifiedAt)) {

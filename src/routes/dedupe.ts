@@ -3,7 +3,7 @@ import { InvalidFieldError } from '../domain/invalid-field.js'
 import { randomUUID } from 'node:crypto'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { coveredVersions, newestFirstByItem, PastDuplicates, supersededVersions } from '../domain/batch-collapse.js'
+import { coveredVersions, gapBelow, newestFirstByItem, PastDuplicates, supersededVersions } from '../domain/batch-collapse.js'
 import { explicitFormErrors, fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { notificationCollectionError } from '../domain/graph-notification.js'
 import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
@@ -131,7 +131,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Is this change new? Claim it if so',
         description:
-          'Rules, in order: duplicate (this version was committed), stale (older modifiedAt than the committed one, or the item was deleted), in_flight (another live claim holds the item), unchanged (same fingerprint as committed, and no lapsed claim awaits its commit or release; the version is recorded), process (you get a claim). On process: write to the other system, then POST /dedupe/commit with the token; if the write fails, POST /dedupe/release. A claim not committed by expiresAt lapses and the next delivery gets process again, so a worker that dies loses nothing. Salesforce GAP_* events are never unchanged (re-read the record); GAP_OVERFLOW has itemId overflow:<entityName> (resync the object).',
+          'Rules, in order: duplicate (this version was committed), stale (older modifiedAt than the committed one, except for a Salesforce gap event, which is not ordered with the others and asks for a re-read; or the item was deleted), in_flight (another live claim holds the item), unchanged (same fingerprint as committed, and no lapsed claim awaits its commit or release; the version is recorded), process (you get a claim). On process: write to the other system, then POST /dedupe/commit with the token; if the write fails, POST /dedupe/release. A claim not committed by expiresAt lapses and the next delivery gets process again, so a worker that dies loses nothing. Salesforce GAP_* events are never unchanged (re-read the record); GAP_OVERFLOW has itemId overflow:<entityName> (resync the object).',
         body: dedupeRequestSchema,
         response: { 200: dedupeResponseSchema, ...errorResponses },
       },
@@ -217,7 +217,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -266,6 +266,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         const [newest, ...older] = group
         toClaim.push(slots[newest])
         if (older.length === 0) continue
+        // a gap event superseded by a newer change leaves its re-read to that change (which then covers it)
+        if (gapBelow(events, group, 0)) slots[newest].event.gap = true
         slots[newest].covers = coveredVersions(events, group, 0)
         slots[newest].superseded = supersededVersions(events, group, 0, SUPERSEDED_HISTORY_LIMIT)
         for (const pos of older) slots[pos].result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slots[pos].event) }
@@ -287,6 +289,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         while (searching.length > 0) {
           const claiming = searching.map((search) => {
             const slot = slots[search.candidate() as number]
+            if (search.gapBelow()) slot.event.gap = true
             slot.covers = search.covered()
             slot.superseded = search.superseded(SUPERSEDED_HISTORY_LIMIT)
             return slot

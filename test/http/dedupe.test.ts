@@ -242,6 +242,29 @@ t.test('batch: collapse, fan-out, rejected events, per-event tenant', async (t) 
   t.equal(tooMany.json().errors[0].path, 'events')
 })
 
+t.test('batch: a gap event superseded by a newer change hands that change its re-read', async (t) => {
+  const { app } = await buildTestApp(t)
+  const gapThenUpdate = [
+    { changeEvent: changeEventPayload('GAP_UPDATE', ['00UGAP1'], 1) },
+    { changeEvent: changeEventPayload('UPDATE', ['00UGAP1'], 2, { LastModifiedDate: '2026-03-09T09:30:05Z', Subject: 'x' }) },
+  ]
+  const first = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: gapThenUpdate } })).json()
+  t.same(first.results.map((result: { decision: string }) => result.decision), ['superseded', 'process'])
+  t.match(first.results[1].reason, /re-read the record/, 'the update carries the gap event\'s re-read')
+  await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'salesforce', itemId: '00UGAP1', token: first.results[1].claim.token } })
+  const again = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: gapThenUpdate } })).json()
+  t.same(again.results.map((result: { decision: string }) => result.decision), ['superseded', 'duplicate'])
+  const gapAlone = (await app.inject({ method: 'POST', url: '/dedupe', payload: gapThenUpdate[0] })).json()
+  t.equal(gapAlone.decision, 'duplicate', 'the commit covered the gap event, older than the update though it is')
+
+  const deleteOverGap = (await app.inject({
+    method: 'POST',
+    url: '/dedupe/batch',
+    payload: { events: [{ changeEvent: changeEventPayload('GAP_UPDATE', ['00UGAP2'], 1) }, { changeEvent: changeEventPayload('DELETE', ['00UGAP2'], 2) }] },
+  })).json()
+  t.notMatch(deleteOverGap.results[1].reason, /re-read/, 'a delete does not re-read a record that is gone')
+})
+
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
   const { app } = await buildTestApp(t)
   await batchReplayScenario(t, app)

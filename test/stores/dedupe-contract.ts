@@ -154,6 +154,22 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.same(await store.commit({ key, token: first.claim!.token, now: T0 + 180_000, ttlMs: 60_000 }), { committed: true })
   })
 
+  check('a gap event is never stale by modifiedAt: it asks for a re-read, which a newer change does not replace', async (t, store) => {
+    const key = freshKey('salesforce')
+    await commitVersion(store, key, 'upd', { modifiedAt: 200, changeType: 'updated' })
+    const gap = await store.claim(claimOf(key, 'gap', { modifiedAt: 100, changeType: 'updated', gap: true, now: T0 + 1 }))
+    t.same([gap.decision, gap.reason], ['process', 'gap_event'])
+    t.same(await store.commit({ key, token: gap.claim!.token, now: T0 + 2, ttlMs: TTL }), { committed: true })
+    t.equal((await store.claim(claimOf(key, 'older', { modifiedAt: 150, now: T0 + 3 }))).decision, 'stale', 'the committed mark stays at the newer change')
+    const overflow = freshKey('salesforce')
+    await commitVersion(store, overflow, 'o2', { modifiedAt: 200, gap: true, overflow: true })
+    const older = await store.claim(claimOf(overflow, 'o1', { modifiedAt: 100, gap: true, overflow: true, now: T0 + 1 }))
+    t.same([older.decision, older.reason], ['process', 'gap_overflow'])
+    const deleted = freshKey('salesforce')
+    await commitVersion(store, deleted, 'del', { modifiedAt: 200, changeType: 'deleted' })
+    t.same((await store.claim(claimOf(deleted, 'gap', { modifiedAt: 100, changeType: 'updated', gap: true, now: T0 + 1 }))).reason, 'item_deleted', 'a delete still ends the item')
+  })
+
   check('after a delete only a newer modifiedAt is processed', async (t, store) => {
     const key = freshKey('salesforce')
     await commitVersion(store, key, 'v1', { modifiedAt: 100, changeType: 'deleted' })

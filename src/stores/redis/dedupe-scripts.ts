@@ -95,7 +95,7 @@ local function claim(b)
   if seen then
     decision = 'duplicate'
     reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
-  elseif lv and modn and lmn and modn < lmn then
+  elseif lv and modn and lmn and modn < lmn and flags == '' then
     decision, reason = 'stale', 'older_than_committed'
   elseif lc == 'deleted' and not (modn and lmn and modn > lmn) then
     decision, reason = 'stale', 'item_deleted'
