@@ -72,7 +72,9 @@ function stringEnd(text: string, start: number): number {
 
 /** The charset parameter of a Content-Type header, lower-cased and unquoted; undefined when there is none. */
 export function declaredCharset(contentType: string | undefined): string | undefined {
-  const match = contentType === undefined ? null : /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)
+  // most requests send no parameters: no regular expression for them
+  if (contentType === undefined || !contentType.includes(';')) return undefined
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)
   return match ? match[1].toLowerCase() : undefined
 }
 
