@@ -99,6 +99,16 @@ function refusedBody(validationError: Error, body: unknown): HttpProblem {
   return new HttpProblem('invalid_input', errors.map((error) => `${error.path || 'body'}: ${error.message}`).join('; '), { errors })
 }
 
+/**
+ * An event that takes the re-read of a gap event below it is answered as a gap event. Like one, it keeps no
+ * fingerprint: the state written after the re-read is not its fields, so they must not be what a later event is
+ * found `unchanged` against (a commit may still send the written fields).
+ */
+function carryGap(event: DedupeEvent): void {
+  event.gap = true
+  event.fingerprint = undefined
+}
+
 /** Fail-open: process without shared state; the token commits nothing. */
 function failOpenClaim(event: DedupeEvent, now: number): ClaimResult {
   // a gap or overflow event still says what to do: re-read the record, or resync the object
@@ -267,7 +277,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         toClaim.push(slots[newest])
         if (older.length === 0) continue
         // a gap event superseded by a newer change leaves its re-read to that change (which then covers it)
-        if (gapBelow(events, group, 0)) slots[newest].event.gap = true
+        if (gapBelow(events, group, 0)) carryGap(slots[newest].event)
         slots[newest].covers = coveredVersions(events, group, 0)
         slots[newest].superseded = supersededVersions(events, group, 0, SUPERSEDED_HISTORY_LIMIT)
         for (const pos of older) slots[pos].result = { decision: 'superseded', reason: SUPERSEDED_REASON, key: versionedKey(slots[pos].event) }
@@ -289,7 +299,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         while (searching.length > 0) {
           const claiming = searching.map((search) => {
             const slot = slots[search.candidate() as number]
-            if (search.gapBelow()) slot.event.gap = true
+            if (search.gapBelow()) carryGap(slot.event)
             slot.covers = search.covered()
             slot.superseded = search.superseded(SUPERSEDED_HISTORY_LIMIT)
             return slot

@@ -246,12 +246,14 @@ t.test('batch: a gap event superseded by a newer change hands that change its re
   const { app } = await buildTestApp(t)
   const gapThenUpdate = [
     { changeEvent: changeEventPayload('GAP_UPDATE', ['00UGAP1'], 1) },
-    { changeEvent: changeEventPayload('UPDATE', ['00UGAP1'], 2, { LastModifiedDate: '2026-03-09T09:30:05Z', Subject: 'x' }) },
+    { changeEvent: changeEventPayload('UPDATE', ['00UGAP1'], 2, { LastModifiedDate: '2026-03-09T09:30:05Z', Subject: 'x' }), fields: { subject: 'x' } },
   ]
   const first = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: gapThenUpdate } })).json()
   t.same(first.results.map((result: { decision: string }) => result.decision), ['superseded', 'process'])
   t.match(first.results[1].reason, /re-read the record/, 'the update carries the gap event\'s re-read')
   await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'salesforce', itemId: '00UGAP1', token: first.results[1].claim.token } })
+  const record = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/00UGAP1' })).json()
+  t.equal(record.last.fingerprint, undefined, 'its fields are not what the re-read wrote, so no fingerprint is kept')
   const again = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: gapThenUpdate } })).json()
   t.same(again.results.map((result: { decision: string }) => result.decision), ['superseded', 'duplicate'])
   const gapAlone = (await app.inject({ method: 'POST', url: '/dedupe', payload: gapThenUpdate[0] })).json()
