@@ -132,7 +132,8 @@ export class PastDuplicates {
     for (; this.next < this.group.length; this.next++) {
       const { version, modifiedAt } = this.events[this.group[this.next]]
       if (this.answered.has(version)) continue
-      if (modifiedAt !== undefined && modifiedAt <= this.newestDatedDuplicate) continue
+      // (a gap event is never stale by modifiedAt: it is decided whatever its time)
+      if (modifiedAt !== undefined && modifiedAt <= this.newestDatedDuplicate && !this.events[this.group[this.next]].gap) continue
       return this.group[this.next]
     }
     return undefined

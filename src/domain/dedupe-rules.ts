@@ -212,10 +212,14 @@ export function decideCommit(state: DedupeItemState | undefined, input: CommitIn
   // `unchanged`; keeping none only costs the next event a /correlate call.
   if (state.writtenUnderClaim === token && fingerprint !== state.last?.fingerprint) fingerprint = undefined
   const last: LastCommitted = { version, committedAt: input.now }
-  const modifiedAt = committedModifiedAt(state.last?.modifiedAt, input.modifiedAt ?? claim.modifiedAt, claim.changeType)
+  const written = input.modifiedAt ?? claim.modifiedAt
+  const modifiedAt = committedModifiedAt(state.last?.modifiedAt, written, claim.changeType)
   if (modifiedAt !== undefined) last.modifiedAt = modifiedAt
   if (fingerprint !== undefined) last.fingerprint = fingerprint
-  if (claim.changeType !== undefined) last.changeType = claim.changeType
+  // A write older than the kept mark (a late gap event) leaves the kind of change with that mark: a late GAP_DELETE
+  // must not date a tombstone at a moment the item was alive.
+  const changeType = written !== undefined && modifiedAt !== written ? state.last?.changeType : claim.changeType
+  if (changeType !== undefined) last.changeType = changeType
   const commit: NonNullable<CommitOutcome['commit']> = { last, token, history: { at: input.now, decision: 'committed', version, reason: 'committed' } }
   if (version !== claim.version) commit.claimedVersion = claim.version
   const covered = claim.covers?.filter((other, i, all) => other !== version && other !== claim.version && all.indexOf(other) === i)

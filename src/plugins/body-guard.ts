@@ -75,8 +75,11 @@ export function declaredCharset(contentType: string | undefined): string | undef
   // most requests send no parameters: no regular expression for them
   if (contentType === undefined || !contentType.includes(';')) return undefined
   const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)
-  return match ? match[1].toLowerCase() : undefined
+  return match && match[1] !== '' ? match[1].toLowerCase() : undefined
 }
+
+/** Charsets whose text reads the same as UTF-8 (ASCII is a subset of it). */
+const UTF8_COMPATIBLE = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii'])
 
 function hasKeys(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
@@ -104,18 +107,18 @@ export default fp(
     app.decorateRequest('bodyNeedsCheck', true)
     app.removeContentTypeParser('application/json')
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
-      // The body is read as UTF-8: text in another charset would reach the rules with its accents replaced, and two
-      // different subjects could fingerprint alike. JSON is UTF-8 (RFC 8259), so any other charset is refused.
-      const charset = declaredCharset(request.headers['content-type'])
-      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-        done(new HttpProblem('unsupported_media_type', `charset ${charset} is not accepted: send the JSON body as UTF-8 (Content-Type: application/json; charset=UTF-8)`), undefined)
-        return
-      }
       // A route that takes no body (DELETE) is not refused for an empty one sent with a JSON content type, which
       // some HTTP clients set on every request.
       if ((text as string).trim() === '' && !request.routeOptions.schema?.body) {
         request.bodyNeedsCheck = false
         done(null, undefined)
+        return
+      }
+      // The body is read as UTF-8: text in another charset would reach the rules with its accents replaced, and two
+      // different subjects could fingerprint alike. JSON is UTF-8 (RFC 8259), so any other charset is refused.
+      const charset = declaredCharset(request.headers['content-type'])
+      if (charset !== undefined && !UTF8_COMPATIBLE.has(charset)) {
+        done(new HttpProblem('unsupported_media_type', `charset ${charset.slice(0, 40)} is not accepted: send the JSON body as UTF-8 (Content-Type: application/json; charset=UTF-8)`), undefined)
         return
       }
       request.bodyNeedsCheck = textNeedsBodyCheck(text as string)

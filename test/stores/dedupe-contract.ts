@@ -165,6 +165,14 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     await commitVersion(store, overflow, 'o2', { modifiedAt: 200, gap: true, overflow: true })
     const older = await store.claim(claimOf(overflow, 'o1', { modifiedAt: 100, gap: true, overflow: true, now: T0 + 1 }))
     t.same([older.decision, older.reason], ['process', 'gap_overflow'])
+    // a late GAP_DELETE, committed, does not date a tombstone at a moment the item was alive
+    const lateDelete = freshKey('salesforce')
+    await commitVersion(store, lateDelete, 'upd', { modifiedAt: 200, changeType: 'updated' })
+    await commitVersion(store, lateDelete, 'gapdel', { modifiedAt: 100, changeType: 'deleted', gap: true, now: T0 + 1 })
+    const afterLateDelete = await store.claim(claimOf(lateDelete, 'upd2', { modifiedAt: 200, changeType: 'updated', now: T0 + 2 }))
+    t.equal(afterLateDelete.decision, 'process', 'an update in the same second as the kept mark is not stale')
+    t.same([afterLateDelete.last?.modifiedAt, afterLateDelete.last?.changeType], [200, 'updated'], 'the mark keeps its own kind of change')
+
     const deleted = freshKey('salesforce')
     await commitVersion(store, deleted, 'del', { modifiedAt: 200, changeType: 'deleted' })
     t.same((await store.claim(claimOf(deleted, 'gap', { modifiedAt: 100, changeType: 'updated', gap: true, now: T0 + 1 }))).reason, 'item_deleted', 'a delete still ends the item')

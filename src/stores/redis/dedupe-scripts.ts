@@ -179,7 +179,7 @@ export const CLAIM_MANY_LUA = manyScript(CLAIM_FUNCTIONS, 'claim', CLAIM_ARG_COU
 const COMMIT_FUNCTION = `
 local function commit(b)
   local token, now = A[b + 1], A[b + 5]
-  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf', 'cx', 'lm')
+  local r = redis.call('HMGET', K, 'seq', 'ct', 'cv', 'cm', 'cf', 'cc', 'kt', 'vi', 'hi', 'rt', 'wt', 'lf', 'cx', 'lm', 'lc')
   if not r[1] then return 'unknown_token' end
   if has_token(r[7], token) then return 'committed' end
   if has_token(r[10], token) then return 'unknown_token' end
@@ -195,15 +195,16 @@ local function commit(b)
   local w = {}
   push(w, 'lv', version)
   -- the newer of the committed and the written modifiedAt; an undated delete keeps none (committedModifiedAt)
-  local lm, prior = (A[b + 3] ~= '') and A[b + 3] or (r[4] or ''), r[14] or ''
+  local lm, prior, lc = (A[b + 3] ~= '') and A[b + 3] or (r[4] or ''), r[14] or '', r[6] or ''
   if lm == '' then
     if r[6] ~= 'deleted' then lm = prior end
   elseif prior ~= '' and tonumber(prior) > tonumber(lm) then
-    lm = prior
+    -- a write older than the kept mark leaves the kind of change with it (decideCommit)
+    lm, lc = prior, r[15] or ''
   end
   push(w, 'lm', lm)
   push(w, 'lf', fp)
-  push(w, 'lc', r[6] or '')
+  push(w, 'lc', lc)
   push(w, 'la', now)
   push(w, 'kt', add_token(r[7], token))
   local vi = tonumber(r[8]) or 0
