@@ -30,6 +30,11 @@ function bodyRootMessage(message: string | undefined): string {
   return message
 }
 
+/** A 400 naming each invalid field, its detail listing them all. */
+export function invalidInput(errors: FieldError[]): HttpProblem {
+  return new HttpProblem('invalid_input', errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; '), { errors })
+}
+
 /** Maps any thrown value to an HttpProblem; unknown errors become a generic 500. */
 export function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error
@@ -50,9 +55,7 @@ export function asProblem(error: unknown): HttpProblem {
       if (!messages) byPath.set(path, [message])
       else if (!messages.includes(message)) messages.push(message)
     }
-    const errors: FieldError[] = [...byPath].map(([path, messages]) => ({ path, message: messages.join('; ') }))
-    const where = errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; ')
-    return new HttpProblem('invalid_input', where, { errors })
+    return invalidInput([...byPath].map(([path, messages]) => ({ path, message: messages.join('; ') })))
   }
   const fastifyError = error as FastifyError
   if (fastifyError && typeof fastifyError.code === 'string' && FASTIFY_CODES[fastifyError.code]) return FASTIFY_CODES[fastifyError.code](fastifyError)

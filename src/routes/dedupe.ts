@@ -12,7 +12,7 @@ import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
 import { HttpProblem, toProblem } from '../errors.js'
 import { findBadValue } from '../plugins/body-guard.js'
-import { asProblem } from '../plugins/error-handler.js'
+import { asProblem, invalidInput } from '../plugins/error-handler.js'
 import type { ClaimInput, ClaimResult, LastCommitted } from '../stores/dedupe-store.js'
 import { giveBackClaims } from '../stores/give-back.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
@@ -95,8 +95,7 @@ function refusedBody(validationError: Error, body: unknown): HttpProblem {
   const named = new Set(problem.errors?.map((error) => error.path))
   const more = explicitFormErrors(body).filter((error) => !named.has(error.path))
   if (more.length === 0) return problem
-  const errors = [...(problem.errors ?? []), ...more]
-  return new HttpProblem('invalid_input', errors.map((error) => `${error.path || 'body'}: ${error.message}`).join('; '), { errors })
+  return invalidInput([...(problem.errors ?? []), ...more])
 }
 
 /**
