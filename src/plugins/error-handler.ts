@@ -130,9 +130,19 @@ export default fp(
       }
       return sendProblem(request, reply, problem)
     })
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, new HttpProblem('not_found', `no route ${request.method} ${request.url.split('?', 1)[0]}`)),
-    )
+    // The methods a 405 may name in its Allow header: every one a route registered after this plugin uses.
+    const routedMethods = new Set<string>()
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routedMethods.add(method)
+    })
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?', 1)[0]
+      // A path that some route serves with another method is a 405 naming those methods (Mule: HTTP:METHOD_NOT_ALLOWED).
+      const allowed = [...routedMethods].filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null)
+      if (allowed.length === 0) return sendProblem(request, reply, new HttpProblem('not_found', `no route ${request.method} ${path}`))
+      reply.header('allow', allowed.join(', '))
+      return sendProblem(request, reply, new HttpProblem('method_not_allowed', `${path} does not accept ${request.method}; it accepts ${allowed.join(', ')}`))
+    })
   },
   { name: 'error-handler' },
 )

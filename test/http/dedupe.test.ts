@@ -454,6 +454,32 @@ t.test('bad input: 400 naming the field, 413, 415, problem+json on request', asy
   t.match(notArray.json().errors, [{ path: 'changeEvent.ChangeEventHeader.recordIds', message: 'must be an array of record ids' }])
 })
 
+t.test('a method a path does not accept is a 405 naming the ones it does; a path no route serves is a 404', async (t) => {
+  const { app } = await buildTestApp(t)
+  const cases: Array<[string, string, string[]]> = [
+    ['GET', '/dedupe', ['POST']],
+    ['PUT', '/dedupe', ['POST']],
+    ['GET', '/dedupe/commit', ['POST']],
+    ['POST', '/dedupe/outlook/A%2FB', ['GET', 'HEAD', 'DELETE']],
+    ['PUT', '/correlate/outlook/A1', ['GET', 'HEAD', 'DELETE']],
+    ['POST', '/healthz', ['GET', 'HEAD']],
+  ]
+  for (const [method, url, allowed] of cases) {
+    const res = await app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} })
+    t.equal(res.statusCode, 405, `${method} ${url}`)
+    t.same(res.headers.allow?.toString().split(', ').sort(), [...allowed].sort(), `${method} ${url}: Allow`)
+    t.equal(res.json().code, 'method_not_allowed')
+    t.match(res.json().detail, `does not accept ${method}`)
+    t.ok(res.json().correlationId)
+  }
+  for (const url of ['/nothing', '/dedupe/outlook', '/dedupe/outlook/A1/extra']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 404, `GET ${url}`)
+    t.equal(res.json().code, 'not_found')
+    t.notOk(res.headers.allow)
+  }
+})
+
 t.test('correlation ids: echoed when valid, replaced when not, present on errors', async (t) => {
   const { app } = await buildTestApp(t)
   const sent = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'x-correlation-id': 'mule-123' }, payload: { system: 'outlook', itemId: 'c', version: '1' } })
