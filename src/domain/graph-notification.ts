@@ -1,5 +1,6 @@
 // Reads one Microsoft Graph changeNotification into the item change it describes.
 import { InvalidFieldError } from './invalid-field.js'
+import { MAX_ID_LENGTH } from './keys.js'
 
 export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted'
 
@@ -85,15 +86,17 @@ export function readGraphNotification(raw: unknown, at = 'notification'): GraphC
   }
   const itemId = resourceData.id
   if (typeof itemId !== 'string' || itemId.length === 0) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be a non-empty string')
-  if (itemId.length > 1024) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be at most 1024 characters')
+  if (itemId.length > MAX_ID_LENGTH) throw new InvalidFieldError(`${at}.resourceData.id`, `must be at most ${MAX_ID_LENGTH} characters`)
   const etag = resourceData['@odata.etag']
-  if (typeof etag !== 'string' || changeKeyFromEtag(etag).length === 0) {
+  const version = typeof etag === 'string' ? changeKeyFromEtag(etag) : ''
+  if (version.length === 0) {
     throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, 'must be the weak ETag W/"<changeKey>" that versions the item')
   }
+  if (version.length > MAX_ID_LENGTH) throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, `holds a changeKey longer than ${MAX_ID_LENGTH} characters`)
   return {
     system: 'outlook',
     itemId,
-    version: changeKeyFromEtag(etag),
+    version,
     changeType,
     graphTenantId: typeof raw.tenantId === 'string' ? raw.tenantId : undefined,
     subscriptionId: typeof raw.subscriptionId === 'string' ? raw.subscriptionId : undefined,

@@ -7,6 +7,9 @@ export interface ItemKey {
 
 export const DEFAULT_TENANT = 'default'
 
+/** The longest item id or version the sidecar keeps, whatever form it came in (explicit or native). */
+export const MAX_ID_LENGTH = 1024
+
 /** A stable string for maps and logs; parts are URI-encoded so no id can collide with the separator. */
 export function itemKeyString(key: ItemKey): string {
   return `${encodeURIComponent(key.tenant)}:${encodeURIComponent(key.system)}:${encodeURIComponent(key.itemId)}`

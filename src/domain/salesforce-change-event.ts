@@ -1,5 +1,6 @@
 // Reads a Salesforce Change Data Capture event (CometD envelope, wrapped form or decoded payload) into item changes.
 import { InvalidFieldError } from './invalid-field.js'
+import { MAX_ID_LENGTH } from './keys.js'
 import type { ChangeType } from './graph-notification.js'
 
 export interface SalesforceChange {
@@ -40,6 +41,11 @@ const CHANGE_TYPES: Record<string, ChangeType> = {
 
 /** The latest instant a JavaScript Date can hold (year 275760). */
 const MAX_EPOCH_MS = 8.64e15
+
+/** Salesforce object API names run to about 40 characters; the GAP_OVERFLOW item id is overflow:<entityName>. */
+const MAX_ENTITY_NAME = 255
+/** The version transactionKey:sequenceNumber stays within MAX_ID_LENGTH: a number prints in at most 23 characters. */
+const MAX_TRANSACTION_KEY = 1000
 
 /** Whether the YYYY-MM-DD that starts `text` is a day of the calendar (month 1-12, day within that month). */
 function dayExists(text: string): boolean {
@@ -114,8 +120,10 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
 
   const entityName = typeof header.entityName === 'string' && header.entityName.length > 0 ? header.entityName : undefined
   if (!entityName) throw new InvalidFieldError(`${hp}.entityName`, 'must be a non-empty string')
+  if (entityName.length > MAX_ENTITY_NAME) throw new InvalidFieldError(`${hp}.entityName`, `must be at most ${MAX_ENTITY_NAME} characters`)
   const transactionKey = header.transactionKey
   if (typeof transactionKey !== 'string' || transactionKey.length === 0) throw new InvalidFieldError(`${hp}.transactionKey`, 'must be a non-empty string')
+  if (transactionKey.length > MAX_TRANSACTION_KEY) throw new InvalidFieldError(`${hp}.transactionKey`, `must be at most ${MAX_TRANSACTION_KEY} characters`)
   const sequenceNumber = header.sequenceNumber
   if (typeof sequenceNumber !== 'number' || !Number.isInteger(sequenceNumber) || sequenceNumber < 0) {
     throw new InvalidFieldError(`${hp}.sequenceNumber`, 'must be a non-negative integer')
@@ -131,8 +139,9 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     if (!Array.isArray(recordIds)) throw new InvalidFieldError(`${hp}.recordIds`, recordIds === undefined ? 'is required' : 'must be an array of record ids')
     if (recordIds.length === 0) throw new InvalidFieldError(`${hp}.recordIds`, 'must hold at least one record id')
     recordIds.forEach((id, i) => {
-      if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
-        throw new InvalidFieldError(`${hp}.recordIds.${i}`, 'must be a non-empty record id')
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+        const what = typeof id === 'string' && id.length > MAX_ID_LENGTH ? `must be at most ${MAX_ID_LENGTH} characters` : 'must be a non-empty record id'
+        throw new InvalidFieldError(`${hp}.recordIds.${i}`, what)
       }
     })
     ids = recordIds as string[]

@@ -51,6 +51,24 @@ t.test('Graph notifications', async (t) => {
   const oversized = { subscriptionId: 's', changeType: 'updated', tenantId: 't', additionalPayloadStorageId: 'blob-7f3a' }
   t.throws(() => readGraphNotification(oversized), { path: 'notification.resourceData', message: /blob storage.*blob-7f3a.*blobStoreUrl/ }, 'an oversized rich notification says where its content is')
   t.equal(pathOf(() => readGraphNotification({ changeType: 'updated', resourceData: { id: '' } })), 'notification.resourceData.id')
+  // the native forms keep the explicit form's limits: an id or version past 1024 characters is refused, not stored
+  const long = (n: number) => 'x'.repeat(n)
+  t.ok(readGraphNotification({ changeType: 'updated', resourceData: { id: long(1024), '@odata.etag': `W/"${long(1024)}"` } }))
+  t.throws(() => readGraphNotification({ changeType: 'updated', resourceData: { id: long(1025), '@odata.etag': 'W/"a"' } }), { path: 'notification.resourceData.id', message: /at most 1024/ })
+  t.throws(() => readGraphNotification({ changeType: 'updated', resourceData: { id: 'a', '@odata.etag': `W/"${long(1025)}"` } }), {
+    path: 'notification.resourceData.@odata.etag',
+    message: /changeKey longer than 1024/,
+  })
+})
+
+t.test('Salesforce change events: ids and versions within 1024 characters', async (t) => {
+  const read = (over: Record<string, unknown>) => readSalesforceChangeEvent({ ChangeEventHeader: header(over) })
+  const [longest] = read({ transactionKey: 'k'.repeat(1000), sequenceNumber: Number.MAX_VALUE })
+  t.ok(longest.version.length <= 1024, 'the longest accepted transactionKey and sequenceNumber make a version within the limit')
+  t.throws(() => read({ transactionKey: 'k'.repeat(1001) }), { path: 'changeEvent.ChangeEventHeader.transactionKey', message: /at most 1000/ })
+  t.throws(() => read({ recordIds: ['a', 'r'.repeat(1025)] }), { path: 'changeEvent.ChangeEventHeader.recordIds.1', message: /at most 1024/ })
+  t.throws(() => read({ changeType: 'GAP_OVERFLOW', entityName: 'E'.repeat(256) }), { path: 'changeEvent.ChangeEventHeader.entityName', message: /at most 255/ })
+  t.equal(read({ changeType: 'GAP_OVERFLOW', entityName: 'E'.repeat(255) })[0].itemId.length, 'overflow:'.length + 255)
 })
 
 t.test('Salesforce change events in every envelope', async (t) => {
