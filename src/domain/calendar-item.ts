@@ -106,7 +106,9 @@ export function readDescription(value: unknown, path: string): string | null {
   let html: boolean
   if (isPlainObject(value)) {
     const { contentType, content } = value
-    if (content !== null && content !== undefined && typeof content !== 'string') {
+    // An object without content is not a body read as empty: a misnamed key ({ text }) would blank the description.
+    if (content === undefined) throw new InvalidFieldError(joinPath(path, 'content'), 'is required in a body object { contentType, content } (null for no text)')
+    if (content !== null && typeof content !== 'string') {
       throw new InvalidFieldError(joinPath(path, 'content'), 'must be a string')
     }
     if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') {

@@ -80,6 +80,10 @@ t.test('text helpers', async (t) => {
   const deep = '<div>'.repeat(20_000)
   t.throws(() => normalizeCalendarItem({ description: { contentType: 'html', content: deep } }, 'fields'), { name: 'InvalidFieldError', path: 'fields.description.content' })
   t.throws(() => normalizeCalendarItem({ description: `${deep}</div>` }, 'fields'), { name: 'InvalidFieldError', path: 'fields.description' })
+  // a body object must say its content: a misnamed key is refused, not read as an empty description to write
+  t.throws(() => normalizeCalendarItem({ description: { text: 'agenda' } }, 'fields'), { name: 'InvalidFieldError', path: 'fields.description.content', message: /is required/ })
+  t.throws(() => normalizeCalendarItem({ description: { contentType: 'html' } }, 'fields'), { name: 'InvalidFieldError', path: 'fields.description.content' })
+  t.equal(normalizeCalendarItem({ description: { contentType: 'text', content: null } }, 'fields').description, null, 'content null: no text')
   t.same(readSalesforceRecord({ Description: 'Press <Enter>; a<b and c>d' }), { description: 'Press <Enter>; a<b and c>d' }, 'a Salesforce Description reads as the fields form does')
   t.equal(truncateText('ab😀', 3), 'ab', 'a surrogate pair is never split')
   t.equal(truncateText('abc', 3), 'abc')
