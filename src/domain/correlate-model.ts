@@ -50,7 +50,11 @@ export interface DecideInput {
   tenant: string
   system: CorrelateSystem
   itemId: string
-  changeType: 'created' | 'updated' | 'deleted'
+  /**
+   * An undelete brings the item back: like an update it updates a link and creates when unlinked, and where its
+   * pair was deleted (a tombstone) it creates a new counterpart, the tombstone of the item itself ending.
+   */
+  changeType: 'created' | 'updated' | 'deleted' | 'undeleted'
   /**
    * The item's state now, when the request carried one (fields, event, record or fingerprint). With a state, the
    * state decides whether a change of a linked item is our echo; the source signals (echoBySource) no longer do.

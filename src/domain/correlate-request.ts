@@ -41,7 +41,8 @@ export interface CorrelateChange {
   tenant: string
   system: CorrelateSystem
   itemId: string
-  changeType: 'created' | 'updated' | 'deleted'
+  /** undeleted: see DecideInput */
+  changeType: 'created' | 'updated' | 'deleted' | 'undeleted'
   fingerprint?: string
   /** the state as an object: fields as given, or event / record read into the canonical item (not with fingerprint) */
   state?: Json
@@ -187,8 +188,7 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     tenant: body.tenant ?? DEFAULT_TENANT,
     system,
     itemId,
-    // An undelete brings the item back: like an update it updates a link, creates when unlinked, stays tombstoned.
-    changeType: changeType === 'undeleted' ? 'updated' : (changeType as CorrelateChange['changeType']),
+    changeType: changeType as CorrelateChange['changeType'],
     fingerprint,
     state,
     changedBy,

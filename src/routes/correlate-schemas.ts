@@ -68,7 +68,7 @@ export const correlateRequestSchema = z
     changeType: z
       .enum(['created', 'updated', 'deleted', 'undeleted'], { error: 'must be "created", "updated", "deleted" or "undeleted"' })
       .optional()
-      .describe('Explicit form: what happened. Required unless notification or changeEvent is sent. "undeleted" counts as "updated".'),
+      .describe('Explicit form: what happened. Required unless notification or changeEvent is sent. "undeleted" (a Salesforce UNDELETE: the record restored from the recycle bin) counts as "updated", except after its pair was deleted: then it is create / new_item, as for a new item (the restored item\'s tombstone ends; its old counterpart\'s stays).'),
     fields: fieldsSchema
       .optional()
       .describe(
@@ -131,7 +131,7 @@ export const linkSchema = z
     salesforce: z.object({ itemId: z.string().describe('the Salesforce Event id') }).describe('The Salesforce side.'),
     state: z
       .enum(['linked', 'tombstoned'])
-      .describe('linked: changes flow between the two. tombstoned: the pair was deleted; late changes of either id are skipped.'),
+      .describe('linked: changes flow between the two. tombstoned: the pair was deleted; late changes of either id are skipped, except an undelete, which creates the item anew.'),
     baseline: z.record(z.string(), z.unknown()).optional().describe('The synced fields both sides agreed on at the last confirm.'),
     series: z
       .object({ outlook: seriesRoleSchema.optional(), salesforce: seriesRoleSchema.optional() })

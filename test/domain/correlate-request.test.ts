@@ -49,7 +49,7 @@ t.test('explicit form', async (t) => {
   const change = readCorrelateRequest({ system: 'outlook', itemId: 'AAMk1=', changeType: 'created', fields }, defaults)
   t.match(change, { tenant: 'default', system: 'outlook', itemId: 'AAMk1=', changeType: 'created', leaseMs: 60_000 })
   t.equal(change.fingerprint, fingerprintFields(fields), 'the /dedupe fingerprint')
-  t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'undeleted' }, defaults).changeType, 'updated')
+  t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'undeleted' }, defaults).changeType, 'undeleted', 'the store decides what an undelete is')
   t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', changeType: 'created' }, defaults)), 'itemId')
   t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'created', fields, fingerprint: 'f' }, defaults)), 'fingerprint')
 })

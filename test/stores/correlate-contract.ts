@@ -253,6 +253,27 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(afterTtl.action, 'create', 'a tombstone ends after its TTL')
   })
 
+  t.test('an undelete after its pair was deleted creates a new counterpart; the old counterpart stays tombstoned', async (t) => {
+    const { o, s } = await linkPair({ baseline: { subject: 'restored later' } })
+    await decide(s, { changeType: 'deleted', now: T0 + 1_000 })
+    await confirm(s, o, { deleted: true, now: T0 + 2_000 })
+    t.equal((await decide(s, { changeType: 'updated', now: T0 + 3_000 })).reason, 'tombstoned', 'an update is still late')
+    const restored = await decide(s, { changeType: 'undeleted', fingerprint: 'fp-restored', state: { subject: 'restored later' }, token: 'tok-undelete', now: T0 + 4_000 })
+    t.same([restored.action, restored.reason, restored.target], ['create', 'new_item', { system: 'outlook', itemId: null }])
+    t.equal(restored.reservation?.token, 'tok-undelete')
+    t.equal(await store().getLink(tenant, s, T0 + 4_000), null, 'the restored item has no tombstone now')
+    const oldCopy = await decide(o, { changeType: 'deleted', now: T0 + 4_500 })
+    t.same([oldCopy.action, oldCopy.reason], ['skip', 'tombstoned'], "the old counterpart's late events are still skipped")
+    const o2 = outlook()
+    const relinked = await confirm(s, o2, { reservationToken: 'tok-undelete', baseline: { subject: 'restored later' }, now: T0 + 5_000 })
+    t.equal(relinked.linked, true, 'the new copy links')
+    t.equal((await store().getLink(tenant, s, T0 + 5_000))?.outlook, o2.itemId)
+    const again = await decide(s, { changeType: 'undeleted', now: T0 + 6_000 })
+    t.same([again.action, again.reason, again.target], ['update', 'linked', { system: 'outlook', itemId: o2.itemId }], 'an undelete of a linked item updates it')
+    const fresh = salesforce()
+    t.equal((await decide(fresh, { changeType: 'undeleted', now: T0 })).action, 'create', 'an undelete of an unknown item creates')
+  })
+
   t.test('counterpartHint: our own create coming back is an echo and links the pair', async (t) => {
     const o = outlook()
     const s = salesforce()

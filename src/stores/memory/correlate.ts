@@ -71,13 +71,19 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const { tenant, system, itemId, now } = input
     const other = otherSystem(system)
     const selfKey = keyOf(tenant, system, itemId)
-    const self = this.links.get(selfKey, now)
+    let self = this.links.get(selfKey, now)
     const hint = this.resolveHint(tenant, other, input.counterpartHint, now)
     // With a state the state decides: the source signals say who wrote last, not whether a person wrote since.
     const byState = input.fingerprint !== undefined && input.changeType !== 'deleted'
 
     if (self?.state === 'tombstoned') {
-      return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
+      if (input.changeType !== 'undeleted') {
+        return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
+      }
+      // Restored after its pair was deleted: its own tombstone ends and it is created anew on the other side. The old
+      // counterpart's tombstone stays, so that item's late events are still skipped.
+      this.links.delete(selfKey)
+      self = undefined
     }
 
     if (self) {

@@ -90,7 +90,12 @@ end
 
 local self = side(KEYS[1], now)
 if self and self.st == 'tombstoned' then
-  return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
+  if ctype ~= 'undeleted' then
+    return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
+  end
+  -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays)
+  redis.call('DEL', KEYS[1])
+  self = false
 end
 
 if self then
