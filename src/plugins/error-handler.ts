@@ -48,6 +48,14 @@ export function asProblem(error: unknown): HttpProblem {
     // them in one message.
     const byPath = new Map<string, string[]>()
     for (const issue of error.validation) {
+      // a key the schema does not know (only strict schemas refuse one: the query strings') is named on its own
+      const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined
+      if (Array.isArray(unknownKeys)) {
+        const where = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean)
+        const what = context === 'querystring' ? 'is not a query parameter of this route' : 'is not a field here'
+        for (const key of unknownKeys) byPath.set([...where, String(key)].join('.'), [what])
+        continue
+      }
       const dotted = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
       const path = dotted === '' && context && context !== 'body' ? context : dotted
       const message = dotted === '' && context === 'body' ? bodyRootMessage(issue.message) : (issue.message ?? 'is invalid')

@@ -68,7 +68,8 @@ export const changeEventSchema = z
     'Native form: a Salesforce change event as the CometD message { schema, payload, event }, the wrapped { data, channel }, or the decoded payload { ChangeEventHeader, ... }. system "salesforce", itemId = the one id in recordIds, version = transactionKey:sequenceNumber, modifiedAt = LastModifiedDate or commitTimestamp. Several recordIds: use /dedupe/batch.',
   )
 
-export const tenantQuerySchema = z.object({ tenant: tenantSchema.optional() })
+// Any other parameter is refused: a misspelt tenant (?tennant=acme) would otherwise read or delete the default tenant's record.
+export const tenantQuerySchema = z.strictObject({ tenant: tenantSchema.optional() })
 export const itemParamsSchema = z.object({
   system: systemSchema,
   itemId: itemIdSchema.describe(

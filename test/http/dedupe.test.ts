@@ -480,6 +480,22 @@ t.test('a method a path does not accept is a 405 naming the ones it does; a path
   }
 })
 
+t.test('GET and DELETE take tenant as their only query parameter: a misspelt one is a 400, not the default tenant', async (t) => {
+  const { app } = await buildTestApp(t)
+  const claim = await app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'Q1', version: 'v1' } })
+  t.equal(claim.json().decision, 'process')
+  for (const url of ['/dedupe/outlook/Q1?tennant=acme', '/correlate/outlook/Q1?tenant=acme&x=1']) {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await app.inject({ method, url })
+      t.equal(res.statusCode, 400, `${method} ${url}`)
+      const unknown = url.endsWith('x=1') ? 'x' : 'tennant'
+      t.same(res.json().errors, [{ path: unknown, message: 'is not a query parameter of this route' }])
+    }
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/dedupe/outlook/Q1' })).statusCode, 200, 'the default tenant\'s record was not deleted')
+  t.equal((await app.inject({ method: 'DELETE', url: '/dedupe/outlook/Q1?tenant=acme' })).json().deleted, false)
+})
+
 t.test('correlation ids: echoed when valid, replaced when not, present on errors', async (t) => {
   const { app } = await buildTestApp(t)
   const sent = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'x-correlation-id': 'mule-123' }, payload: { system: 'outlook', itemId: 'c', version: '1' } })
