@@ -180,6 +180,8 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     changeType = body.changeType
   }
 
+  // Child events are Salesforce's (an invitee's copy): on an Outlook item the flag would skip a real change.
+  if (body.isChild === true && system !== 'salesforce') throw new InvalidFieldError('isChild', 'applies to Salesforce events only (an invitee\'s child event); an Outlook item has none')
   const other = otherSystem(system)
   const hint = readCounterpartHint(body.counterpartHint, other)
   const target = readTarget(body, other)

@@ -108,7 +108,7 @@ export const correlateRequestSchema = z
     isChild: z
       .boolean({ error: 'must be true or false' })
       .optional()
-      .describe('Overrides IsChild read from record / changeEvent: a Salesforce invitee\'s child event, skipped with child_event.'),
+      .describe('Overrides IsChild read from record / changeEvent: a Salesforce invitee\'s child event, skipped with child_event. Salesforce only: true with system outlook is a 400.'),
     leaseMs: leaseMsSchema.optional().describe('How long a create reservation holds, 1000-3600000 ms. Default DEFAULT_LEASE_MS (60 s).'),
     notification: notificationSchema.optional().describe('Native form: one Graph changeNotification; system "outlook", itemId = resourceData.id, changeType as sent.'),
     changeEvent: changeEventSchema

@@ -52,6 +52,9 @@ t.test('explicit form', async (t) => {
   t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'undeleted' }, defaults).changeType, 'undeleted', 'the store decides what an undelete is')
   t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', changeType: 'created' }, defaults)), 'itemId')
   t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'created', fields, fingerprint: 'f' }, defaults)), 'fingerprint')
+  t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'updated', isChild: true }, defaults)), 'isChild', 'child events are Salesforce\'s')
+  t.equal(readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'updated', isChild: false }, defaults).series.child, false)
+  t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'updated', isChild: true }, defaults).series.child, true)
 })
 
 t.test('event and record stand in for fields and fingerprint the same meeting alike', async (t) => {
