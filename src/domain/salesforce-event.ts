@@ -162,9 +162,13 @@ function readRecordTiming(record: Record<string, unknown>, path: string): Record
   return out
 }
 
+/** A multiday Salesforce event spans at most 14 days. */
+const MAX_DURATION_MINUTES = 14 * MINUTES_PER_DAY
+
 function readDuration(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InvalidFieldError(path, 'must be a whole number of minutes, 0 or more')
+  if (value > MAX_DURATION_MINUTES) throw new InvalidFieldError(path, `must be at most ${MAX_DURATION_MINUTES} (a Salesforce event spans at most 14 days)`)
   return value
 }
 

@@ -54,6 +54,11 @@ t.test('bad records name the field', async (t) => {
   t.throws(() => readSalesforceRecord({ ShowAs: 'Tentative' }), { name: 'InvalidFieldError', path: 'record.ShowAs' })
   t.throws(() => readSalesforceRecord({ StartDateTime: 'noon' }), { name: 'InvalidFieldError', path: 'record.StartDateTime' })
   t.throws(() => readSalesforceRecord({ StartDateTime: '2026-03-10T14:00:00Z', DurationInMinutes: -5 }), { name: 'InvalidFieldError', path: 'record.DurationInMinutes' })
+  // past 14 days is no Salesforce event; 1e12 minutes made the all-day end null, which a write would have dropped
+  for (const IsAllDayEvent of [true, false]) {
+    t.throws(() => readSalesforceRecord({ IsAllDayEvent, StartDateTime: '2026-03-10T00:00:00Z', DurationInMinutes: 1e12 }), { path: 'record.DurationInMinutes', message: /at most 20160/ })
+  }
+  t.same(readSalesforceRecord({ IsAllDayEvent: true, ActivityDate: '2026-03-05', DurationInMinutes: 20160 }), { start: '2026-03-05', end: '2026-03-19', isAllDay: true })
   t.throws(() => readSalesforceRecord({ IsAllDayEvent: 'yes', ActivityDate: '2026-03-05' }), { name: 'InvalidFieldError', path: 'record.IsAllDayEvent' })
   t.throws(() => readSalesforceRecord('x'), { name: 'InvalidFieldError', path: 'record' })
 })
