@@ -4,6 +4,8 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { correlatePrefix } from '../../src/stores/redis/correlate.js'
 import { dedupeKey } from '../../src/stores/redis/dedupe.js'
+import { toStoreError } from '../../src/stores/redis/connection.js'
+import { StoreUnavailableError } from '../../src/stores/store.js'
 import { buildTestApp } from '../support/app.js'
 import { RedisCluster, redisClusterSkipReason } from '../support/redis-cluster.js'
 
@@ -205,5 +207,21 @@ if (skip) {
       ),
     )
     t.pass('create, in-flight, confirm, echo, update, stored baseline and unlink agree across instances')
+  })
+
+  t.test('replies of a node that moved or restarted its slots are an outage (503), a script error is not', async (t) => {
+    const replyOf = (call: Promise<unknown>) => call.then(() => undefined, (error: unknown) => error)
+    // a plain connection to one master asked for a key another master owns: MOVED, as after a failover
+    let foreign = 'probe'
+    for (let i = 0; (await ownerOf(foreign)) === cluster.servers[0].port; i++) foreign = `probe-${i}`
+    const moved = await replyOf(admin.get(foreign))
+    t.match(String(moved), /^ReplyError: MOVED/)
+    t.type(toStoreError(moved), StoreUnavailableError, 'MOVED')
+    // a node restarted empty has lost the scripts: NOSCRIPT
+    const noScript = await replyOf(admin.evalsha('0'.repeat(40), 0))
+    t.match(String(noScript), /NOSCRIPT/)
+    t.type(toStoreError(noScript), StoreUnavailableError, 'NOSCRIPT')
+    const scriptError = await replyOf(admin.eval("return redis.call('NO_SUCH_COMMAND')", 0))
+    t.notOk(toStoreError(scriptError) instanceof StoreUnavailableError, 'a script that calls what does not exist is a bug, not an outage')
   })
 }

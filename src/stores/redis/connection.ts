@@ -114,8 +114,10 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
   })
 }
 
-// Reply errors that mean "Redis cannot serve right now" rather than "the command or script is wrong".
-const UNAVAILABLE_REPLIES = /^(LOADING|CLUSTERDOWN|MASTERDOWN|READONLY|BUSY|TRYAGAIN|NOREPLICAS|OOM|NOAUTH|WRONGPASS)\b/
+// Reply errors that mean "Redis cannot serve right now" rather than "the command or script is wrong". MOVED and ASK
+// reach us while a cluster's slots move (a master killed and back), NOSCRIPT from a node restarted without its scripts:
+// the client learns the new map or loads the script again, so a retry succeeds.
+const UNAVAILABLE_REPLIES = /^(LOADING|CLUSTERDOWN|MASTERDOWN|READONLY|BUSY|TRYAGAIN|NOREPLICAS|OOM|NOAUTH|WRONGPASS|MOVED|ASK|NOSCRIPT)\b/
 
 /** Connection, timeout and availability failures become StoreUnavailableError; script bugs stay as they are. */
 export function toStoreError(err: unknown): Error {
