@@ -120,7 +120,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
   /** The claims a failed batch granted go back (giveBackClaims); fail-open tokens hold nothing. */
   const giveBack = (slots: Array<{ event: DedupeEvent; result?: { decision: string; claim?: { token: string } } }>) => {
     const now = Date.now()
-    return giveBackClaims(
+    giveBackClaims(
       store,
       slots.flatMap(({ event, result }) => {
         const token = result?.decision === 'process' ? result.claim?.token : undefined
@@ -314,7 +314,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           })
         }
       } catch (error) {
-        await giveBack(slots)
+        giveBack(slots)
         throw error
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.

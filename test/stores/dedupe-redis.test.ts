@@ -3,6 +3,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { createStore, StoreUnavailableError, type Store } from '../../src/stores/index.js'
+import { giveBackClaims } from '../../src/stores/give-back.js'
 import { CLAIMS_PER_CALL, dedupeKey } from '../../src/stores/redis/dedupe.js'
 import { GATHERED_CALLS_LIMIT } from '../../src/stores/redis/gatherer.js'
 import { RedisServer, redisSkipReason, scriptCalls } from '../support/redis-server.js'
@@ -309,6 +310,24 @@ if (skip) {
     }
     const retried = await store.dedupe.claimMany(keys.map((key) => ({ key, version: 'v1', leaseMs: 60_000, now: Date.now(), ttlMs: 60_000 })))
     t.same(retried.map((result) => result.decision), ['process', 'process', 'process', 'process', 'process'], 'the retried batch finds every item free')
+  })
+
+  t.test('redis: claims given back during a stall all go back once Redis resumes', async (t) => {
+    const { store, raw: admin } = await ownServer(t)
+    const inputs = Array.from({ length: 1_200 }, (_, i) => ({ key: { tenant: 'stall-give-back', system: 'outlook', itemId: `item-${i}` }, version: 'v1', leaseMs: 600_000, now: Date.now(), ttlMs: 600_000 }))
+    const granted = (await store.dedupe.claimMany(inputs)).map((result, i) => ({ key: inputs[i].key, token: result.claim!.token, now: Date.now() }))
+    await admin.call('CLIENT', 'PAUSE', '1200', 'ALL')
+    // every release times out while Redis is paused; each was sent, and runs when it resumes
+    giveBackClaims(store.dedupe, granted)
+    const deadline = Date.now() + 5_000
+    for (;;) {
+      if (await store.ping().then(() => true, () => false)) break
+      if (Date.now() > deadline) throw new Error('store did not answer after the pause')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const retried = await store.dedupe.claimMany(inputs.map((input) => ({ ...input, now: Date.now() })))
+    const held = retried.filter((result) => result.decision !== 'process').length
+    t.equal(held, 0, 'no item is left held until its lease (a release a group at a time stopped at the first group that timed out)')
   })
 
   t.test('redis: createStore reports the kind and closes cleanly', async (t) => {

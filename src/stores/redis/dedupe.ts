@@ -255,14 +255,14 @@ export class RedisDedupeStore implements DedupeStore {
       try {
         settled = await Promise.allSettled(await this.together(part, this.claimScript))
       } catch (error) {
-        await this.giveBack(inputs, results)
+        this.giveBack(inputs, results)
         throw error
       }
       const failed = settled.find((outcome) => outcome.status === 'rejected')
       // Claims sent alone (a cluster) settle one by one: those granted before the failure are given back too.
       for (const outcome of settled) results.push(outcome.status === 'fulfilled' ? outcome.value : FAILED_CLAIM)
       if (failed) {
-        await this.giveBack(inputs, results)
+        this.giveBack(inputs, results)
         throw failed.reason
       }
     }
@@ -273,11 +273,11 @@ export class RedisDedupeStore implements DedupeStore {
    * The claims granted before a failure go back (giveBackClaims). Those of the failed call itself, whose tokens never
    * came back, go back by their nonces (abandon).
    */
-  private giveBack(inputs: ClaimInput[], results: ClaimResult[]): Promise<void> {
+  private giveBack(inputs: ClaimInput[], results: ClaimResult[]): void {
     const granted = results.flatMap((result, i) =>
       result.decision === 'process' && result.claim ? [{ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }] : [],
     )
-    return giveBackClaims(this, granted)
+    giveBackClaims(this, granted)
   }
 
   /**
