@@ -96,6 +96,9 @@ const envSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: duration('MAX_EVENT_LOOP_DELAY_MS', '1000'),
 })
 
+/** How long past SHUTDOWN_GRACE_MS a shutdown that has not finished is cut short (the sidecar and the standalone pre-filter). */
+export const SHUTDOWN_MARGIN_MS = 5_000
+
 export type StoreKind = 'memory' | 'redis' | 'redis-cluster'
 
 export interface Config {

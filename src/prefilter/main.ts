@@ -2,7 +2,7 @@
 import http from 'node:http'
 import closeWithGrace from 'close-with-grace'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { type Config, ConfigError, loadConfig } from '../config.js'
+import { type Config, ConfigError, loadConfig, SHUTDOWN_MARGIN_MS } from '../config.js'
 import { createLogger } from '../logger.js'
 import { createRedisClient } from '../stores/redis/connection.js'
 import { type PrefilterHandle, startPrefilter } from './index.js'
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
   logger.info({ host: config.host, port: config.port }, 'pre-filter operations endpoints listening')
 
-  closeWithGrace({ delay: config.shutdownGraceMs + 5_000, logger }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.shutdownGraceMs + SHUTDOWN_MARGIN_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'stopping after an error')
     else logger.info({ signal }, 'stopping')
     server.close()
