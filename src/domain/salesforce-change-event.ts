@@ -62,7 +62,8 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 export function readInstant(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0 || value > MAX_EPOCH_MS) throw new InvalidFieldError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
+    if (value < 0) throw new InvalidFieldError(path, 'must not be negative: epoch milliseconds count from 1970-01-01T00:00:00Z')
+    if (!Number.isFinite(value) || value > MAX_EPOCH_MS) throw new InvalidFieldError(path, 'must be an ISO-8601 date-time or epoch milliseconds')
     // a fraction would be dropped, and the ordering would then treat 1000.7 and 1000.3 as one instant
     if (!Number.isInteger(value)) throw new InvalidFieldError(path, 'must be whole epoch milliseconds (no fraction)')
     return value

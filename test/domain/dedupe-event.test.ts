@@ -110,6 +110,7 @@ t.test('instants', async (t) => {
   t.equal(readInstant('1773048605000', 'x'), 1773048605000)
   t.equal(readInstant(undefined, 'x'), undefined)
   for (const bad of ['2026-03-09', 'tomorrow', '2026-03-09T09:30:05', -1, Number.NaN]) t.equal(pathOf(() => readInstant(bad, 'x')), 'x', String(bad))
+  t.throws(() => readInstant(-5, 'x'), { message: /must not be negative/ }, 'a negative number says so')
   // Days the calendar does not have are refused, not rolled into the next month (Date.parse would).
   for (const bad of ['2026-02-29T10:00:00Z', '2026-02-30T10:00:00Z', '2026-04-31T10:00:00Z', '2026-01-00T10:00:00Z', '1900-02-29T00:00:00Z']) {
     t.equal(pathOf(() => readInstant(bad, 'x')), 'x', bad)
