@@ -25,6 +25,9 @@ declare module 'fastify' {
   }
 }
 
+/** The longest path parameter the router reads; longer ones are a 400 before any route (the schemas bound ids at 1024). */
+const MAX_PARAM_LENGTH = 4096
+
 export interface AppDeps {
   store: Store
   /** the process's pino logger (server.ts); tests usually pass none, which means no logging */
@@ -43,7 +46,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     genReqId: correlationIdFrom,
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     // Graph event ids run to ~150 characters, more once URI-encoded; ids are bounded at 1024 by the schemas.
-    routerOptions: { maxParamLength: 4096 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A key named __proto__ or constructor.prototype is dropped rather than refusing the whole body.
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
@@ -51,7 +54,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clientErrorHandler: answerClientError,
     // and so do malformed URLs (bad percent-encoding).
     frameworkErrors: (error, request, reply) => {
-      sendProblem(request, reply, new HttpProblem('invalid_input', `the URL is malformed: ${error.message}`, { errors: [{ path: 'url', message: 'is not a valid URL' }] }))
+      // The router's message quotes the whole URL; the detail names the fault instead (the path is in `instance`).
+      const problem = /max param length/.test(error.message)
+        ? new HttpProblem('invalid_input', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters; an itemId is at most 1024`, {
+            errors: [{ path: 'url', message: `holds a path parameter longer than ${MAX_PARAM_LENGTH} characters` }],
+          })
+        : new HttpProblem('invalid_input', 'the URL is malformed: its percent-encoding does not decode', { errors: [{ path: 'url', message: 'is not a valid URL' }] })
+      sendProblem(request, reply, problem)
     },
   }).withTypeProvider<ZodTypeProvider>()
 

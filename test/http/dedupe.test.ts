@@ -472,6 +472,15 @@ t.test('a method a path does not accept is a 405 naming the ones it does; a path
     t.match(res.json().detail, `does not accept ${method}`)
     t.ok(res.json().correlationId)
   }
+  // URLs the router cannot read are 400s naming the url, without quoting it back
+  const longParam = await app.inject({ method: 'GET', url: `/dedupe/outlook/${'x'.repeat(5_000)}` })
+  t.equal(longParam.statusCode, 400)
+  t.same(longParam.json().errors, [{ path: 'url', message: 'holds a path parameter longer than 4096 characters' }])
+  t.ok(longParam.json().detail.length < 200, 'the detail does not quote the URL')
+  const badEncoding = await app.inject({ method: 'DELETE', url: '/dedupe/outlook/%E0%A4%A' })
+  t.equal(badEncoding.statusCode, 400)
+  t.same(badEncoding.json().errors, [{ path: 'url', message: 'is not a valid URL' }])
+  t.match(badEncoding.json().detail, /percent-encoding/)
   for (const url of ['/nothing', '/dedupe/outlook', '/dedupe/outlook/A1/extra']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 404, `GET ${url}`)
