@@ -152,7 +152,7 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
   let changeOrigin = body.changeOrigin
   let payload: Json | undefined
   if (body.notification !== undefined) {
-    const change = readGraphNotification(body.notification)
+    const change = readGraphNotification(body.notification, 'notification', false)
     ;({ system, itemId, changeType } = change)
   } else if (body.changeEvent !== undefined) {
     const changes = readSalesforceChangeEvent(body.changeEvent)

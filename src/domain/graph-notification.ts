@@ -52,10 +52,10 @@ export function changeKeyFromEtag(etag: string): string {
  * Throws InvalidFieldError (path under `at`) for validation and lifecycle messages and for notifications
  * that lack what a change needs; they are answered with a 400 that says where they belong.
  */
-export function readGraphNotification(raw: unknown, at = 'notification'): GraphChange {
+export function readGraphNotification(raw: unknown, at = 'notification', batchHint = true): GraphChange {
   if (!isObject(raw)) throw new InvalidFieldError(at, 'must be one Graph changeNotification object')
   if (Array.isArray(raw.value)) {
-    throw new InvalidFieldError(at, 'is a notification collection ({ value: [...] }); send one element of value per call, or use /dedupe/batch')
+    throw new InvalidFieldError(at, `is a notification collection ({ value: [...] }); send one element of value per call${batchHint ? ', or use /dedupe/batch' : ''}`)
   }
   if (isValidationNotification(raw)) {
     throw new InvalidFieldError(

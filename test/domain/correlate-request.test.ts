@@ -82,6 +82,8 @@ t.test('native Graph notification', async (t) => {
   t.match(change, { tenant: 'acme', system: 'outlook', itemId: 'AAMk1=', changeType: 'deleted' })
   t.equal(pathOf(() => readCorrelateRequest({ notification: { subscriptionId: 'NA', changeType: 'Validation: x' } }, defaults)), 'notification')
   t.equal(pathOf(() => readCorrelateRequest({ notification: { lifecycleEvent: 'missed', subscriptionId: 's' } }, defaults)), 'notification')
+  // a collection sent as the notification: one element per call (no batch route for /correlate)
+  t.throws(() => readCorrelateRequest({ notification: { value: [notification('updated')] } }, defaults), { path: 'notification', message: /one element of value per call$/ })
   t.equal(pathOf(() => readCorrelateRequest({ notification: notification(), itemId: 'x' }, defaults)), 'itemId')
 })
 
