@@ -6,12 +6,11 @@ import {
   COMMON_SHOW_AS,
   cutToLimit,
   normalizeCalendarItem,
-  type CalendarField,
   type CommonShowAs,
   type PartialCalendarItem,
   type ShowAs,
 } from './calendar-item.js'
-import { InvalidFieldError, describeInvalidField, isPlainObject, joinPath } from './invalid-field.js'
+import { InvalidFieldError, isPlainObject, joinPath } from './invalid-field.js'
 import { addDays, daysBetween, epochMsToInstant, toInstant, writtenDate } from './time-zones.js'
 
 /** The Event fields the sync reads (REST names). Date-times are ISO strings (REST, CometD) or epoch ms (Pub/Sub). */
@@ -175,102 +174,6 @@ function readDuration(value: unknown, path: string): number | undefined {
 /** True when a queried record is in the recycle bin. */
 export function isDeletedSalesforceRecord(record: unknown): boolean {
   return isPlainObject(record) && record.IsDeleted === true
-}
-
-export interface SalesforceChangeRead {
-  changeType: string | undefined
-  /** What the change set, as a partial item; fields set to null are present with null. */
-  fields: PartialCalendarItem
-  /** Canonical fields the change set to null. */
-  nulled: CalendarField[]
-  /** Canonical fields the change touched but whose new value cannot be derived from it: read the record. */
-  unresolved: CalendarField[]
-}
-
-const CHANGE_FIELD_MAP: Record<string, CalendarField> = {
-  Subject: 'subject',
-  Location: 'location',
-  Description: 'description',
-  ShowAs: 'showAs',
-  IsPrivate: 'isPrivate',
-}
-const TIMING_SOURCE_FIELDS = ['IsAllDayEvent', 'ActivityDateTime', 'ActivityDate', 'DurationInMinutes', 'StartDateTime', 'EndDateTime']
-
-/**
- * A change event (CometD envelope, the older `{ data: { payload } }` form, or the bare decoded payload) as the
- * partial item it sets. Which keys count as set: with a non-empty `changedFields` (Pub/Sub, Apex), exactly those
- * plus `nulledFields`, because unchanged fields are null too; otherwise (CometD, CREATE) every key present.
- * Fields in `diffFields` carry a diff, not a value, so they are unresolved. Change events carry no
- * StartDateTime/EndDateTime: the start is ActivityDateTime (timed) or ActivityDate (all-day) and the end needs
- * DurationInMinutes in the same event; a moved start without it leaves `end` unresolved.
- */
-export function readSalesforceChange(message: unknown, path = 'changeEvent'): SalesforceChangeRead {
-  const located = locatePayload(message, path)
-  const payload = located.payload
-  const payloadPath = located.path
-  const header = isPlainObject(payload.ChangeEventHeader) ? payload.ChangeEventHeader : {}
-  const changeType = typeof header.changeType === 'string' ? header.changeType : undefined
-  const changed = stringList(header.changedFields)
-  const nulledNames = stringList(header.nulledFields)
-  const diffNames = new Set(stringList(header.diffFields))
-  const byHeader = changed.length > 0 || nulledNames.length > 0
-  const setKeys = new Set(byHeader ? [...changed, ...nulledNames] : Object.keys(payload).filter((key) => key !== 'ChangeEventHeader'))
-
-  const raw: Record<string, unknown> = {}
-  const unresolved = new Set<CalendarField>()
-  for (const [source, field] of Object.entries(CHANGE_FIELD_MAP)) {
-    if (!setKeys.has(source)) continue
-    if (diffNames.has(source)) unresolved.add(field)
-    else raw[source] = payload[source] ?? null
-  }
-  const timingKeys = TIMING_SOURCE_FIELDS.filter((key) => setKeys.has(key))
-  for (const key of timingKeys) raw[key] = payload[key] ?? null
-  const partial = readSalesforceRecord(raw, payloadPath)
-  const fields: PartialCalendarItem = {}
-  for (const field of Object.values(CHANGE_FIELD_MAP)) if (field in partial) fields[field] = partial[field] as never
-
-  if (timingKeys.length > 0) {
-    const timing = readChangeTiming(raw, payloadPath)
-    Object.assign(fields, timing.fields)
-    for (const field of timing.unresolved) unresolved.add(field)
-  }
-  const nulled = (Object.keys(fields) as CalendarField[]).filter((field) => fields[field] === null)
-  return { changeType, fields, nulled, unresolved: [...unresolved] }
-}
-
-function readChangeTiming(raw: Record<string, unknown>, path: string): { fields: PartialCalendarItem; unresolved: CalendarField[] } {
-  const record: Record<string, unknown> = {}
-  for (const key of TIMING_SOURCE_FIELDS) if (has(raw, key)) record[key] = raw[key]
-  const timedStart = has(record, 'ActivityDateTime') || has(record, 'StartDateTime')
-  const allDay = typeof record.IsAllDayEvent === 'boolean' ? record.IsAllDayEvent : timedStart ? false : undefined
-  // Only ActivityDate or DurationInMinutes moved and the kind is unknown: guessing could shift the item.
-  if (allDay === undefined) return { fields: {}, unresolved: has(record, 'ActivityDate') ? ['start', 'end'] : ['end'] }
-  record.IsAllDayEvent = allDay
-  // A timed event carries ActivityDate too; it must not decide the start.
-  if (!allDay) delete record.ActivityDate
-  const fields = readSalesforceRecord(record, path)
-  const lengthKnown = has(record, 'DurationInMinutes') || has(record, 'EndDateTime') || has(record, 'EndDate')
-  const unresolved: CalendarField[] = []
-  if (fields.start === undefined) unresolved.push('start', 'end')
-  else if (fields.end === undefined || (allDay && !lengthKnown)) {
-    // An all-day day without its length: the one-day default of a full record would be a guess here.
-    delete fields.end
-    unresolved.push('end')
-  }
-  return { fields, unresolved }
-}
-
-function locatePayload(message: unknown, path: string): { payload: Record<string, unknown>; path: string } {
-  if (!isPlainObject(message)) throw new InvalidFieldError(path, 'must be a Salesforce change event object')
-  if (isPlainObject(message.payload)) return { payload: message.payload, path: joinPath(path, 'payload') }
-  if (isPlainObject(message.data) && isPlainObject(message.data.payload)) {
-    return { payload: message.data.payload, path: joinPath(joinPath(path, 'data'), 'payload') }
-  }
-  return { payload: message, path }
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []
 }
 
 /**

@@ -133,7 +133,3 @@ export function addDays(date: string, days: number): string {
 export function daysBetween(start: string, end: string): number {
   return Math.round(DateTime.fromISO(end, { zone: 'utc' }).diff(DateTime.fromISO(start, { zone: 'utc' }), 'days').days)
 }
-
-export function instantToMs(instant: string): number {
-  return Date.parse(instant)
-}

@@ -127,11 +127,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 }
 
 export default fp(
-  async function errorHandler(app: FastifyInstance, opts: { onStoreError?: (request: FastifyRequest) => void }) {
+  async function errorHandler(app: FastifyInstance) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = asProblem(error)
       if (problem.code === 'store_unavailable') {
-        opts.onStoreError?.(request)
         request.log.warn({ err: error }, 'store unavailable')
       } else if (problem.status >= 500) {
         request.log.error({ err: error }, 'request failed')

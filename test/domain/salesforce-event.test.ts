@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { PartialCalendarItem } from '../../src/domain/calendar-item.js'
-import { LOSSY_MAPPINGS, readSalesforceChange, readSalesforceRecord, writeSalesforcePatch } from '../../src/domain/salesforce-event.js'
+import { LOSSY_MAPPINGS, readSalesforceRecord, writeSalesforcePatch } from '../../src/domain/salesforce-event.js'
 
 t.test('reads a REST Event record', async (t) => {
   t.same(
@@ -61,81 +61,6 @@ t.test('bad records name the field', async (t) => {
   t.same(readSalesforceRecord({ IsAllDayEvent: true, ActivityDate: '2026-03-05', DurationInMinutes: 20160 }), { start: '2026-03-05', end: '2026-03-19', isAllDay: true })
   t.throws(() => readSalesforceRecord({ IsAllDayEvent: 'yes', ActivityDate: '2026-03-05' }), { name: 'InvalidFieldError', path: 'record.IsAllDayEvent' })
   t.throws(() => readSalesforceRecord('x'), { name: 'InvalidFieldError', path: 'record' })
-})
-
-t.test('change event, decoded Pub/Sub: the header tells unchanged from nulled', async (t) => {
-  const read = readSalesforceChange({
-    ChangeEventHeader: {
-      entityName: 'Event',
-      recordIds: ['00U5g00000Xy12ZEAQ'],
-      changeType: 'UPDATE',
-      nulledFields: ['Location'],
-      diffFields: [],
-      changedFields: ['ActivityDateTime', 'Location', 'LastModifiedDate', 'LastModifiedById'],
-    },
-    Subject: null,
-    Location: null,
-    Description: null,
-    IsAllDayEvent: null,
-    ActivityDateTime: 1773154800000,
-    ActivityDate: null,
-    DurationInMinutes: null,
-    LastModifiedDate: 1773048605000,
-  })
-  t.same(read, { changeType: 'UPDATE', fields: { location: null, start: '2026-03-10T15:00:00.000Z', isAllDay: false }, nulled: ['location'], unresolved: ['end'] })
-})
-
-t.test('change event, CometD: key presence is the signal', async (t) => {
-  const read = readSalesforceChange({
-    schema: 'pR3kVb0qT1x9yLmNo2CdEf',
-    payload: {
-      ChangeEventHeader: { entityName: 'Event', changeType: 'UPDATE', recordIds: ['00U5g00000Xy12ZEAQ'] },
-      ActivityDateTime: '2026-03-10T15:00:00.000Z',
-      DurationInMinutes: 30,
-      Location: null,
-      LastModifiedDate: '2026-03-09T09:30:05.000Z',
-    },
-    event: { replayId: 48213377 },
-  })
-  t.same(read.fields, { location: null, start: '2026-03-10T15:00:00.000Z', end: '2026-03-10T15:30:00.000Z', isAllDay: false })
-  t.same(read.unresolved, [])
-})
-
-t.test('change event, CREATE with every field; diff fields and ambiguous timing are unresolved', async (t) => {
-  const create = readSalesforceChange({
-    data: {
-      payload: {
-        ChangeEventHeader: { changeType: 'CREATE', changedFields: [], nulledFields: [], diffFields: [] },
-        Subject: 'Quarterly review',
-        Location: 'Room 4.12',
-        Description: 'Agenda',
-        IsAllDayEvent: false,
-        ActivityDateTime: 1773151200000,
-        ActivityDate: 1773100800000,
-        DurationInMinutes: 60,
-        IsPrivate: false,
-        ShowAs: 'Busy',
-      },
-    },
-  })
-  t.same(create.fields, {
-    subject: 'Quarterly review',
-    location: 'Room 4.12',
-    description: 'Agenda',
-    showAs: 'busy',
-    isPrivate: false,
-    start: '2026-03-10T14:00:00.000Z',
-    end: '2026-03-10T15:00:00.000Z',
-    isAllDay: false,
-  })
-  const diff = readSalesforceChange({ ChangeEventHeader: { changeType: 'UPDATE', changedFields: ['Description'], diffFields: ['Description'] }, Description: '@@ -1 +1 @@' })
-  t.same(diff.fields, {})
-  t.same(diff.unresolved, ['description'])
-  const dayOnly = readSalesforceChange({ ChangeEventHeader: { changeType: 'UPDATE', changedFields: ['ActivityDate'] }, ActivityDate: '2026-03-06' })
-  t.same(dayOnly.fields, {})
-  t.same(dayOnly.unresolved, ['start', 'end'])
-  const allDay = readSalesforceChange({ ChangeEventHeader: { changeType: 'UPDATE', changedFields: ['IsAllDayEvent', 'ActivityDate', 'DurationInMinutes'] }, IsAllDayEvent: true, ActivityDate: '2026-03-06', DurationInMinutes: 1440 })
-  t.same(allDay.fields, { start: '2026-03-06', end: '2026-03-07', isAllDay: true })
 })
 
 t.test('writes a Salesforce patch', async (t) => {
