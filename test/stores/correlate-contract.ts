@@ -145,6 +145,24 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(otherWay.linked === false && otherWay.reason, 'conflicting_link')
   })
 
+  t.test('a refused confirm still records its write: the extra copy coming back is an echo, not a third copy', async (t) => {
+    const { o, s } = await linkPair()
+    const extra = salesforce()
+    const refused = await confirm(o, extra, { writtenFingerprint: 'fp-extra', now: T0 + 1_000 })
+    t.equal(refused.linked === false && refused.reason, 'conflicting_link')
+    const back = await decide(extra, { changeType: 'created', fingerprint: 'fp-extra', now: T0 + 2_000 })
+    t.same([back.action, back.reason], ['skip', 'echo'], 'the extra copy (which the flow deletes) is not created again')
+    const edited = await decide(extra, { fingerprint: 'fp-edited', now: T0 + 3_000 })
+    t.equal(edited.action, 'create', 'another state of it is a change, as for any unlinked item')
+    await decide(s, { changeType: 'deleted', now: T0 + 4_000 })
+    await confirm(s, o, { deleted: true, now: T0 + 5_000 })
+    const late = salesforce()
+    const tombstoned = await confirm(o, late, { writtenFingerprint: 'fp-late-copy', now: T0 + 6_000 })
+    t.equal(tombstoned.linked === false && tombstoned.reason, 'tombstoned')
+    const lateBack = await decide(late, { changeType: 'created', fingerprint: 'fp-late-copy', now: T0 + 7_000 })
+    t.same([lateBack.action, lateBack.reason], ['skip', 'echo'], 'nor a copy written for a pair deleted meanwhile')
+  })
+
   t.test('the echo ledger: a written fingerprint is an echo as often as it repeats inside the window', async (t) => {
     const { o, s } = await linkPair({ writtenFingerprint: 'fp-written' })
     for (const at of [1_000, 2_000, WINDOW - 1]) {

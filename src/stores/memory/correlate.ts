@@ -167,10 +167,17 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const targetKey = keyOf(tenant, target.system, target.itemId)
     const fromSource = this.links.get(sourceKey, now)
     const fromTarget = this.links.get(targetKey, now)
+    // The write landed whatever the link's answer: its echo must be known even when the confirm is refused, or the
+    // copy's own change event (before the flow deletes the extra copy) would be created on the other side once more.
+    const recordWrite = () => {
+      if (input.writtenFingerprint !== undefined) this.record(targetKey, input.writtenFingerprint, now + input.echoWindowMs, now)
+    }
     if (fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
+      recordWrite()
       return { linked: false, reason: 'conflicting_link', link: toLink(tenant, source.system, source.itemId, fromSource) }
     }
     if (fromTarget?.state === 'linked' && fromTarget.counterpart !== source.itemId) {
+      recordWrite()
       return { linked: false, reason: 'conflicting_link', link: toLink(tenant, target.system, target.itemId, fromTarget) }
     }
     const samePair = fromSource?.counterpart === target.itemId && fromTarget?.counterpart === source.itemId
@@ -207,6 +214,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
 
     const dead = fromSource?.state === 'tombstoned' ? fromSource : fromTarget?.state === 'tombstoned' ? fromTarget : undefined
     if (dead) {
+      recordWrite()
       const [system, itemId] = dead === fromSource ? [source.system, source.itemId] : [target.system, target.itemId]
       return { linked: false, reason: 'tombstoned', link: toLink(tenant, system, itemId, dead) }
     }
@@ -216,7 +224,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (!samePair || (baseline !== undefined && baseline !== side.baseline)) {
       side = write('linked', samePair ? side.linkedAt : now, FOREVER)
     }
-    if (input.writtenFingerprint !== undefined) this.record(targetKey, input.writtenFingerprint, now + input.echoWindowMs, now)
+    recordWrite()
     return { linked: true, link: toLink(tenant, source.system, source.itemId, side) }
   }
 

@@ -190,10 +190,21 @@ local ssys, sid, senc, tsys, tid, tenc = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARG
 local fp, baseline, deleted, nowText = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local now = tonumber(nowText)
 local ls, lt = side(KEYS[1], now), side(KEYS[2], now)
+-- the write landed whatever the link's answer, so its echo is recorded even when the confirm is refused; it replaces
+-- the target's ledger entry, and the same live entry again (a repeated confirm) changes nothing
+local function recordWrite()
+  if fp ~= '' and not latestWrite(KEYS[5], fp, now) then
+    redis.call('DEL', KEYS[5])
+    redis.call('ZADD', KEYS[5], ARGV[11], fp)
+    redis.call('PEXPIRE', KEYS[5], ARGV[12])
+  end
+end
 if ls and ls.st == 'linked' and ls.cp ~= tid then
+  recordWrite()
   return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = ssys, id = sid, s = ls } })
 end
 if lt and lt.st == 'linked' and lt.cp ~= sid then
+  recordWrite()
   return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = tsys, id = tid, s = lt } })
 end
 local samePair = ls and lt and ls.cp == tid and lt.cp == sid
@@ -220,9 +231,11 @@ end
 
 -- a late confirm never revives a deleted pair
 if ls and ls.st == 'tombstoned' then
+  recordWrite()
   return cjson.encode({ linked = 0, reason = 'tombstoned', link = { sys = ssys, id = sid, s = ls } })
 end
 if lt and lt.st == 'tombstoned' then
+  recordWrite()
   return cjson.encode({ linked = 0, reason = 'tombstoned', link = { sys = tsys, id = tid, s = lt } })
 end
 redis.call('DEL', KEYS[3])
@@ -233,12 +246,7 @@ if not (samePair and (baseline == '' or baseline == ls.base)) then
   if samePair then at = ls.at end
   mine = write('linked', at, '', nil)
 end
--- this write replaces the target's ledger entry; the same live entry again (a repeated confirm) changes nothing
-if fp ~= '' and not latestWrite(KEYS[5], fp, now) then
-  redis.call('DEL', KEYS[5])
-  redis.call('ZADD', KEYS[5], ARGV[11], fp)
-  redis.call('PEXPIRE', KEYS[5], ARGV[12])
-end
+recordWrite()
 return cjson.encode({ linked = 1, link = { sys = ssys, id = sid, s = mine } })
 `
 
