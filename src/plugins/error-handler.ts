@@ -25,9 +25,54 @@ const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
  */
 function bodyRootMessage(message: string | undefined): string {
   if (message === undefined) return 'is invalid'
-  if (/expected object, received (null|undefined)/.test(message)) return 'is missing: send a JSON object with Content-Type: application/json'
+  // (a POST without a body reaches the validator as null, as the literal null does)
+  if (/expected object, received (null|undefined)/.test(message)) return 'is missing or null: send a JSON object with Content-Type: application/json'
   if (/expected object, received/.test(message)) return 'must be a JSON object'
   return message
+}
+
+const A_TYPE: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', number: 'a number', boolean: 'true or false', integer: 'an integer' }
+const BOUND_WORDS: Record<string, string> = { '>=': 'at least', '>': 'more than', '<=': 'at most', '<': 'less than' }
+
+/**
+ * Zod's own wording for the rules our schemas give no message of their own ("Invalid input: expected object, received
+ * undefined") in the words of every other 400: "is required", "must be an object", "must not be empty". A message
+ * zod did not write comes back as it is.
+ */
+export function plainZodMessage(message: string): string {
+  let m = /^Invalid input: expected (\w+), received (\w+)$/.exec(message)
+  if (m) return m[2] === 'undefined' ? 'is required' : `must be ${A_TYPE[m[1]] ?? m[1]}`
+  m = /^Too (?:small|big): expected (string|array) to have (>=|>|<=|<)(\d+) (?:characters|items?)$/.exec(message)
+  if (m) {
+    if (m[1] === 'string' && m[2] === '>=' && m[3] === '1') return 'must not be empty'
+    if (m[1] === 'array' && m[2] === '>=' && m[3] === '1') return 'must hold at least one entry'
+    return m[1] === 'string' ? `must be ${BOUND_WORDS[m[2]]} ${m[3]} characters` : `must hold ${BOUND_WORDS[m[2]]} ${m[3]} entries`
+  }
+  m = /^Too (?:small|big): expected number to be (>=|>|<=|<)(-?[\d.e+]+)$/.exec(message)
+  if (m) return `must be ${BOUND_WORDS[m[1]]} ${m[2]}`
+  m = /^Invalid option: expected one of (.+)$/.exec(message)
+  if (m) return `must be one of ${m[1].split('|').join(', ')}`
+  return message
+}
+
+export interface SchemaIssue extends FieldError {
+  /** the value is not of the field's type: the field's other rules say nothing then */
+  wrongType?: boolean
+}
+
+/**
+ * One entry per field: a field that breaks several rules (an empty tenant is too short and not printable) gets them
+ * in one message, unless its value is of another type (an array for a string), which alone is said.
+ */
+export function oneEntryPerField(issues: SchemaIssue[]): FieldError[] {
+  const byPath = new Map<string, { messages: string[]; wrongType: boolean }>()
+  for (const { path, message, wrongType = false } of issues) {
+    const entry = byPath.get(path)
+    if (!entry) byPath.set(path, { messages: [message], wrongType })
+    else if (wrongType && !entry.wrongType) byPath.set(path, { messages: [message], wrongType })
+    else if (!entry.wrongType && !entry.messages.includes(message)) entry.messages.push(message)
+  }
+  return [...byPath].map(([path, { messages }]) => ({ path, message: messages.join('; ') }))
 }
 
 /** A 400 naming each invalid field, its detail listing them all. */
@@ -44,26 +89,22 @@ export function asProblem(error: unknown): HttpProblem {
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as { validationContext?: string }).validationContext
-    // One entry per field: a field that breaks several rules (an empty tenant is too short and not printable) gets
-    // them in one message.
-    const byPath = new Map<string, string[]>()
+    const fields: SchemaIssue[] = []
     for (const issue of error.validation) {
       // a key the schema does not know (only strict schemas refuse one: the query strings') is named on its own
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined
       if (Array.isArray(unknownKeys)) {
         const where = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean)
         const what = context === 'querystring' ? 'is not a query parameter of this route' : 'is not a field here'
-        for (const key of unknownKeys) byPath.set([...where, String(key)].join('.'), [what])
+        for (const key of unknownKeys) fields.push({ path: [...where, String(key)].join('.'), message: what })
         continue
       }
       const dotted = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
       const path = dotted === '' && context && context !== 'body' ? context : dotted
-      const message = dotted === '' && context === 'body' ? bodyRootMessage(issue.message) : (issue.message ?? 'is invalid')
-      const messages = byPath.get(path)
-      if (!messages) byPath.set(path, [message])
-      else if (!messages.includes(message)) messages.push(message)
+      const message = dotted === '' && context === 'body' ? bodyRootMessage(issue.message) : plainZodMessage(issue.message ?? 'is invalid')
+      fields.push({ path, message, wrongType: issue.keyword === 'invalid_type' })
     }
-    return invalidInput([...byPath].map(([path, messages]) => ({ path, message: messages.join('; ') })))
+    return invalidInput(oneEntryPerField(fields))
   }
   const fastifyError = error as FastifyError
   if (fastifyError && typeof fastifyError.code === 'string' && FASTIFY_CODES[fastifyError.code]) return FASTIFY_CODES[fastifyError.code](fastifyError)

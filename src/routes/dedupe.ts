@@ -12,7 +12,7 @@ import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
 import { HttpProblem, toProblem } from '../errors.js'
 import { findBadValue } from '../plugins/body-guard.js'
-import { asProblem, invalidInput } from '../plugins/error-handler.js'
+import { asProblem, invalidInput, oneEntryPerField, plainZodMessage } from '../plugins/error-handler.js'
 import type { ClaimInput, ClaimResult, LastCommitted } from '../stores/dedupe-store.js'
 import { giveBackClaims } from '../stores/give-back.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
@@ -245,8 +245,13 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           if (collection) throw collection
           const parsed = dedupeRequestSchema.safeParse(raw)
           if (!parsed.success) {
-            const issue = parsed.error.issues[0]
-            throw new InvalidFieldError(`events.${i}${issue.path.length ? '.' + issue.path.join('.') : ''}`, issue.message)
+            // every invalid field of the event, as /dedupe names them
+            const issues = parsed.error.issues.map((issue) => ({
+              path: `events.${i}${issue.path.length ? '.' + issue.path.join('.') : ''}`,
+              message: issue.path.length === 0 ? 'must be an object: one event in any /dedupe form' : plainZodMessage(issue.message),
+              wrongType: issue.code === 'invalid_type',
+            }))
+            throw InvalidFieldError.of(oneEntryPerField(issues))
           }
           const events = readDedupeRequest(parsed.data, { tenant: body.tenant, ...defaults(true) }, `events.${i}.`)
           return { slots: events.map((event) => ({ event })), fanOut: events.length > 1 }

@@ -3,6 +3,7 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createStore } from '../../src/stores/index.js'
 import { StoreUnavailableError } from '../../src/stores/store.js'
+import { plainZodMessage } from '../../src/plugins/error-handler.js'
 import { buildTestApp } from '../support/app.js'
 import { batchReplayScenario } from './dedupe-batch-replay.js'
 
@@ -92,7 +93,7 @@ t.test('process, commit, then duplicate; stale; unchanged; in_flight', async (t)
   const emptyPost = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'content-type': 'application/json' } })
   t.equal(emptyPost.statusCode, 400, 'a POST still needs its body')
   const noBody = await app.inject({ method: 'POST', url: '/dedupe' })
-  t.match(noBody.json(), { status: 400, errors: [{ path: '', message: 'is missing: send a JSON object with Content-Type: application/json' }] }, 'no body and no Content-Type')
+  t.match(noBody.json(), { status: 400, errors: [{ path: '', message: 'is missing or null: send a JSON object with Content-Type: application/json' }] }, 'no body and no Content-Type')
   for (const payload of ['null', '[1]', '"text"', '7']) {
     const notObject = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'content-type': 'application/json' }, payload })
     t.match(notObject.json(), { status: 400, errors: [{ path: '', message: payload === 'null' ? /is missing/ : 'must be a JSON object' }] }, `body ${payload}`)
@@ -487,6 +488,31 @@ t.test('a method a path does not accept is a 405 naming the ones it does; a path
     t.equal(res.json().code, 'not_found')
     t.notOk(res.headers.allow)
   }
+})
+
+t.test("schema refusals say what is wrong in plain words, every field at once, the wrong type alone", async (t) => {
+  const { app } = await buildTestApp(t)
+  const errorsOf = async (url: string, payload: unknown) => (await app.inject({ method: 'POST', url, payload: payload as object })).json().errors
+  t.same(await errorsOf('/resolve-conflict', {}), [
+    { path: 'outlook', message: 'is required' },
+    { path: 'salesforce', message: 'is required' },
+  ])
+  t.same(await errorsOf('/correlate/confirm', { source: 5, target: { system: 'outlook', itemId: '' } }), [
+    { path: 'source', message: 'must be an object' },
+    { path: 'target.itemId', message: 'must not be empty' },
+  ])
+  t.same(await errorsOf('/correlate', { system: 'outlook', itemId: 'x', changeType: 'updated', counterpartHint: { itemId: [] } }), [{ path: 'counterpartHint.itemId', message: 'must be a string' }])
+  const batch = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: [5, { system: 'outlook', itemId: [], version: '', leaseMs: -1 }] } })).json()
+  t.same(batch.results[0].error.errors, [{ path: 'events.0', message: 'must be an object: one event in any /dedupe form' }])
+  t.same(batch.results[1].error.errors, [
+    { path: 'events.1.itemId', message: 'must be a string' },
+    { path: 'events.1.version', message: 'must not be empty' },
+    { path: 'events.1.leaseMs', message: 'must be at least 1000' },
+  ], 'a batch event names every invalid field, as /dedupe does')
+  t.equal(plainZodMessage('Too big: expected string to have <=128 characters'), 'must be at most 128 characters')
+  t.equal(plainZodMessage('Too small: expected array to have >=1 items'), 'must hold at least one entry')
+  t.equal(plainZodMessage('Invalid option: expected one of "a"|"b"'), 'must be one of "a", "b"')
+  t.equal(plainZodMessage('must be a Graph event'), 'must be a Graph event', 'our own messages are left alone')
 })
 
 t.test('GET and DELETE take tenant as their only query parameter: a misspelt one is a 400, not the default tenant', async (t) => {
