@@ -163,6 +163,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
   const accept = request.headers.accept ?? ''
   const type = accept.includes('application/problem+json') ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8'
   if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds))
+  // RFC 6750: a 401 names the scheme it wants
+  if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="calendar-sync-sidecar"')
   const body = toProblem(problem, request.url.split('?', 1)[0], request.id)
   return reply.code(problem.status).type(type).serializer(JSON.stringify).send(body)
 }
@@ -170,7 +172,11 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 export default fp(
   async function errorHandler(app: FastifyInstance) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const problem = asProblem(error)
+      let problem = asProblem(error)
+      const limit = request.routeOptions.bodyLimit
+      if (problem.code === 'payload_too_large' && limit !== undefined) {
+        problem = new HttpProblem('payload_too_large', `the request body is larger than this route accepts (${limit} bytes); split it or send less`)
+      }
       if (problem.code === 'store_unavailable') {
         request.log.warn({ err: error }, 'store unavailable')
       } else if (problem.status >= 500) {

@@ -405,6 +405,7 @@ t.test('bad input: 400 naming the field, 413, 415, problem+json on request', asy
   const big = await post({ system: 'outlook', itemId: 'x', version: '1', fields: { description: 'x'.repeat(4000) } })
   t.equal(big.statusCode, 413)
   t.equal(big.json().status, 413)
+  t.match(big.json().detail, '(2048 bytes)', 'the detail names the limit')
 
   const text = await app.inject({ method: 'POST', url: '/dedupe', payload: 'hello', headers: { 'content-type': 'text/plain' } })
   t.equal(text.statusCode, 415)
@@ -546,7 +547,9 @@ t.test('correlation ids: echoed when valid, replaced when not, present on errors
 t.test('bearer tokens: required when configured, not for health, metrics and docs', async (t) => {
   const { app } = await buildTestApp(t, { API_TOKENS: 'alpha,beta' })
   const payload = { system: 'outlook', itemId: 'a', version: '1' }
-  t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload })).statusCode, 401)
+  const missing = await app.inject({ method: 'POST', url: '/dedupe', payload })
+  t.equal(missing.statusCode, 401)
+  t.equal(missing.headers['www-authenticate'], 'Bearer realm="calendar-sync-sidecar"', 'a 401 names the scheme')
   t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload, headers: { authorization: 'Bearer gamma' } })).statusCode, 401)
   t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload, headers: { authorization: 'Bearer beta' } })).statusCode, 200)
   for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) {
