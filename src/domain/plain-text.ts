@@ -16,8 +16,8 @@ const HTML_OPTIONS: HtmlToTextOptions = {
     { selector: 'h6', options: { uppercase: false } },
     { selector: 'table', format: 'block' },
     { selector: 'tr', format: 'block' },
-    { selector: 'th', format: 'inline' },
-    { selector: 'td', format: 'inline' },
+    { selector: 'th', format: 'inlineSurround', options: { suffix: ' ' } },
+    { selector: 'td', format: 'inlineSurround', options: { suffix: ' ' } },
   ],
 }
 

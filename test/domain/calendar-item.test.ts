@@ -84,6 +84,9 @@ t.test('text helpers', async (t) => {
   t.throws(() => normalizeCalendarItem({ description: { text: 'agenda' } }, 'fields'), { name: 'InvalidFieldError', path: 'fields.description.content', message: /is required/ })
   t.throws(() => normalizeCalendarItem({ description: { contentType: 'html' } }, 'fields'), { name: 'InvalidFieldError', path: 'fields.description.content' })
   t.equal(normalizeCalendarItem({ description: { contentType: 'text', content: null } }, 'fields').description, null, 'content null: no text')
+  // table cells keep a space between them, rows a line: the text written to Salesforce must not run "a" and "b" together
+  const table = '<table><tr><th>Name</th><th>Room</th></tr><tr><td>Ann</td><td>5</td></tr></table>'
+  t.equal(normalizeCalendarItem({ description: { contentType: 'html', content: table } }, 'fields').description, 'Name Room\n\nAnn 5')
   t.same(readSalesforceRecord({ Description: 'Press <Enter>; a<b and c>d' }), { description: 'Press <Enter>; a<b and c>d' }, 'a Salesforce Description reads as the fields form does')
   t.equal(truncateText('ab😀', 3), 'ab', 'a surrogate pair is never split')
   t.equal(truncateText('abc', 3), 'abc')
