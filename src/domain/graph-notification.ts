@@ -42,6 +42,13 @@ export function notificationCollectionError(body: unknown, at = '', batchHint = 
   )
 }
 
+/** Graph's tenant and subscription ids are GUIDs; what the record keeps of them is bounded like every id it keeps. */
+function kept(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'string') return undefined
+  if (value.length > MAX_ID_LENGTH) throw new InvalidFieldError(path, `must be at most ${MAX_ID_LENGTH} characters`)
+  return value
+}
+
 /** Strips the weak-ETag wrapper: W/"abc" -> abc; a bare value is kept as it is. */
 export function changeKeyFromEtag(etag: string): string {
   const match = /^(?:W\/)?"(.*)"$/.exec(etag.trim())
@@ -98,8 +105,8 @@ export function readGraphNotification(raw: unknown, at = 'notification', batchHi
     itemId,
     version,
     changeType,
-    graphTenantId: typeof raw.tenantId === 'string' ? raw.tenantId : undefined,
-    subscriptionId: typeof raw.subscriptionId === 'string' ? raw.subscriptionId : undefined,
+    graphTenantId: kept(raw.tenantId, `${at}.tenantId`),
+    subscriptionId: kept(raw.subscriptionId, `${at}.subscriptionId`),
     resource: typeof raw.resource === 'string' ? raw.resource : undefined,
   }
 }

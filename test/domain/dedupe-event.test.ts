@@ -59,6 +59,10 @@ t.test('Graph notifications', async (t) => {
     path: 'notification.resourceData.@odata.etag',
     message: /changeKey longer than 1024/,
   })
+  // what the record keeps beside the change (its meta) is bounded too
+  for (const field of ['tenantId', 'subscriptionId']) {
+    t.throws(() => readGraphNotification({ changeType: 'updated', [field]: long(1025), resourceData: { id: 'a', '@odata.etag': 'W/"a"' } }), { path: `notification.${field}`, message: /at most 1024/ })
+  }
 })
 
 t.test('Salesforce change events: ids and versions within 1024 characters', async (t) => {
