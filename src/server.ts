@@ -32,12 +32,14 @@ async function main(config: Config) {
   app.server.headersTimeout = 30_000
   app.server.requestTimeout = 30_000
 
-  // The pre-filter's drain may take the whole grace, so HTTP drains beside it, not after it, and the process is ended
-  // only past the grace (SHUTDOWN_MARGIN_MS): the store, which the pre-filter's checkpoints use, last.
+  // The pre-filter flushes first, while HTTP still serves: what it forwards makes the Mule flow call this sidecar.
+  // Its flush may take the whole grace, so the process is cut short only SHUTDOWN_MARGIN_MS past it, leaving HTTP and
+  // the store (which the pre-filter's checkpoints use) time to close.
   closeWithGrace({ delay: config.shutdownGraceMs + SHUTDOWN_MARGIN_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error')
     else logger.info({ signal }, 'shutting down')
-    await Promise.all([prefilter?.close(), app.close()])
+    await prefilter?.close()
+    await app.close()
     await store.close()
   })
 
