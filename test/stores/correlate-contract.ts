@@ -161,6 +161,13 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(tombstoned.linked === false && tombstoned.reason, 'tombstoned')
     const lateBack = await decide(late, { changeType: 'created', fingerprint: 'fp-late-copy', now: T0 + 7_000 })
     t.same([lateBack.action, lateBack.reason], ['skip', 'echo'], 'nor a copy written for a pair deleted meanwhile')
+    // a target that belongs to another pair keeps no echo of the refused write: that pair must hear it changed
+    const other = await linkPair()
+    const intruder = outlook()
+    const overwrote = await confirm(intruder, other.s, { writtenFingerprint: 'fp-overwrite', now: T0 + 8_000 })
+    t.equal(overwrote.linked === false && overwrote.reason, 'conflicting_link')
+    const heard = await decide(other.s, { fingerprint: 'fp-overwrite', now: T0 + 9_000 })
+    t.same([heard.action, heard.target.itemId], ['update', other.o.itemId], "the pair's own side hears that its item was overwritten")
   })
 
   t.test('the echo ledger: a written fingerprint is an echo as often as it repeats inside the window', async (t) => {
@@ -290,6 +297,23 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.same([again.action, again.reason, again.target], ['update', 'linked', { system: 'outlook', itemId: o2.itemId }], 'an undelete of a linked item updates it')
     const fresh = salesforce()
     t.equal((await decide(fresh, { changeType: 'undeleted', now: T0 })).action, 'create', 'an undelete of an unknown item creates')
+  })
+
+  t.test('an undelete is created anew even as we last wrote it and stamped with its deleted counterpart', async (t) => {
+    // we created S from O (the write is in S's echo ledger, S carries O's stamp); S is deleted, then restored at once
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created' })
+    await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: 'fp-as-written' })
+    await decide(s, { changeType: 'deleted', now: T0 + 1_000 })
+    await confirm(s, o, { deleted: true, now: T0 + 2_000 })
+    const restored = await decide(s, { changeType: 'undeleted', fingerprint: 'fp-as-written', counterpartHint: o, token: 'tok-restore', now: T0 + 3_000 })
+    t.same([restored.action, restored.reason], ['create', 'new_item'], 'not skip / echo (the ledger) nor skip / tombstoned (the stamp)')
+    t.equal(restored.reservation?.token, 'tok-restore')
+    const copy = outlook()
+    t.equal((await confirm(s, copy, { reservationToken: 'tok-restore', now: T0 + 4_000 })).linked, true)
+    const update = await decide(s, { fingerprint: 'fp-edited', counterpartHint: o, now: T0 + 5_000 })
+    t.same([update.action, update.target.itemId], ['update', copy.itemId], 'later changes follow the new pair')
   })
 
   t.test('counterpartHint: our own create coming back is an echo and links the pair', async (t) => {

@@ -72,7 +72,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const other = otherSystem(system)
     const selfKey = keyOf(tenant, system, itemId)
     let self = this.links.get(selfKey, now)
-    const hint = this.resolveHint(tenant, other, input.counterpartHint, now)
+    let hint = this.resolveHint(tenant, other, input.counterpartHint, now)
     // With a state the state decides: the source signals say who wrote last, not whether a person wrote since.
     const byState = input.fingerprint !== undefined && input.changeType !== 'deleted'
 
@@ -81,8 +81,11 @@ export class MemoryCorrelateStore implements CorrelateStore {
         return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
       }
       // Restored after its pair was deleted: its own tombstone ends and it is created anew on the other side. The old
-      // counterpart's tombstone stays, so that item's late events are still skipped.
+      // counterpart's tombstone stays, so that item's late events are still skipped. Neither what we last wrote into the
+      // item (its state as restored is no echo of it) nor the stamp of that deleted counterpart it may carry decides.
       this.links.delete(selfKey)
+      this.ledger.delete(selfKey)
+      if (hint?.itemId === self.counterpart) hint = undefined
       self = undefined
     }
 
@@ -169,15 +172,16 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const fromTarget = this.links.get(targetKey, now)
     // The write landed whatever the link's answer: its echo must be known even when the confirm is refused, or the
     // copy's own change event (before the flow deletes the extra copy) would be created on the other side once more.
+    // Not on a target linked to another item, though: that pair's own side must hear that it was overwritten.
+    const targetElsewhere = fromTarget?.state === 'linked' && fromTarget.counterpart !== source.itemId
     const recordWrite = () => {
       if (input.writtenFingerprint !== undefined) this.record(targetKey, input.writtenFingerprint, now + input.echoWindowMs, now)
     }
     if (fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
-      recordWrite()
+      if (!targetElsewhere) recordWrite()
       return { linked: false, reason: 'conflicting_link', link: toLink(tenant, source.system, source.itemId, fromSource) }
     }
-    if (fromTarget?.state === 'linked' && fromTarget.counterpart !== source.itemId) {
-      recordWrite()
+    if (targetElsewhere) {
       return { linked: false, reason: 'conflicting_link', link: toLink(tenant, target.system, target.itemId, fromTarget) }
     }
     const samePair = fromSource?.counterpart === target.itemId && fromTarget?.counterpart === source.itemId

@@ -93,8 +93,10 @@ if self and self.st == 'tombstoned' then
   if ctype ~= 'undeleted' then
     return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
   end
-  -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays)
-  redis.call('DEL', KEYS[1])
+  -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays);
+  -- neither our last write into it nor the stamp of the deleted counterpart it may carry decides
+  redis.call('DEL', KEYS[1], KEYS[3])
+  if hid == self.cp then hid = '' end
   self = false
 end
 
@@ -190,8 +192,10 @@ local ssys, sid, senc, tsys, tid, tenc = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARG
 local fp, baseline, deleted, nowText = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local now = tonumber(nowText)
 local ls, lt = side(KEYS[1], now), side(KEYS[2], now)
--- the write landed whatever the link's answer, so its echo is recorded even when the confirm is refused; it replaces
--- the target's ledger entry, and the same live entry again (a repeated confirm) changes nothing
+-- the write landed whatever the link's answer, so its echo is recorded even when the confirm is refused (not on a
+-- target linked to another item: that pair's own side must hear it was overwritten); it replaces the target's ledger
+-- entry, and the same live entry again (a repeated confirm) changes nothing
+local targetElsewhere = lt and lt.st == 'linked' and lt.cp ~= sid
 local function recordWrite()
   if fp ~= '' and not latestWrite(KEYS[5], fp, now) then
     redis.call('DEL', KEYS[5])
@@ -200,11 +204,10 @@ local function recordWrite()
   end
 end
 if ls and ls.st == 'linked' and ls.cp ~= tid then
-  recordWrite()
+  if not targetElsewhere then recordWrite() end
   return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = ssys, id = sid, s = ls } })
 end
-if lt and lt.st == 'linked' and lt.cp ~= sid then
-  recordWrite()
+if targetElsewhere then
   return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = tsys, id = tid, s = lt } })
 end
 local samePair = ls and lt and ls.cp == tid and lt.cp == sid
