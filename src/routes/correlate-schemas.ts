@@ -232,7 +232,7 @@ export const confirmResponseSchema = z
       .enum(['conflicting_link', 'tombstoned'])
       .optional()
       .describe(
-        'conflicting_link: source or target is already linked to another item; no link changed. Delete the extra copy you made. tombstoned: the pair (or one of the items) was deleted meanwhile; no link changed: delete what you just wrote if it must not outlive the pair (DELETE /correlate first to resync on purpose). Either way the write is recorded as our echo (written), so the copy\'s own change event is skip / echo until you delete it.',
+        'conflicting_link: source or target is already linked to another item; no link changed. Delete the extra copy you made. tombstoned: the pair (or one of the items) was deleted meanwhile; no link changed: delete what you just wrote if it must not outlive the pair (DELETE /correlate first to resync on purpose). Either way the write is recorded as our echo (written), so the copy\'s own change event is skip / echo until you delete it; not when the target is linked to another item, whose pair must hear it was overwritten.',
       ),
     detail: z.string().optional().describe('With reason: what to do.'),
     link: linkSchema.describe('The pair as stored now (with conflicting_link: the existing link).'),
