@@ -191,11 +191,14 @@ export default fp(
     })
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?', 1)[0]
-      // A path that some route serves with another method is a 405 naming those methods (Mule: HTTP:METHOD_NOT_ALLOWED).
-      const allowed = [...routedMethods].filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null)
-      if (allowed.length === 0) return sendProblem(request, reply, new HttpProblem('not_found', `no route ${request.method} ${path}`))
+      const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path
+      // A path that some route serves with another method is a 405 naming those methods (Mule: HTTP:METHOD_NOT_ALLOWED);
+      // one its own method's route sent here (a file the docs do not have) is a 404.
+      const routed = (method: string) => app.findRoute({ method: method as 'GET', url: path }) !== null
+      const allowed = routed(request.method) ? [] : [...routedMethods].filter((method) => method !== request.method && routed(method))
+      if (allowed.length === 0) return sendProblem(request, reply, new HttpProblem('not_found', `no route ${request.method} ${shown}`))
       reply.header('allow', allowed.join(', '))
-      return sendProblem(request, reply, new HttpProblem('method_not_allowed', `${path} does not accept ${request.method}; it accepts ${allowed.join(', ')}`))
+      return sendProblem(request, reply, new HttpProblem('method_not_allowed', `${shown} does not accept ${request.method}; it accepts ${allowed.join(', ')}`))
     })
   },
   { name: 'error-handler' },

@@ -483,6 +483,11 @@ t.test('a method a path does not accept is a 405 naming the ones it does; a path
   t.equal(badEncoding.statusCode, 400)
   t.same(badEncoding.json().errors, [{ path: 'url', message: 'is not a valid URL' }])
   t.match(badEncoding.json().detail, /percent-encoding/)
+  const docsFile = await app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' })
+  t.equal(docsFile.statusCode, 404, 'a route of the method itself that finds nothing is a 404, not a 405')
+  const longPut = await app.inject({ method: 'PUT', url: `/dedupe/outlook/${'x'.repeat(3_000)}`, payload: {} })
+  t.equal(longPut.statusCode, 405)
+  t.ok(longPut.json().detail.length < 300, 'the detail shows the start of a long path only')
   for (const url of ['/nothing', '/dedupe/outlook', '/dedupe/outlook/A1/extra']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 404, `GET ${url}`)
