@@ -245,13 +245,15 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           if (collection) throw collection
           const parsed = dedupeRequestSchema.safeParse(raw)
           if (!parsed.success) {
-            // every invalid field of the event, as /dedupe names them
+            // every invalid field of the event, as /dedupe names them (refusedBody)
             const issues = parsed.error.issues.map((issue) => ({
               path: `events.${i}${issue.path.length ? '.' + issue.path.join('.') : ''}`,
               message: issue.path.length === 0 ? 'must be an object: one event in any /dedupe form' : plainZodMessage(issue.message),
               wrongType: issue.code === 'invalid_type',
             }))
-            throw InvalidFieldError.of(oneEntryPerField(issues))
+            const fields = oneEntryPerField(issues)
+            const named = new Set(fields.map((field) => field.path))
+            throw InvalidFieldError.of([...fields, ...explicitFormErrors(raw, `events.${i}.`).filter((field) => !named.has(field.path))])
           }
           const events = readDedupeRequest(parsed.data, { tenant: body.tenant, ...defaults(true) }, `events.${i}.`)
           return { slots: events.map((event) => ({ event })), fanOut: events.length > 1 }

@@ -508,13 +508,17 @@ t.test("schema refusals say what is wrong in plain words, every field at once, t
     { path: 'target.itemId', message: 'must not be empty' },
   ])
   t.same(await errorsOf('/correlate', { system: 'outlook', itemId: 'x', changeType: 'updated', counterpartHint: { itemId: [] } }), [{ path: 'counterpartHint.itemId', message: 'must be a string' }])
-  const batch = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: [5, { system: 'outlook', itemId: [], version: '', leaseMs: -1 }] } })).json()
+  const batch = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: [5, { system: 'outlook', itemId: [], version: '', leaseMs: -1 }, { system: 5, itemId: 'a' }] } })).json()
   t.same(batch.results[0].error.errors, [{ path: 'events.0', message: 'must be an object: one event in any /dedupe form' }])
   t.same(batch.results[1].error.errors, [
     { path: 'events.1.itemId', message: 'must be a string' },
     { path: 'events.1.version', message: 'must not be empty' },
     { path: 'events.1.leaseMs', message: 'must be at least 1000' },
   ], 'a batch event names every invalid field, as /dedupe does')
+  t.same(batch.results[2].error.errors, [
+    { path: 'events.2.system', message: 'must be a string' },
+    { path: 'events.2.version', message: 'is required (or send the native form: notification or changeEvent)' },
+  ], 'the explicit form\'s missing fields too')
   t.equal(plainZodMessage('Too big: expected string to have <=128 characters'), 'must be at most 128 characters')
   t.equal(plainZodMessage('Too small: expected array to have >=1 items'), 'must hold at least one entry')
   t.equal(plainZodMessage('Invalid option: expected one of "a"|"b"'), 'must be one of "a", "b"')
