@@ -55,7 +55,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // and so do malformed URLs (bad percent-encoding).
     frameworkErrors: (error, request, reply) => {
       // The router's message quotes the whole URL; the detail names the fault instead (the path is in `instance`).
-      const problem = /max param length/.test(error.message)
+      const problem = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? new HttpProblem('invalid_input', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters; an itemId is at most 1024`, {
             errors: [{ path: 'url', message: `holds a path parameter longer than ${MAX_PARAM_LENGTH} characters` }],
           })

@@ -31,7 +31,7 @@ function bodyRootMessage(message: string | undefined): string {
   return message
 }
 
-const A_TYPE: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', number: 'a number', boolean: 'true or false', integer: 'an integer' }
+const A_TYPE: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', number: 'a number', boolean: 'true or false', integer: 'an integer', int: 'an integer' }
 const BOUND_WORDS: Record<string, string> = { '>=': 'at least', '>': 'more than', '<=': 'at most', '<': 'less than' }
 
 /**
