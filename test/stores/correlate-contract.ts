@@ -310,10 +310,27 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const restored = await decide(s, { changeType: 'undeleted', fingerprint: 'fp-as-written', counterpartHint: o, token: 'tok-restore', now: T0 + 3_000 })
     t.same([restored.action, restored.reason], ['create', 'new_item'], 'not skip / echo (the ledger) nor skip / tombstoned (the stamp)')
     t.equal(restored.reservation?.token, 'tok-restore')
+    // redelivered, or changed again while the copy is being made: it waits for that create, stamp or not
+    const again = await decide(s, { changeType: 'undeleted', counterpartHint: o, now: T0 + 3_500 })
+    t.same([again.action, again.reason], ['skip', 'create_in_flight'], 'the UNDELETE redelivered')
+    const edited = await decide(s, { fingerprint: 'fp-edited', counterpartHint: o, now: T0 + 3_600 })
+    t.same([edited.action, edited.reason], ['skip', 'create_in_flight'], 'a change of it with the old stamp')
+    // the create failed and its reservation lapsed: the next delivery creates again
+    const retried = await decide(s, { fingerprint: 'fp-edited', counterpartHint: o, token: 'tok-retry', now: T0 + 3_000 + LEASE })
+    t.same([retried.action, retried.reason], ['create', 'new_item'], 'after the lapse, created again')
     const copy = outlook()
-    t.equal((await confirm(s, copy, { reservationToken: 'tok-restore', now: T0 + 4_000 })).linked, true)
-    const update = await decide(s, { fingerprint: 'fp-edited', counterpartHint: o, now: T0 + 5_000 })
+    t.equal((await confirm(s, copy, { reservationToken: 'tok-retry', now: T0 + 4_000 + LEASE })).linked, true)
+    const update = await decide(s, { fingerprint: 'fp-later', counterpartHint: o, now: T0 + 5_000 + LEASE })
     t.same([update.action, update.target.itemId], ['update', copy.itemId], 'later changes follow the new pair')
+  })
+
+  t.test('an undelete after the tombstones expired is created anew, not linked to the counterpart its stamp names', async (t) => {
+    const { o, s } = await linkPair()
+    await confirm(s, o, { deleted: true, now: T0 + 1_000 })
+    const late = T0 + 1_000 + TOMBSTONE_TTL + 1
+    const restored = await decide(s, { changeType: 'undeleted', counterpartHint: o, now: late })
+    t.same([restored.action, restored.reason], ['create', 'new_item'])
+    t.equal(await store().getLink(tenant, s, late), null, 'nothing linked to the deleted counterpart')
   })
 
   t.test('counterpartHint: our own create coming back is an echo and links the pair', async (t) => {

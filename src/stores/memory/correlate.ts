@@ -81,11 +81,10 @@ export class MemoryCorrelateStore implements CorrelateStore {
         return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
       }
       // Restored after its pair was deleted: its own tombstone ends and it is created anew on the other side. The old
-      // counterpart's tombstone stays, so that item's late events are still skipped. Neither what we last wrote into the
-      // item (its state as restored is no echo of it) nor the stamp of that deleted counterpart it may carry decides.
+      // counterpart's tombstone stays, so that item's late events are still skipped. What we last wrote into the item
+      // is no echo of its state as restored.
       this.links.delete(selfKey)
       this.ledger.delete(selfKey)
-      if (hint?.itemId === self.counterpart) hint = undefined
       self = undefined
     }
 
@@ -107,9 +106,16 @@ export class MemoryCorrelateStore implements CorrelateStore {
       return { action: 'update', reason: 'linked', target, link }
     }
 
+    // An unlinked item restored from the recycle bin is created anew: the stamp it carries names a counterpart its delete
+    // took away (or one linked since to another item).
+    if (input.changeType === 'undeleted') hint = undefined
+    const hinted = hint ? this.links.get(keyOf(tenant, hint.system, hint.itemId), now) : undefined
+    // A hint naming the tombstone of this item's own deleted pair: the item came back (an undelete, or a change of it
+    // while its re-create is in flight or after it failed) and is unlinked like any new item.
+    if (hinted?.state === 'tombstoned' && hinted.counterpart === itemId) hint = undefined
+
     if (hint) {
       const hintKey = keyOf(tenant, hint.system, hint.itemId)
-      const hinted = this.links.get(hintKey, now)
       const target = { system: other, itemId: hint.itemId }
       if (hinted?.state === 'linked' && hinted.counterpart !== itemId) {
         return { action: 'skip', reason: 'conflicting_link', target, link: toLink(tenant, hint.system, hint.itemId, hinted) }

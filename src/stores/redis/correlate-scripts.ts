@@ -93,10 +93,9 @@ if self and self.st == 'tombstoned' then
   if ctype ~= 'undeleted' then
     return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
   end
-  -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays);
-  -- neither our last write into it nor the stamp of the deleted counterpart it may carry decides
+  -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays); our
+  -- last write into it is no echo of its state as restored
   redis.call('DEL', KEYS[1], KEYS[3])
-  if hid == self.cp then hid = '' end
   self = false
 end
 
@@ -124,8 +123,14 @@ if self then
   return reply('update', 'linked', self.cp, link)
 end
 
+-- an unlinked item restored from the recycle bin is created anew: its stamp names a counterpart its delete took away
+if ctype == 'undeleted' then hid = '' end
+local hinted = false
+if hid ~= '' then hinted = side(hintLink, now) end
+-- a hint naming the tombstone of this item's own deleted pair: the item came back and is unlinked like any new item
+if hinted and hinted.st == 'tombstoned' and hinted.cp == id then hid = '' end
+
 if hid ~= '' then
-  local hinted = side(hintLink, now)
   if hinted and hinted.st == 'linked' and hinted.cp ~= id then
     return reply('skip', 'conflicting_link', hid, { link = { sys = other, id = hid, s = hinted } })
   end
