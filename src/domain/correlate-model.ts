@@ -112,4 +112,10 @@ export interface ConfirmInput {
 
 export type ConfirmResult =
   | { linked: true; link: LinkRecord }
-  | { linked: false; link: LinkRecord; reason?: 'conflicting_link' | 'tombstoned' }
+  | {
+      linked: false
+      link: LinkRecord
+      reason?: 'conflicting_link' | 'tombstoned'
+      /** the target is linked to another item: the write is no echo of ours there, for /correlate nor for /dedupe */
+      targetLinkedElsewhere?: true
+    }

@@ -76,6 +76,23 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     }
   }
 
+  t.test('a write refused into another pair\'s item is recorded nowhere: that pair hears of it through /dedupe and /correlate', async (t) => {
+    const api = await client(t)
+    const fields = { subject: 'Theirs', start: '2026-03-10T10:00:00Z', end: '2026-03-10T11:00:00Z' }
+    const written = { ...fields, subject: 'Overwritten' }
+    // X1 <-> T1 and I1 <-> U1 are linked; a confirm of I1 -> T1 (a flow gone wrong) is refused
+    const [x1, t1, i1, u1] = [`x1-${randomUUID()}`, `t1-${randomUUID()}`, `i1-${randomUUID()}`, `u1-${randomUUID()}`]
+    await api.confirm({ source: { system: 'outlook', itemId: x1 }, target: { system: 'salesforce', itemId: t1 }, baseline: fields })
+    await api.confirm({ source: { system: 'outlook', itemId: i1 }, target: { system: 'salesforce', itemId: u1 }, baseline: fields })
+    const refused = await api.confirm({ source: { system: 'outlook', itemId: i1 }, target: { system: 'salesforce', itemId: t1 }, written: { fields: written } })
+    t.equal(refused.reason, 'conflicting_link')
+    t.notOk('targetLinkedElsewhere' in refused, 'an internal flag, not part of the answer')
+    const dedupe = await api.post('/dedupe', { system: 'salesforce', itemId: t1, version: 'v-overwritten', fields: written })
+    t.equal(dedupe.body.decision, 'process', "T1's change is not unchanged against the refused write")
+    const heard = await api.correlate({ system: 'salesforce', itemId: t1, changeType: 'updated', fields: written })
+    t.same([heard.action, heard.target.itemId], ['update', x1], 'and X1 is told to take it')
+  })
+
   t.test('loop test: outlook -> salesforce -> outlook stops after one hop', async (t) => {
     const api = await client(t)
     // Two fake calendars and the Mule flow between them: every write produces a change event on the written side.

@@ -166,6 +166,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const intruder = outlook()
     const overwrote = await confirm(intruder, other.s, { writtenFingerprint: 'fp-overwrite', now: T0 + 8_000 })
     t.equal(overwrote.linked === false && overwrote.reason, 'conflicting_link')
+    t.equal(overwrote.linked === false && overwrote.targetLinkedElsewhere, true, 'the answer says the target is another pair\'s')
     const heard = await decide(other.s, { fingerprint: 'fp-overwrite', now: T0 + 9_000 })
     t.same([heard.action, heard.target.itemId], ['update', other.o.itemId], "the pair's own side hears that its item was overwritten")
   })

@@ -184,11 +184,13 @@ export class MemoryCorrelateStore implements CorrelateStore {
       if (input.writtenFingerprint !== undefined) this.record(targetKey, input.writtenFingerprint, now + input.echoWindowMs, now)
     }
     if (fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
-      if (!targetElsewhere) recordWrite()
-      return { linked: false, reason: 'conflicting_link', link: toLink(tenant, source.system, source.itemId, fromSource) }
+      const link = toLink(tenant, source.system, source.itemId, fromSource)
+      if (targetElsewhere) return { linked: false, reason: 'conflicting_link', link, targetLinkedElsewhere: true }
+      recordWrite()
+      return { linked: false, reason: 'conflicting_link', link }
     }
     if (targetElsewhere) {
-      return { linked: false, reason: 'conflicting_link', link: toLink(tenant, target.system, target.itemId, fromTarget) }
+      return { linked: false, reason: 'conflicting_link', link: toLink(tenant, target.system, target.itemId, fromTarget), targetLinkedElsewhere: true }
     }
     const samePair = fromSource?.counterpart === target.itemId && fromTarget?.counterpart === source.itemId
     const sourceRole = fromSource?.role ?? this.reservations.get(sourceKey, now)?.role

@@ -190,7 +190,8 @@ return reply('create', 'new_item', '')
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
  *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read).
- * Reply JSON: { linked: 0 | 1, reason? (conflicting_link | tombstoned), link: { sys, id, s: side } }.
+ * Reply JSON: { linked: 0 | 1, reason? (conflicting_link | tombstoned), elsewhere? (1: the target is linked to another
+ * item), link: { sys, id, s: side } }.
  */
 export const CONFIRM_LUA = `${HELPERS}
 local ssys, sid, senc, tsys, tid, tenc = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
@@ -209,11 +210,14 @@ local function recordWrite()
   end
 end
 if ls and ls.st == 'linked' and ls.cp ~= tid then
-  if not targetElsewhere then recordWrite() end
+  if targetElsewhere then
+    return cjson.encode({ linked = 0, reason = 'conflicting_link', elsewhere = 1, link = { sys = ssys, id = sid, s = ls } })
+  end
+  recordWrite()
   return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = ssys, id = sid, s = ls } })
 end
 if targetElsewhere then
-  return cjson.encode({ linked = 0, reason = 'conflicting_link', link = { sys = tsys, id = tid, s = lt } })
+  return cjson.encode({ linked = 0, reason = 'conflicting_link', elsewhere = 1, link = { sys = tsys, id = tid, s = lt } })
 end
 local samePair = ls and lt and ls.cp == tid and lt.cp == sid
 local srole = (ls and ls.role) or reservedRole(KEYS[3], now)

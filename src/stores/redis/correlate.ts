@@ -180,9 +180,10 @@ export class RedisCorrelateStore implements CorrelateStore {
         (input.baseline && fingerprintBaseline(input.baseline)) ?? '',
       ),
     )
-    const reply = JSON.parse(text) as { linked: 0 | 1; reason?: 'conflicting_link' | 'tombstoned'; link: RawLink }
+    const reply = JSON.parse(text) as { linked: 0 | 1; reason?: 'conflicting_link' | 'tombstoned'; elsewhere?: 1; link: RawLink }
     const link = toLink(input.tenant, reply.link)
     if (reply.linked === 1) return { linked: true, link }
+    if (reply.elsewhere === 1) return { linked: false, reason: 'conflicting_link', link, targetLinkedElsewhere: true }
     return reply.reason ? { linked: false, reason: reply.reason, link } : { linked: false, link }
   }
 
