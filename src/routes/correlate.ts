@@ -30,6 +30,10 @@ type LinkOut = z.infer<typeof linkSchema>
 /** Reasons whose reply carries the link that decided them. */
 const SHOWS_LINK = new Set<CorrelateReason>(['tombstoned', 'conflicting_link', 'series_mismatch'])
 
+/** A confirm's conflicting_link whose target is another pair's item: the usual advice would have it deleted. */
+const TARGET_ELSEWHERE =
+  'The target is linked to another item: it belongs to another pair, so do not delete it; nothing was linked, and that pair hears of your write as a change. Fix the flow that wrote into it.'
+
 export function linkOut(link: LinkRecord): LinkOut {
   const series = Object.keys(link.roles).length > 0 ? link.roles : undefined
   return {
@@ -181,7 +185,8 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
       return {
         linked: result.linked,
         reason,
-        detail: reason ? explainCorrelate(reason) : undefined,
+        // the usual advice (delete the extra copy) would delete another pair's item here
+        detail: elsewhere ? TARGET_ELSEWHERE : reason ? explainCorrelate(reason) : undefined,
         link: linkOut(result.link),
       }
     },

@@ -87,6 +87,7 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     const refused = await api.confirm({ source: { system: 'outlook', itemId: i1 }, target: { system: 'salesforce', itemId: t1 }, written: { fields: written } })
     t.equal(refused.reason, 'conflicting_link')
     t.notOk('targetLinkedElsewhere' in refused, 'an internal flag, not part of the answer')
+    t.match(refused.detail, /do not delete it/, 'not the usual advice to delete the extra copy')
     const dedupe = await api.post('/dedupe', { system: 'salesforce', itemId: t1, version: 'v-overwritten', fields: written })
     t.equal(dedupe.body.decision, 'process', "T1's change is not unchanged against the refused write")
     const heard = await api.correlate({ system: 'salesforce', itemId: t1, changeType: 'updated', fields: written })
