@@ -91,15 +91,15 @@ export function asProblem(error: unknown): HttpProblem {
     const context = (error as { validationContext?: string }).validationContext
     const fields: SchemaIssue[] = []
     for (const issue of error.validation) {
+      const where = issue.instancePath.split('/').filter(Boolean)
       // a key the schema does not know (only strict schemas refuse one: the query strings') is named on its own
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined
       if (Array.isArray(unknownKeys)) {
-        const where = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean)
         const what = context === 'querystring' ? 'is not a query parameter of this route' : 'is not a field here'
         for (const key of unknownKeys) fields.push({ path: [...where, String(key)].join('.'), message: what })
         continue
       }
-      const dotted = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
+      const dotted = where.join('.')
       const path = dotted === '' && context && context !== 'body' ? context : dotted
       const message = dotted === '' && context === 'body' ? bodyRootMessage(issue.message) : plainZodMessage(issue.message ?? 'is invalid')
       fields.push({ path, message, wrongType: issue.keyword === 'invalid_type' })
