@@ -41,7 +41,7 @@ t.test('the same text and JSON as prom-client for several series, bounds include
       name,
       help,
       type,
-      values: values.map(({ labels, value, metricName }) => ({ labels, value, metricName })),
+      values: values.map((entry) => ({ labels: entry.labels, value: entry.value, metricName: (entry as { metricName?: string }).metricName })),
     }))
   t.same(await json(ours), await json(theirs))
 })
