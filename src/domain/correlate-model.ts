@@ -72,6 +72,7 @@ export interface DecideInput {
   role?: SeriesRole
   /** the reservation handed out with `create` */
   token: string
+  /** the item's derived createKey (deriveCreateKey); the store adds the generation (createKeyOfGeneration) */
   createKey: string
   leaseMs: number
   /** how long the store remembers which source item a createKey it handed out belongs to (DEDUPE_TTL) */

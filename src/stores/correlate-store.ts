@@ -38,6 +38,11 @@ export const RESERVATION_GRACE_MS = 60_000
  *   `{ createKey }` is first resolved to that item and then treated exactly like `{ system, itemId }` naming it; a
  *   createKey never handed out, expired, or handed out for an item of this item's own system counts as no hint.
  *   Unlink leaves the mapping: like a stamp left on the copy, it is a fact about who created what.
+ * - createKey generations: a confirm that tombstones a pair counts one more deleted pair for each of its items, for
+ *   good. A reservation hands out the item's createKey of that generation (createKeyOfGeneration: "-1", "-2"...
+ *   appended), so a copy made anew after a delete never reuses a deleted copy's Graph transactionId, while every
+ *   retry of one copy's create keeps one key. The mapping is kept by the derived key: a hint with any generation's
+ *   key names the same source item. Unlink leaves the count: a copy that still exists is found again by its key.
  * - confirm: conflicting_link when either side is linked to a third item (nothing changes); deleted tombstones
  *   both sides; otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted
  *   pair; nothing changes); otherwise both sides are linked (either may be the source), the baseline replaced when given,

@@ -210,6 +210,28 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.match(late, { action: 'skip', reason: 'tombstoned', target: { system: 'outlook', itemId: o }, link: { state: 'tombstoned' } })
   })
 
+  t.test('an UNDELETE after the Outlook copy was deleted is created with a createKey of its own, which then links', async (t) => {
+    const api = await client(t)
+    const s = salesforceId()
+    const first = await api.correlate({ changeEvent: changeEvent(s, 'CREATE') })
+    t.match(first.reservation, { createKey: /^css-[0-9a-f]{32}$/ })
+    const o = outlookId()
+    await api.confirm({ source: { system: 'salesforce', itemId: s }, target: { system: 'outlook', itemId: o }, reservationToken: first.reservation.token })
+    // a person deletes the Outlook copy; the flow deletes the Event; someone restores the Event from the recycle bin
+    t.match(await api.correlate({ notification: notification(o, 'deleted') }), { action: 'delete', target: { system: 'salesforce', itemId: s } })
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, deleted: true })
+    const restored = await api.correlate({ changeEvent: changeEvent(s, 'UNDELETE') })
+    t.match(restored, { action: 'create', reason: 'new_item' })
+    t.equal(restored.reservation.createKey, `${first.reservation.createKey}-1`, 'not the transactionId of the deleted copy')
+    // the new copy, read back with only its transactionId, names the restored Event
+    const o2 = outlookId()
+    const back = await api.correlate({ system: 'outlook', itemId: o2, changeType: 'created', counterpartHint: { createKey: restored.reservation.createKey } })
+    t.match(back, { action: 'skip', reason: 'echo', target: { system: 'salesforce', itemId: s } })
+    t.equal((await api.get('salesforce', s)).body.outlook?.itemId, o2, 'the restored Event is linked to the new copy')
+    const bad = await api.post('/correlate', { system: 'outlook', itemId: outlookId(), changeType: 'created', counterpartHint: { createKey: `${first.reservation.createKey}-0` } })
+    t.match(bad, { status: 400, body: { errors: [{ path: 'counterpartHint.createKey' }] } })
+  })
+
   t.test('race test: 20 concurrent created for one new item give exactly one create', async (t) => {
     const api = await client(t)
     const itemId = outlookId()

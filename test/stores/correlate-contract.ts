@@ -1,6 +1,7 @@
 // The CorrelateStore contract: one suite, run unchanged against the memory store and the Redis store.
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
+import { deriveCreateKey } from '../../src/domain/correlate-key.js'
 import { fingerprintFields } from '../../src/domain/fingerprint.js'
 import type { ConfirmInput, CorrelateStore, DecideInput, ItemRef } from '../../src/stores/correlate-store.js'
 
@@ -323,6 +324,41 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal((await confirm(s, copy, { reservationToken: 'tok-retry', now: T0 + 4_000 + LEASE })).linked, true)
     const update = await decide(s, { fingerprint: 'fp-later', counterpartHint: o, now: T0 + 5_000 + LEASE })
     t.same([update.action, update.target.itemId], ['update', copy.itemId], 'later changes follow the new pair')
+  })
+
+  t.test('a copy made anew after its pair was deleted gets a createKey of its own; retries of one create keep one', async (t) => {
+    // S creates its Outlook copy O with S's derived key, the Graph transactionId Graph may remember for long
+    const s = salesforce()
+    const key = deriveCreateKey(tenant, 'salesforce', s.itemId)
+    const first = await decide(s, { changeType: 'created', createKey: key })
+    t.equal(first.reservation?.createKey, key, 'the first copy is created with the derived key')
+    const o = outlook()
+    await confirm(s, o, { reservationToken: first.reservation?.token, now: T0 + 1_000 })
+    // a person deletes O; the flow deletes S; S is restored from the recycle bin
+    await decide(o, { changeType: 'deleted', now: T0 + 2_000 })
+    await confirm(o, s, { deleted: true, now: T0 + 3_000 })
+    t.equal((await confirm(o, s, { deleted: true, now: T0 + 3_100 })).linked, false, 'a repeated delete confirm')
+    const restored = await decide(s, { changeType: 'undeleted', createKey: key, token: 'tok-anew', now: T0 + 4_000 })
+    t.same([restored.action, restored.reservation?.createKey], ['create', `${key}-1`], 'not the deleted copy\'s transactionId (a repeated confirm counted once)')
+    // the create's answer was lost and its reservation lapsed: the retry sends the same key, so Graph makes no second copy
+    const retried = await decide(s, { createKey: key, token: 'tok-retry', now: T0 + 4_000 + LEASE })
+    t.same([retried.action, retried.reservation?.createKey], ['create', `${key}-1`])
+    // the new copy coming back names S by that key
+    const o2 = outlook()
+    const back = await decide(o2, { changeType: 'created', counterpartHint: { createKey: `${key}-1` }, now: T0 + 5_000 + LEASE })
+    t.same([back.action, back.reason, back.target], ['skip', 'echo', { system: 'salesforce', itemId: s.itemId }], 'a hint with the generation resolves')
+    // deleted and restored once more: a third key
+    await confirm(s, o2, { deleted: true, now: T0 + 6_000 + LEASE })
+    const third = await decide(s, { changeType: 'undeleted', createKey: key, now: T0 + 7_000 + LEASE })
+    t.same([third.action, third.reservation?.createKey], ['create', `${key}-2`])
+    // an operator's unlink keeps the count: a copy that still exists is found again by its key
+    t.equal(((await store().unlink(tenant, s, T0 + 8_000 + LEASE)).deleted), false, 'nothing linked to unlink')
+    const afterUnlink = await decide(s, { createKey: key, now: T0 + 8_000 + 2 * LEASE })
+    t.equal(afterUnlink.reservation?.createKey, `${key}-2`)
+    // an item that never lost a pair keeps its derived key
+    const other = salesforce()
+    const otherKey = deriveCreateKey(tenant, 'salesforce', other.itemId)
+    t.equal((await decide(other, { changeType: 'created', createKey: otherKey })).reservation?.createKey, otherKey)
   })
 
   t.test('an undelete after the tombstones expired is created anew, not linked to the counterpart its stamp names', async (t) => {

@@ -1,5 +1,6 @@
 // The embedded CorrelateStore: links kept both ways, create reservations, the echo ledger and tombstones in bounded maps.
 // Mirrors redis/correlate-scripts.ts rule for rule; the shared contract suite holds both to the same answers.
+import { createKeyOfGeneration, derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem, rolesClash } from '../../domain/correlate-rules.js'
 import { itemMapKey, parseItemMapKey } from '../../domain/keys.js'
 import {
@@ -53,8 +54,10 @@ export class MemoryCorrelateStore implements CorrelateStore {
   private readonly links: BoundedTtlMap<Side>
   private readonly reservations: BoundedTtlMap<Reservation>
   private readonly ledger: BoundedTtlMap<LedgerEntry>
-  /** createKey -> the item whose reservation it was handed out with */
+  /** createKey (as derived, without a generation) -> the item whose reservation it was handed out with */
   private readonly createKeys: BoundedTtlMap<ItemRef>
+  /** item -> how many of its pairs were deleted: the generation of its next copy's createKey (createKeyOfGeneration) */
+  private readonly generations: BoundedTtlMap<number>
 
   constructor(options: { maxItems: number }) {
     // A pair is two entries; evicting one side drops the other, so no half-link ever answers.
@@ -65,6 +68,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     this.reservations = new BoundedTtlMap<Reservation>({ maxEntries: options.maxItems })
     this.ledger = new BoundedTtlMap<LedgerEntry>({ maxEntries: options.maxItems })
     this.createKeys = new BoundedTtlMap<ItemRef>({ maxEntries: options.maxItems })
+    this.generations = new BoundedTtlMap<number>({ maxEntries: options.maxItems })
   }
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -161,7 +165,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
     }
     if (input.changeType === 'deleted') return { action: 'skip', reason: 'no_link_for_delete', target: unlinked }
     if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
-    const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey: input.createKey }
+    const createKey = createKeyOfGeneration(input.createKey, this.generations.peek(selfKey, now) ?? 0)
+    const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey }
     const state = input.state === undefined ? undefined : JSON.stringify(input.state)
     const kept = { ...reservation, role: input.role, fingerprint: input.fingerprint, state }
     // kept past the size bound while it lives, as a dedupe claim is: dropping it would let a second worker create
@@ -221,6 +226,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
       }
       const linkedAt = samePair && fromSource ? fromSource.linkedAt : now
       const side = write('tombstoned', linkedAt, now + input.tombstoneTtlMs)
+      // the copy is gone: a copy made anew of either item gets a createKey of its own
+      for (const key of [sourceKey, targetKey]) this.generations.set(key, (this.generations.peek(key, now) ?? 0) + 1, FOREVER, now)
       return { linked: false, link: toLink(tenant, source.system, source.itemId, side) }
     }
 
@@ -263,7 +270,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
   /** The counterpart a hint names: given outright, or the item a createKey was handed out for; only the other system counts. */
   private resolveHint(tenant: string, other: CorrelateSystem, hint: CounterpartHint | undefined, now: number): ItemRef | undefined {
     if (!hint) return undefined
-    const ref = 'createKey' in hint ? this.createKeys.get(createKeyOf(tenant, hint.createKey), now) : hint
+    const ref = 'createKey' in hint ? this.createKeys.get(createKeyOf(tenant, derivedCreateKey(hint.createKey)), now) : hint
     return ref?.system === other ? ref : undefined
   }
 

@@ -13,6 +13,9 @@
 //                         counts, which also holds for sets written with several members by earlier versions.
 //   P ck:<createKey>      hash, whom a createKey was handed out for: sys, id, ide (id encoded), exp (when it stops
 //                         counting). Written with every reservation; a counterpartHint { createKey } is resolved from it.
+//                         Keyed by the derived key, without the generation.
+//   P gen:<system>:<id>   integer, how many pairs of the item were deleted (no TTL): the generation of its next copy's
+//                         createKey, appended to the derived key as "-<n>" (createKeyOfGeneration).
 // A counterpart's keys are found from cpe inside the script: undeclared, but in the same slot by the hash tag.
 // Optional values travel as '' (absent); every time is judged against the caller's `now`, TTLs only collect garbage.
 // Replies are JSON text, the same under RESP2 and RESP3.
@@ -55,14 +58,16 @@ end
 
 /**
  * KEYS: self link, self reservation, self ledger, hint link, hint reservation (the self keys again without an id
- *       hint), this item's createKey entry, the hinted createKey's entry (this item's again without a createKey hint).
+ *       hint), this item's createKey entry, the hinted createKey's entry (this item's again without a createKey hint),
+ *       self generation.
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
  *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl, state JSON,
  *       ledger expiresAt, ledger pttl.
  * A hint by createKey becomes an id hint here when the entry names an item of the other system; its link and
  * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
- * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side } }.
+ * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side }, k?: the createKey
+ * handed out with create }.
  */
 export const DECIDE_LUA = `${HELPERS}
 local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -180,13 +185,18 @@ if held and held > now then
 end
 if ctype == 'deleted' then return reply('skip', 'no_link_for_delete', '') end
 if role == 'occurrence' or role == 'exception' then return reply('skip', 'series_occurrence', '') end
-put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ARGV[13], role = role, gc = ARGV[16], cfp = fp, cst = ARGV[21] }, ARGV[17])
+-- the createKey of this copy: the derived key, with the count of the item's deleted pairs after it
+local ck = ARGV[13]
+local gen = tonumber(redis.call('GET', KEYS[8]) or '')
+if gen and gen > 0 then ck = ck .. '-' .. string.format('%d', gen) end
+put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16], cfp = fp, cst = ARGV[21] }, ARGV[17])
 put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
-return reply('create', 'new_item', '')
+return reply('create', 'new_item', '', { k = ck })
 `
 
 /**
- * KEYS: source link, target link, source reservation, target reservation, target ledger.
+ * KEYS: source link, target link, source reservation, target reservation, target ledger, source generation, target
+ *       generation.
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
  *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read).
@@ -238,7 +248,11 @@ if deleted == '1' then
     return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = ls } })
   end
   local at = (samePair and ls.at) or nowText
-  return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = write('tombstoned', at, ARGV[13], ARGV[14]) } })
+  local mine = write('tombstoned', at, ARGV[13], ARGV[14])
+  -- the copy is gone: a copy made anew of either item gets a createKey of its own
+  redis.call('INCR', KEYS[6])
+  redis.call('INCR', KEYS[7])
+  return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = mine } })
 end
 
 -- a late confirm never revives a deleted pair

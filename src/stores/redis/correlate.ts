@@ -7,6 +7,7 @@
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
 // ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant.
+import { derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
   RESERVATION_GRACE_MS,
@@ -38,6 +39,7 @@ export function correlateKeys(tenant: string, ref: ItemRef) {
     link: `${prefix}link:${ref.system}:${id}`,
     reservation: `${prefix}res:${ref.system}:${id}`,
     ledger: `${prefix}echo:${ref.system}:${id}`,
+    generation: `${prefix}gen:${ref.system}:${id}`,
   }
 }
 
@@ -57,8 +59,8 @@ interface CorrelateCommands {
 function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
   const commands = client as unknown as CorrelateCommands
   if (typeof commands.cssCorrelateDecide !== 'function') {
-    client.defineCommand('cssCorrelateDecide', { numberOfKeys: 7, lua: DECIDE_LUA })
-    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 5, lua: CONFIRM_LUA })
+    client.defineCommand('cssCorrelateDecide', { numberOfKeys: 8, lua: DECIDE_LUA })
+    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 7, lua: CONFIRM_LUA })
     client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 3, lua: UNLINK_LUA })
   }
   return commands
@@ -115,7 +117,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         hinted.link,
         hinted.reservation,
         ownKey,
-        byKey === undefined ? ownKey : createKeyKey(input.tenant, byKey),
+        byKey === undefined ? ownKey : createKeyKey(input.tenant, derivedCreateKey(byKey)),
+        self.generation,
         correlatePrefix(input.tenant),
         input.system,
         other,
@@ -141,13 +144,13 @@ export class RedisCorrelateStore implements CorrelateStore {
         String(input.echoWindowMs + LEDGER_GRACE_MS),
       ),
     )
-    const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink }
+    const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink; k?: string }
     const result: DecideResult = {
       action: reply.a,
       reason: reply.r,
       target: { system: other, itemId: reply.t === '' ? null : reply.t },
     }
-    if (reply.a === 'create') result.reservation = { token: input.token, expiresAt, createKey: input.createKey }
+    if (reply.a === 'create') result.reservation = { token: input.token, expiresAt, createKey: reply.k ?? input.createKey }
     if (reply.retry !== undefined) result.retryAfterMs = reply.retry
     if (reply.link) result.link = toLink(input.tenant, reply.link)
     return result
@@ -163,6 +166,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         source.reservation,
         target.reservation,
         target.ledger,
+        source.generation,
+        target.generation,
         input.source.system,
         input.source.itemId,
         encodeURIComponent(input.source.itemId),
