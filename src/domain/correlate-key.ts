@@ -13,29 +13,30 @@ export function deriveCreateKey(tenant: string, system: CorrelateSystem, itemId:
 }
 
 /**
- * The createKey of an item's copy once `generation` earlier pairs of it were deleted: the derived key, then "-1",
- * "-2"... A Graph transactionId is remembered for an undocumented time, and a create sent with the transactionId of a
- * deleted event might be taken for a retry of that event's create, so a copy made anew (after an undelete, or after
- * the tombstones expired) gets a key of its own. Retries of one copy's create keep one key.
+ * The createKey of an item's next copy: the derived key, or, once a pair of the item was deleted, the derived key
+ * with "-" and the time of that delete (epoch ms). A Graph transactionId is remembered for an undocumented time, and a
+ * create sent with the transactionId of a deleted event might be taken for a retry of that event's create, so a copy
+ * made anew (after an undelete) gets a key of its own; every retry of one copy's create keeps one key, and each later
+ * delete gives a later time, so no copy's key is ever handed out again.
  */
-export function createKeyOfGeneration(derived: string, generation: number): string {
-  return generation > 0 ? `${derived}-${generation}` : derived
+export function createKeyAfterDelete(derived: string, deletedAt: number | undefined): string {
+  return deletedAt === undefined ? derived : `${derived}-${deletedAt}`
 }
 
-const WITH_GENERATION = /^(css-[0-9a-f]{32})-[1-9][0-9]{0,9}$/
+const AFTER_DELETE = /^(css-[0-9a-f]{32})-[1-9][0-9]{0,15}$/
 
 /**
- * The derived key a createKey was made from (createKeyOfGeneration): every generation names the same source item.
- * Only a key of our shape has a generation to take off.
+ * The derived key a createKey was made from (createKeyAfterDelete): every copy's key names the same source item.
+ * Only a key of our shape has a suffix to take off.
  */
 export function derivedCreateKey(createKey: string): string {
-  return WITH_GENERATION.exec(createKey)?.[1] ?? createKey
+  return AFTER_DELETE.exec(createKey)?.[1] ?? createKey
 }
 
 /** What every createKey we hand out looks like; a hint in any other shape cannot be one of ours. */
-export const CREATE_KEY_PATTERN = /^css-[0-9a-f]{32}(?:-[1-9][0-9]{0,9})?$/
+export const CREATE_KEY_PATTERN = /^css-[0-9a-f]{32}(?:-[1-9][0-9]{0,15})?$/
 export const CREATE_KEY_RULE =
-  'must be a createKey this sidecar handed out: "css-" and 32 lower-case hex digits, with "-" and a number after them for a copy made after an earlier one was deleted'
+  'must be a createKey this sidecar handed out: "css-" and 32 lower-case hex digits, then "-" and a number on a copy made after an earlier one was deleted'
 
 export function isCreateKey(text: string): boolean {
   return CREATE_KEY_PATTERN.test(text)

@@ -178,7 +178,7 @@ export const correlateResponseSchema = z
         createKey: z
           .string()
           .describe(
-            'Stable per copy of the source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash (or after its reservation lapsed) never makes a second copy. "css-" and 32 hex digits; once a copy of the item was deleted (a confirm with deleted true), the next copy gets the same key with "-1", then "-2", so a re-created item (an undelete) never reuses a deleted copy\'s transactionId, which Graph may remember. When the new item\'s changes come back, send it as counterpartHint.createKey if the item\'s source stamp cannot be read.',
+            'Stable per copy of the source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash (or after its reservation lapsed) never makes a second copy. "css-" and 32 hex digits; once a pair of the item was deleted (a confirm with deleted true), the next copy gets the key with "-" and the time of that delete (epoch ms) appended, for 30 days or DEDUPE_TTL if longer, so a re-created item (an undelete) never reuses a deleted copy\'s transactionId, which Graph may remember. When the new item\'s changes come back, send it as counterpartHint.createKey if the item\'s source stamp cannot be read.',
           ),
       })
       .optional()
@@ -220,7 +220,7 @@ export const confirmRequestSchema = z
     deleted: z
       .boolean({ error: 'must be true or false' })
       .optional()
-      .describe('true after deleting target: tombstones the pair, so late changes of either id are skipped.'),
+      .describe('true after deleting target: tombstones the pair, so late changes of either id are skipped, and marks both items with the time of the delete, so a copy made anew of either (after an undelete) gets a createKey of its own. Repeating it, even after an undelete restored one of the items, changes nothing.'),
   })
   .describe('Record a write that succeeded. Source and target may be either way round: a link is one pair.')
   .meta({ id: 'CorrelateConfirmRequest' })

@@ -7,6 +7,12 @@ export type * from '../domain/correlate-model.js'
 export const RESERVATION_GRACE_MS = 60_000
 
 /**
+ * How long an item's delete mark (the time its pair was deleted, which keys its next copy) lasts at least: longer
+ * than a restore can come (Salesforce's recycle bin keeps a record 15 days), and never shorter than the tombstone.
+ */
+export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
+
+/**
  * Semantics every implementation honours (test/stores/correlate-contract.ts checks them):
  * - decide, in order: tombstoned (this item's pair was deleted); for a linked item: series_mismatch (its role
  *   and the counterpart's known role disagree on being a series), echo, delete, else update (a non-echo change
@@ -36,15 +42,17 @@ export const RESERVATION_GRACE_MS = 60_000
  *   the object as `fields` are hashed; links stored before it existed get one with their next baseline.
  * - createKey: granting a reservation remembers createKey -> this item for createKeyTtlMs (per tenant). A hint
  *   `{ createKey }` is first resolved to that item and then treated exactly like `{ system, itemId }` naming it; a
- *   createKey never handed out, expired, or handed out for an item of this item's own system counts as no hint.
- *   Unlink leaves the mapping: like a stamp left on the copy, it is a fact about who created what.
- * - createKey generations: a confirm that tombstones a pair counts one more deleted pair for each of its items, for
- *   good. A reservation hands out the item's createKey of that generation (createKeyOfGeneration: "-1", "-2"...
- *   appended), so a copy made anew after a delete never reuses a deleted copy's Graph transactionId, while every
- *   retry of one copy's create keeps one key. The mapping is kept by the derived key: a hint with any generation's
- *   key names the same source item. Unlink leaves the count: a copy that still exists is found again by its key.
+ *   createKey whose derived key (derivedCreateKey) was never handed out, expired, or handed out for an item of this
+ *   item's own system counts as no hint. Unlink leaves the mapping: like a stamp left on the copy, it is a fact about
+ *   who created what.
+ * - createKey after a delete: a confirm that tombstones a pair marks both items with the time of that delete, for
+ *   max(tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS). A reservation of a marked item hands out the derived key with that
+ *   time appended (createKeyAfterDelete), so a copy made anew after a delete (an undelete) never sends a deleted
+ *   copy's Graph transactionId, while every retry of one copy's create keeps one key. Unlink leaves the mark, so a
+ *   copy that still exists is found again by its key.
  * - confirm: conflicting_link when either side is linked to a third item (nothing changes); deleted tombstones
- *   both sides; otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted
+ *   both sides, unless it repeats one (both sides tombstoned as this pair, or one side so and the other unlinked since,
+ *   as after an undelete: nothing changes, the restored item's reservation included); otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted
  *   pair; nothing changes); otherwise both sides are linked (either may be the source), the baseline replaced when given,
  *   the source's reservation dropped, the written fingerprint put in the target's ledger for echoWindowMs
  *   (replacing its entry).

@@ -1,6 +1,6 @@
 // createKey: stable per source item, distinct across items, systems and tenants, and across copies after a delete.
 import t from 'tap'
-import { createKeyOfGeneration, deriveCreateKey, derivedCreateKey, isCreateKey } from '../../src/domain/correlate-key.js'
+import { createKeyAfterDelete, deriveCreateKey, derivedCreateKey, isCreateKey } from '../../src/domain/correlate-key.js'
 
 t.test('deriveCreateKey', async (t) => {
   const key = deriveCreateKey('default', 'outlook', 'AAMk=')
@@ -12,23 +12,23 @@ t.test('deriveCreateKey', async (t) => {
   t.not(deriveCreateKey('default\noutlook', 'outlook', 'x'), deriveCreateKey('default', 'outlook', 'outlook\nx'))
 })
 
-t.test('isCreateKey accepts exactly what deriveCreateKey and createKeyOfGeneration make', async (t) => {
+t.test('isCreateKey accepts exactly what deriveCreateKey and createKeyAfterDelete make', async (t) => {
   const derived = deriveCreateKey('default', 'salesforce', '00U5g00000Xy12ZEAQ')
   t.ok(isCreateKey(derived))
-  t.ok(isCreateKey(createKeyOfGeneration(derived, 1)))
-  t.ok(isCreateKey(createKeyOfGeneration(derived, 1234567890)))
+  t.ok(isCreateKey(createKeyAfterDelete(derived, 1773047561000)))
+  t.ok(isCreateKey(createKeyAfterDelete(derived, 1)))
   const bad = ['', 'css-', `css-${'A'.repeat(32)}`, `css-${'a'.repeat(31)}`, `css-${'a'.repeat(33)}`, `CSS-${'a'.repeat(32)}`, `resolve:AAMk=`]
-  bad.push(`${derived}-0`, `${derived}-01`, `${derived}-`, `${derived}-1-2`, `${derived}-12345678901`, `${derived}.1`)
+  bad.push(`${derived}-0`, `${derived}-01`, `${derived}-`, `${derived}-1-2`, `${derived}-${'1'.repeat(17)}`, `${derived}.1`)
   for (const text of bad) {
     t.notOk(isCreateKey(text), JSON.stringify(text))
   }
 })
 
-t.test('a generation is appended after a deleted pair and taken off again to find the source item', async (t) => {
+t.test('the time of the last delete is appended, and taken off again to find the source item', async (t) => {
   const derived = deriveCreateKey('default', 'salesforce', '00U5g00000Xy12ZEAQ')
-  t.equal(createKeyOfGeneration(derived, 0), derived, 'the first copy keeps the derived key')
-  t.equal(createKeyOfGeneration(derived, 2), `${derived}-2`)
-  t.equal(derivedCreateKey(`${derived}-2`), derived)
+  t.equal(createKeyAfterDelete(derived, undefined), derived, 'the first copy keeps the derived key')
+  t.equal(createKeyAfterDelete(derived, 1773047561000), `${derived}-1773047561000`)
+  t.equal(derivedCreateKey(`${derived}-1773047561000`), derived)
   t.equal(derivedCreateKey(derived), derived)
   // a key of another shape (the store contract's) is never cut
   t.equal(derivedCreateKey('ck-00U-7-12345678'), 'ck-00U-7-12345678')

@@ -222,7 +222,7 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, deleted: true })
     const restored = await api.correlate({ changeEvent: changeEvent(s, 'UNDELETE') })
     t.match(restored, { action: 'create', reason: 'new_item' })
-    t.equal(restored.reservation.createKey, `${first.reservation.createKey}-1`, 'not the transactionId of the deleted copy')
+    t.match(restored.reservation.createKey, new RegExp(`^${first.reservation.createKey}-[1-9][0-9]{12}$`), 'not the transactionId of the deleted copy')
     // the new copy, read back with only its transactionId, names the restored Event
     const o2 = outlookId()
     const back = await api.correlate({ system: 'outlook', itemId: o2, changeType: 'created', counterpartHint: { createKey: restored.reservation.createKey } })

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { deriveCreateKey } from '../../src/domain/correlate-key.js'
 import { fingerprintFields } from '../../src/domain/fingerprint.js'
-import type { ConfirmInput, CorrelateStore, DecideInput, ItemRef } from '../../src/stores/correlate-store.js'
+import { DELETE_MARK_MIN_TTL_MS, type ConfirmInput, type CorrelateStore, type DecideInput, type ItemRef } from '../../src/stores/correlate-store.js'
 
 const T0 = Date.UTC(2026, 2, 9, 9, 0, 0)
 const LEASE = 60_000
@@ -336,25 +336,39 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     await confirm(s, o, { reservationToken: first.reservation?.token, now: T0 + 1_000 })
     // a person deletes O; the flow deletes S; S is restored from the recycle bin
     await decide(o, { changeType: 'deleted', now: T0 + 2_000 })
-    await confirm(o, s, { deleted: true, now: T0 + 3_000 })
+    const deletedAt = T0 + 3_000
+    await confirm(o, s, { deleted: true, now: deletedAt })
     t.equal((await confirm(o, s, { deleted: true, now: T0 + 3_100 })).linked, false, 'a repeated delete confirm')
     const restored = await decide(s, { changeType: 'undeleted', createKey: key, token: 'tok-anew', now: T0 + 4_000 })
-    t.same([restored.action, restored.reservation?.createKey], ['create', `${key}-1`], 'not the deleted copy\'s transactionId (a repeated confirm counted once)')
+    t.same([restored.action, restored.reservation?.createKey], ['create', `${key}-${deletedAt}`], "keyed by the delete (a repeated confirm changes nothing)")
+    // the delete confirm retried late, after the restore: no tombstone again, the restored item's create stands
+    const late = await confirm(o, s, { deleted: true, now: T0 + 4_500 })
+    t.same([late.linked, late.link.state], [false, 'tombstoned'], 'answered with the tombstone it repeats')
+    t.equal(await store().getLink(tenant, s, T0 + 4_500), null, 'the restored item stays untombstoned')
+    t.equal((await decide(s, { createKey: key, now: T0 + 4_600 })).reason, 'create_in_flight', 'its reservation stands')
+    const swapped = await confirm(s, o, { deleted: true, now: T0 + 4_700 })
+    t.equal(swapped.linked, false, 'the repeat with source and target swapped')
+    t.equal(await store().getLink(tenant, s, T0 + 4_700), null)
     // the create's answer was lost and its reservation lapsed: the retry sends the same key, so Graph makes no second copy
     const retried = await decide(s, { createKey: key, token: 'tok-retry', now: T0 + 4_000 + LEASE })
-    t.same([retried.action, retried.reservation?.createKey], ['create', `${key}-1`])
+    t.same([retried.action, retried.reservation?.createKey], ['create', `${key}-${deletedAt}`])
     // the new copy coming back names S by that key
     const o2 = outlook()
-    const back = await decide(o2, { changeType: 'created', counterpartHint: { createKey: `${key}-1` }, now: T0 + 5_000 + LEASE })
-    t.same([back.action, back.reason, back.target], ['skip', 'echo', { system: 'salesforce', itemId: s.itemId }], 'a hint with the generation resolves')
-    // deleted and restored once more: a third key
-    await confirm(s, o2, { deleted: true, now: T0 + 6_000 + LEASE })
+    const back = await decide(o2, { changeType: 'created', counterpartHint: { createKey: `${key}-${deletedAt}` }, now: T0 + 5_000 + LEASE })
+    t.same([back.action, back.reason, back.target], ['skip', 'echo', { system: 'salesforce', itemId: s.itemId }], 'a hint with the delete time resolves')
+    // deleted and restored once more: a key of the second delete
+    const secondDelete = T0 + 6_000 + LEASE
+    await confirm(s, o2, { deleted: true, now: secondDelete })
     const third = await decide(s, { changeType: 'undeleted', createKey: key, now: T0 + 7_000 + LEASE })
-    t.same([third.action, third.reservation?.createKey], ['create', `${key}-2`])
-    // an operator's unlink keeps the count: a copy that still exists is found again by its key
-    t.equal(((await store().unlink(tenant, s, T0 + 8_000 + LEASE)).deleted), false, 'nothing linked to unlink')
+    t.same([third.action, third.reservation?.createKey], ['create', `${key}-${secondDelete}`])
+    // an operator's unlink keeps the mark: a copy that still exists is found again by its key
+    t.equal((await store().unlink(tenant, s, T0 + 8_000 + LEASE)).deleted, false, 'nothing linked to unlink')
     const afterUnlink = await decide(s, { createKey: key, now: T0 + 8_000 + 2 * LEASE })
-    t.equal(afterUnlink.reservation?.createKey, `${key}-2`)
+    t.equal(afterUnlink.reservation?.createKey, `${key}-${secondDelete}`)
+    // the mark outlives the tombstone (a restore may come later), then ends
+    const markTtl = Math.max(TOMBSTONE_TTL, DELETE_MARK_MIN_TTL_MS)
+    t.equal((await decide(s, { createKey: key, now: secondDelete + TOMBSTONE_TTL + LEASE })).reservation?.createKey, `${key}-${secondDelete}`)
+    t.equal((await decide(s, { createKey: key, now: secondDelete + markTtl + 3 * LEASE })).reservation?.createKey, key)
     // an item that never lost a pair keeps its derived key
     const other = salesforce()
     const otherKey = deriveCreateKey(tenant, 'salesforce', other.itemId)

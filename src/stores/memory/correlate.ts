@@ -1,9 +1,10 @@
 // The embedded CorrelateStore: links kept both ways, create reservations, the echo ledger and tombstones in bounded maps.
 // Mirrors redis/correlate-scripts.ts rule for rule; the shared contract suite holds both to the same answers.
-import { createKeyOfGeneration, derivedCreateKey } from '../../domain/correlate-key.js'
+import { createKeyAfterDelete, derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem, rolesClash } from '../../domain/correlate-rules.js'
 import { itemMapKey, parseItemMapKey } from '../../domain/keys.js'
 import {
+  DELETE_MARK_MIN_TTL_MS,
   RESERVATION_GRACE_MS,
   type ConfirmInput,
   type ConfirmResult,
@@ -56,8 +57,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
   private readonly ledger: BoundedTtlMap<LedgerEntry>
   /** createKey (as derived, without a generation) -> the item whose reservation it was handed out with */
   private readonly createKeys: BoundedTtlMap<ItemRef>
-  /** item -> how many of its pairs were deleted: the generation of its next copy's createKey (createKeyOfGeneration) */
-  private readonly generations: BoundedTtlMap<number>
+  /** item -> when its last pair was deleted: what keys its next copy (createKeyAfterDelete) */
+  private readonly deletedAt: BoundedTtlMap<number>
 
   constructor(options: { maxItems: number }) {
     // A pair is two entries; evicting one side drops the other, so no half-link ever answers.
@@ -68,7 +69,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
     this.reservations = new BoundedTtlMap<Reservation>({ maxEntries: options.maxItems })
     this.ledger = new BoundedTtlMap<LedgerEntry>({ maxEntries: options.maxItems })
     this.createKeys = new BoundedTtlMap<ItemRef>({ maxEntries: options.maxItems })
-    this.generations = new BoundedTtlMap<number>({ maxEntries: options.maxItems })
+    // as many as the links hold: a delete marks both items, as it tombstones both
+    this.deletedAt = new BoundedTtlMap<number>({ maxEntries: options.maxItems * 2 })
   }
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -165,7 +167,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     }
     if (input.changeType === 'deleted') return { action: 'skip', reason: 'no_link_for_delete', target: unlinked }
     if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
-    const createKey = createKeyOfGeneration(input.createKey, this.generations.peek(selfKey, now) ?? 0)
+    const createKey = createKeyAfterDelete(input.createKey, this.deletedAt.peek(selfKey, now))
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey }
     const state = input.state === undefined ? undefined : JSON.stringify(input.state)
     const kept = { ...reservation, role: input.role, fingerprint: input.fingerprint, state }
@@ -219,15 +221,24 @@ export class MemoryCorrelateStore implements CorrelateStore {
     }
 
     if (input.deleted) {
+      // A repeat: the pair's tombstones, or one of them with the other item unlinked since (restored, its copy in the
+      // making). Tombstoning that item again would drop its re-create.
+      const dead = (side: Side | undefined, counterpart: string) => side?.state === 'tombstoned' && side.counterpart === counterpart
+      const repeat =
+        (dead(fromSource, target.itemId) && dead(fromTarget, source.itemId)) || (dead(fromSource, target.itemId) && !fromTarget) || (dead(fromTarget, source.itemId) && !fromSource)
+      if (repeat) {
+        return fromSource
+          ? { linked: false, link: toLink(tenant, source.system, source.itemId, fromSource) }
+          : { linked: false, link: toLink(tenant, target.system, target.itemId, fromTarget as Side) }
+      }
       this.reservations.delete(sourceKey)
       this.reservations.delete(targetKey)
-      if (samePair && fromSource?.state === 'tombstoned' && fromTarget?.state === 'tombstoned') {
-        return { linked: false, link: toLink(tenant, source.system, source.itemId, fromSource) }
-      }
       const linkedAt = samePair && fromSource ? fromSource.linkedAt : now
       const side = write('tombstoned', linkedAt, now + input.tombstoneTtlMs)
       // the copy is gone: a copy made anew of either item gets a createKey of its own
-      for (const key of [sourceKey, targetKey]) this.generations.set(key, (this.generations.peek(key, now) ?? 0) + 1, FOREVER, now)
+      const markUntil = now + Math.max(input.tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS)
+      this.deletedAt.set(sourceKey, now, markUntil, now)
+      this.deletedAt.set(targetKey, now, markUntil, now)
       return { linked: false, link: toLink(tenant, source.system, source.itemId, side) }
     }
 

@@ -13,9 +13,10 @@
 //                         counts, which also holds for sets written with several members by earlier versions.
 //   P ck:<createKey>      hash, whom a createKey was handed out for: sys, id, ide (id encoded), exp (when it stops
 //                         counting). Written with every reservation; a counterpartHint { createKey } is resolved from it.
-//                         Keyed by the derived key, without the generation.
-//   P gen:<system>:<id>   integer, how many pairs of the item were deleted (no TTL): the generation of its next copy's
-//                         createKey, appended to the derived key as "-<n>" (createKeyOfGeneration).
+//                         Keyed by the derived key, without the delete time.
+//   P del:<system>:<id>   string "<deletedAt>:<expiresAt>": when the item's last pair was deleted (epoch ms), appended
+//                         to the derived key of its next copy (createKeyAfterDelete), until expiresAt (max(tombstone
+//                         TTL, DELETE_MARK_MIN_TTL_MS) later).
 // A counterpart's keys are found from cpe inside the script: undeclared, but in the same slot by the hash tag.
 // Optional values travel as '' (absent); every time is judged against the caller's `now`, TTLs only collect garbage.
 // Replies are JSON text, the same under RESP2 and RESP3.
@@ -59,7 +60,7 @@ end
 /**
  * KEYS: self link, self reservation, self ledger, hint link, hint reservation (the self keys again without an id
  *       hint), this item's createKey entry, the hinted createKey's entry (this item's again without a createKey hint),
- *       self generation.
+ *       self delete mark.
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
  *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl, state JSON,
@@ -185,21 +186,25 @@ if held and held > now then
 end
 if ctype == 'deleted' then return reply('skip', 'no_link_for_delete', '') end
 if role == 'occurrence' or role == 'exception' then return reply('skip', 'series_occurrence', '') end
--- the createKey of this copy: the derived key, with the count of the item's deleted pairs after it
+-- the createKey of this copy: the derived key, with the time the item's last pair was deleted after it
 local ck = ARGV[13]
-local gen = tonumber(redis.call('GET', KEYS[8]) or '')
-if gen and gen > 0 then ck = ck .. '-' .. string.format('%d', gen) end
+local mark = redis.call('GET', KEYS[8])
+if mark then
+  local deletedAt, markUntil = string.match(mark, '^(%d+):(%d+)$')
+  if deletedAt and tonumber(markUntil) > now then ck = ck .. '-' .. deletedAt end
+end
 put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16], cfp = fp, cst = ARGV[21] }, ARGV[17])
 put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
 return reply('create', 'new_item', '', { k = ck })
 `
 
 /**
- * KEYS: source link, target link, source reservation, target reservation, target ledger, source generation, target
- *       generation.
+ * KEYS: source link, target link, source reservation, target reservation, target ledger, source delete mark, target
+ *       delete mark.
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
- *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read).
+ *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read), delete mark expiresAt,
+ *       delete mark pttl.
  * Reply JSON: { linked: 0 | 1, reason? (conflicting_link | tombstoned), elsewhere? (1: the target is linked to another
  * item), link: { sys, id, s: side } }.
  */
@@ -243,15 +248,23 @@ local function write(st, at, exp, pttl)
 end
 
 if deleted == '1' then
-  redis.call('DEL', KEYS[3], KEYS[4])
-  if samePair and ls.st == 'tombstoned' and lt.st == 'tombstoned' then
+  -- a repeat: the pair's tombstones, or one of them with the other item unlinked since (restored, its copy in the
+  -- making); tombstoning that item again would drop its re-create
+  local sdead = ls and ls.st == 'tombstoned' and ls.cp == tid
+  local tdead = lt and lt.st == 'tombstoned' and lt.cp == sid
+  if (sdead and tdead) or (sdead and not lt) then
     return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = ls } })
   end
+  if tdead and not ls then
+    return cjson.encode({ linked = 0, link = { sys = tsys, id = tid, s = lt } })
+  end
+  redis.call('DEL', KEYS[3], KEYS[4])
   local at = (samePair and ls.at) or nowText
   local mine = write('tombstoned', at, ARGV[13], ARGV[14])
   -- the copy is gone: a copy made anew of either item gets a createKey of its own
-  redis.call('INCR', KEYS[6])
-  redis.call('INCR', KEYS[7])
+  local mark = nowText .. ':' .. ARGV[16]
+  redis.call('SET', KEYS[6], mark, 'PX', ARGV[17])
+  redis.call('SET', KEYS[7], mark, 'PX', ARGV[17])
   return cjson.encode({ linked = 0, link = { sys = ssys, id = sid, s = mine } })
 end
 

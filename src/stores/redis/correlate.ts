@@ -10,6 +10,7 @@
 import { derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
+  DELETE_MARK_MIN_TTL_MS,
   RESERVATION_GRACE_MS,
   type ConfirmInput,
   type ConfirmResult,
@@ -39,7 +40,7 @@ export function correlateKeys(tenant: string, ref: ItemRef) {
     link: `${prefix}link:${ref.system}:${id}`,
     reservation: `${prefix}res:${ref.system}:${id}`,
     ledger: `${prefix}echo:${ref.system}:${id}`,
-    generation: `${prefix}gen:${ref.system}:${id}`,
+    deleteMark: `${prefix}del:${ref.system}:${id}`,
   }
 }
 
@@ -118,7 +119,7 @@ export class RedisCorrelateStore implements CorrelateStore {
         hinted.reservation,
         ownKey,
         byKey === undefined ? ownKey : createKeyKey(input.tenant, derivedCreateKey(byKey)),
-        self.generation,
+        self.deleteMark,
         correlatePrefix(input.tenant),
         input.system,
         other,
@@ -159,6 +160,7 @@ export class RedisCorrelateStore implements CorrelateStore {
   async confirm(input: ConfirmInput): Promise<ConfirmResult> {
     const source = correlateKeys(input.tenant, input.source)
     const target = correlateKeys(input.tenant, input.target)
+    const markTtlMs = Math.max(input.tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS)
     const text = await guard(() =>
       this.commands.cssCorrelateConfirm(
         source.link,
@@ -166,8 +168,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         source.reservation,
         target.reservation,
         target.ledger,
-        source.generation,
-        target.generation,
+        source.deleteMark,
+        target.deleteMark,
         input.source.system,
         input.source.itemId,
         encodeURIComponent(input.source.itemId),
@@ -183,6 +185,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         String(input.now + input.tombstoneTtlMs),
         String(input.tombstoneTtlMs),
         (input.baseline && fingerprintBaseline(input.baseline)) ?? '',
+        String(input.now + markTtlMs),
+        String(markTtlMs),
       ),
     )
     const reply = JSON.parse(text) as { linked: 0 | 1; reason?: 'conflicting_link' | 'tombstoned'; elsewhere?: 1; link: RawLink }
