@@ -178,7 +178,7 @@ export const correlateResponseSchema = z
         createKey: z
           .string()
           .describe(
-            'Stable per copy of the source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash (or after its reservation lapsed) never makes a second copy. "css-" and 32 hex digits; once a pair of the item was deleted (a confirm with deleted true), the next copy gets the key with "-" and the time of that delete (epoch ms) appended, for 30 days or DEDUPE_TTL if longer, so a re-created item (an undelete) never reuses a deleted copy\'s transactionId, which Graph may remember. When the new item\'s changes come back, send it as counterpartHint.createKey if the item\'s source stamp cannot be read.',
+            'Stable per copy of the source item: the Graph transactionId or the Salesforce external-id upsert key, so a create retried after a crash (or after its reservation lapsed) never makes a second copy. "css-" and 32 hex digits; once a pair of the item was deleted (a confirm with deleted true), the next copy gets the key with "-" and the time of that delete (epoch ms) appended (a delete not followed by a create within 30 days, or DEDUPE_TTL if longer, is forgotten), so a re-created item (an undelete) never reuses a deleted copy\'s transactionId, which Graph may remember. When the new item\'s changes come back, send it as counterpartHint.createKey if the item\'s source stamp cannot be read.',
           ),
       })
       .optional()

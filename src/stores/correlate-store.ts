@@ -48,8 +48,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  * - createKey after a delete: a confirm that tombstones a pair marks both items with the time of that delete, for
  *   max(tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS). A reservation of a marked item hands out the derived key with that
  *   time appended (createKeyAfterDelete), so a copy made anew after a delete (an undelete) never sends a deleted
- *   copy's Graph transactionId, while every retry of one copy's create keeps one key. Unlink leaves the mark, so a
- *   copy that still exists is found again by its key.
+ *   copy's Graph transactionId, while every retry of one copy's create keeps one key. A mark that keyed a reservation
+ *   stays for good (until the item's next delete replaces it). Unlink leaves the mark, so a copy that still exists is
+ *   found again by its key.
  * - confirm: conflicting_link when either side is linked to a third item (nothing changes); deleted tombstones
  *   both sides, unless it repeats one (both sides tombstoned as this pair, or one side so and the other unlinked since,
  *   as after an undelete: nothing changes, the restored item's reservation included); otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted

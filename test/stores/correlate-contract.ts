@@ -365,10 +365,16 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal((await store().unlink(tenant, s, T0 + 8_000 + LEASE)).deleted, false, 'nothing linked to unlink')
     const afterUnlink = await decide(s, { createKey: key, now: T0 + 8_000 + 2 * LEASE })
     t.equal(afterUnlink.reservation?.createKey, `${key}-${secondDelete}`)
-    // the mark outlives the tombstone (a restore may come later), then ends
+    // a mark that keyed a copy stays: that copy's key is found long after
     const markTtl = Math.max(TOMBSTONE_TTL, DELETE_MARK_MIN_TTL_MS)
-    t.equal((await decide(s, { createKey: key, now: secondDelete + TOMBSTONE_TTL + LEASE })).reservation?.createKey, `${key}-${secondDelete}`)
-    t.equal((await decide(s, { createKey: key, now: secondDelete + markTtl + 3 * LEASE })).reservation?.createKey, key)
+    t.equal((await decide(s, { createKey: key, now: secondDelete + markTtl + 3 * LEASE })).reservation?.createKey, `${key}-${secondDelete}`)
+    // a mark no copy used outlives the tombstone (a restore may come later), then ends
+    const pair = await linkPair()
+    const dropped = T0 + 10_000
+    await confirm(pair.s, pair.o, { deleted: true, now: dropped })
+    const sKey = `ck-${pair.s.itemId}`
+    t.equal((await decide(pair.s, { changeType: 'undeleted', now: dropped + TOMBSTONE_TTL + 1 })).reservation?.createKey, `${sKey}-${dropped}`)
+    t.equal((await decide(pair.o, { now: dropped + markTtl + 1 })).reservation?.createKey, `ck-${pair.o.itemId}`, 'the unused mark of the other item ended')
     // an item that never lost a pair keeps its derived key
     const other = salesforce()
     const otherKey = deriveCreateKey(tenant, 'salesforce', other.itemId)

@@ -167,7 +167,10 @@ export class MemoryCorrelateStore implements CorrelateStore {
     }
     if (input.changeType === 'deleted') return { action: 'skip', reason: 'no_link_for_delete', target: unlinked }
     if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
-    const createKey = createKeyAfterDelete(input.createKey, this.deletedAt.peek(selfKey, now))
+    const deletedAt = this.deletedAt.peek(selfKey, now)
+    // A mark that keys a copy stays for good: that copy's retries, and a create after an unlink, must find its key.
+    if (deletedAt !== undefined) this.deletedAt.set(selfKey, deletedAt, FOREVER, now)
+    const createKey = createKeyAfterDelete(input.createKey, deletedAt)
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey }
     const state = input.state === undefined ? undefined : JSON.stringify(input.state)
     const kept = { ...reservation, role: input.role, fingerprint: input.fingerprint, state }

@@ -16,7 +16,7 @@
 //                         Keyed by the derived key, without the delete time.
 //   P del:<system>:<id>   string "<deletedAt>:<expiresAt>": when the item's last pair was deleted (epoch ms), appended
 //                         to the derived key of its next copy (createKeyAfterDelete), until expiresAt (max(tombstone
-//                         TTL, DELETE_MARK_MIN_TTL_MS) later).
+//                         TTL, DELETE_MARK_MIN_TTL_MS) later); once it keys a copy, "<deletedAt>:0" without a TTL.
 // A counterpart's keys are found from cpe inside the script: undeclared, but in the same slot by the hash tag.
 // Optional values travel as '' (absent); every time is judged against the caller's `now`, TTLs only collect garbage.
 // Replies are JSON text, the same under RESP2 and RESP3.
@@ -191,7 +191,11 @@ local ck = ARGV[13]
 local mark = redis.call('GET', KEYS[8])
 if mark then
   local deletedAt, markUntil = string.match(mark, '^(%d+):(%d+)$')
-  if deletedAt and tonumber(markUntil) > now then ck = ck .. '-' .. deletedAt end
+  if deletedAt and (markUntil == '0' or tonumber(markUntil) > now) then
+    ck = ck .. '-' .. deletedAt
+    -- a mark that keys a copy stays for good: that copy's retries, and a create after an unlink, must find its key
+    if markUntil ~= '0' then redis.call('SET', KEYS[8], deletedAt .. ':0') end
+  end
 end
 put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16], cfp = fp, cst = ARGV[21] }, ARGV[17])
 put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
