@@ -17,7 +17,7 @@ export const correlateSystemSchema = z
   .describe('The system the item lives in: "outlook" (Microsoft Graph) or "salesforce".')
 
 export const itemRefSchema = z
-  .object({ system: correlateSystemSchema, itemId: itemIdSchema })
+  .strictObject({ system: correlateSystemSchema, itemId: itemIdSchema })
   .describe('One item: its system and its id there.')
 
 const counterpartHintSchema = z
@@ -195,12 +195,12 @@ export const correlateResponseSchema = z
   .meta({ id: 'CorrelateResponse' })
 
 export const confirmRequestSchema = z
-  .object({
+  .strictObject({
     tenant: tenantSchema.optional(),
     source: itemRefSchema.describe('The item whose change you synced.'),
     target: itemRefSchema.describe('The item you wrote (created, updated or deleted), in the other system.'),
     written: z
-      .object({
+      .strictObject({
         fields: fieldsSchema.optional().describe('The synced fields you wrote into target.'),
         fingerprint: fingerprintSchema.optional(),
         event: graphEventSchema.optional().describe('The Graph event as written (target in Outlook).'),

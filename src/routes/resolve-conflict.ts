@@ -27,7 +27,7 @@ const sideBase = {
 }
 
 const requestSchema = z
-  .object({
+  .strictObject({
     tenant: tenantSchema.optional(),
     policy: z
       .enum(CONFLICT_POLICIES)
@@ -44,10 +44,10 @@ const requestSchema = z
       .optional()
       .describe('A delete against an update: update-wins (default: the deleted side gets op create with the whole item), delete-wins (the other side gets op delete), review (needs_review).'),
     outlook: z
-      .object({ ...sideBase, event: z.record(z.string(), z.unknown()).optional().describe('The Graph event resource as read (start/end with Windows or IANA zones, HTML or text body).') })
+      .strictObject({ ...sideBase, event: z.record(z.string(), z.unknown()).optional().describe('The Graph event resource as read (start/end with Windows or IANA zones, HTML or text body).') })
       .describe('The Outlook side now: event or fields (or deleted: true).'),
     salesforce: z
-      .object({ ...sideBase, record: z.record(z.string(), z.unknown()).optional().describe('The Salesforce Event record as read (REST field names).') })
+      .strictObject({ ...sideBase, record: z.record(z.string(), z.unknown()).optional().describe('The Salesforce Event record as read (REST field names).') })
       .describe('The Salesforce side now: record or fields (or deleted: true).'),
     base: canonicalSchema
       .nullable()

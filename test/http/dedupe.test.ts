@@ -541,6 +541,35 @@ t.test('GET and DELETE take tenant as their only query parameter: a misspelt one
   t.equal((await app.inject({ method: 'DELETE', url: '/dedupe/outlook/Q1?tenant=acme' })).json().deleted, false)
 })
 
+t.test('the calls that act on what a flow did refuse a field they do not know: a misspelt one is a 400, not a default', async (t) => {
+  const { app } = await buildTestApp(t)
+  const claim = (await app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'U1', version: 'v1' } })).json()
+  const token = claim.claim.token
+  const cases: Array<[string, object, string[]]> = [
+    ['/dedupe/commit', { system: 'outlook', itemId: 'U1', token, fingerprnt: 'fp' }, ['fingerprnt']],
+    ['/dedupe/release', { system: 'outlook', itemId: 'U1', token, tennant: 'acme' }, ['tennant']],
+    ['/correlate/confirm', { source: { system: 'outlook', itemId: 'U1' }, target: { system: 'salesforce', itemId: 'S1', id: 'S1' }, delted: true }, ['delted', 'target.id']],
+    ['/correlate/confirm', { source: { system: 'outlook', itemId: 'U1' }, target: { system: 'salesforce', itemId: 'S1' }, written: { fields: {}, fingerprnt: 'x' } }, ['written.fingerprnt']],
+    ['/resolve-conflict', { polcy: 'outlook-wins', outlook: { fields: { subject: 'a' } }, salesforce: { fields: { subject: 'b' }, modifedAt: 1 } }, ['polcy', 'salesforce.modifedAt']],
+  ]
+  for (const [url, payload, paths] of cases) {
+    const res = await app.inject({ method: 'POST', url, payload })
+    t.equal(res.statusCode, 400, url)
+    t.same(res.json().errors.map((error: { path: string }) => error.path).sort(), paths, `${url} names ${paths.join(', ')}`)
+    t.ok(res.json().errors.every((error: { message: string }) => error.message === 'is not a field here'))
+  }
+  // nothing acted: the claim is still held, the pair not tombstoned
+  t.same((await app.inject({ method: 'GET', url: '/dedupe/outlook/U1' })).json().claim?.version, 'v1')
+  t.equal((await app.inject({ method: 'GET', url: '/correlate/outlook/U1' })).statusCode, 404)
+  // the native payloads inside stay as lenient as the systems that send them
+  const resolved = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: { outlook: { event: { subject: 'a', '@odata.etag': 'W/"x"', someNewGraphProperty: 1 } }, salesforce: { record: { Subject: 'b', attributes: { type: 'Event' } } } },
+  })
+  t.equal(resolved.statusCode, 200, 'unknown keys of a Graph event or a Salesforce record are ignored')
+})
+
 t.test('correlation ids: echoed when valid, replaced when not, present on errors', async (t) => {
   const { app } = await buildTestApp(t)
   const sent = await app.inject({ method: 'POST', url: '/dedupe', headers: { 'x-correlation-id': 'mule-123' }, payload: { system: 'outlook', itemId: 'c', version: '1' } })
