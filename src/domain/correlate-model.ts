@@ -72,7 +72,7 @@ export interface DecideInput {
   role?: SeriesRole
   /** the reservation handed out with `create` */
   token: string
-  /** the item's derived createKey (deriveCreateKey); the store adds the generation (createKeyOfGeneration) */
+  /** the item's derived createKey (deriveCreateKey); after a delete the store appends its time (createKeyAfterDelete) */
   createKey: string
   leaseMs: number
   /** how long the store remembers which source item a createKey it handed out belongs to (DEDUPE_TTL) */

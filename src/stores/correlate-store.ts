@@ -52,9 +52,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   stays for good (until the item's next delete replaces it). Unlink leaves the mark, so a copy that still exists is
  *   found again by its key.
  * - confirm: conflicting_link when either side is linked to a third item (nothing changes); deleted tombstones
- *   both sides, unless it repeats one (both sides tombstoned as this pair, or one side so and the other unlinked since,
- *   as after an undelete: nothing changes, the restored item's reservation included); otherwise tombstoned when either side is tombstoned (a late confirm never revives a deleted
- *   pair; nothing changes); otherwise both sides are linked (either may be the source), the baseline replaced when given,
+ *   both sides, unless it repeats one (both sides tombstoned as this pair, or one side so and the other unlinked
+ *   since, as after an undelete: nothing changes, the restored item's reservation included); otherwise tombstoned
+ *   when either side is tombstoned (a late confirm never revives a deleted pair; nothing changes); otherwise both sides are linked (either may be the source), the baseline replaced when given,
  *   the source's reservation dropped, the written fingerprint put in the target's ledger for echoWindowMs
  *   (replacing its entry).
  *   Repeating a confirm changes nothing (updatedAt included).

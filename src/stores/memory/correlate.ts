@@ -55,7 +55,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
   private readonly links: BoundedTtlMap<Side>
   private readonly reservations: BoundedTtlMap<Reservation>
   private readonly ledger: BoundedTtlMap<LedgerEntry>
-  /** createKey (as derived, without a generation) -> the item whose reservation it was handed out with */
+  /** createKey (as derived, without a delete time) -> the item whose reservation it was handed out with */
   private readonly createKeys: BoundedTtlMap<ItemRef>
   /** item -> when its last pair was deleted: what keys its next copy (createKeyAfterDelete) */
   private readonly deletedAt: BoundedTtlMap<number>
