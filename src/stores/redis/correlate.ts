@@ -6,7 +6,8 @@
 // node costs nothing; tenants still spread over the cluster.
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
-// ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant.
+// ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant, delete marks
+// max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made from one.
 import { derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
