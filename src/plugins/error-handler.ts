@@ -8,6 +8,9 @@ import { describeInvalidField, InvalidFieldError } from '../domain/invalid-field
 import { ERROR_CATALOGUE, HttpProblem, toProblem, type FieldError } from '../errors.js'
 import { StoreUnavailableError } from '../stores/store.js'
 
+/** How many unknown keys of one object a 400 names; the rest are counted in one more entry. */
+const UNKNOWN_KEYS_NAMED = 20
+
 const FASTIFY_CODES: Record<string, (err: FastifyError) => HttpProblem> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new HttpProblem('payload_too_large', 'the request body is larger than this route accepts'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
@@ -92,11 +95,14 @@ export function asProblem(error: unknown): HttpProblem {
     const fields: SchemaIssue[] = []
     for (const issue of error.validation) {
       const where = issue.instancePath.split('/').filter(Boolean)
-      // a key the schema does not know (only strict schemas refuse one: the query strings') is named on its own
+      // a key a strict schema does not know (query strings, the bodies of commit, release, confirm and
+      // resolve-conflict) is named on its own, the first few of an object: a body may hold a hundred thousand
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined
       if (Array.isArray(unknownKeys)) {
         const what = context === 'querystring' ? 'is not a query parameter of this route' : 'is not a field here'
-        for (const key of unknownKeys) fields.push({ path: [...where, String(key)].join('.'), message: what })
+        for (const key of unknownKeys.slice(0, UNKNOWN_KEYS_NAMED)) fields.push({ path: [...where, String(key)].join('.'), message: what })
+        const more = unknownKeys.length - UNKNOWN_KEYS_NAMED
+        if (more > 0) fields.push({ path: where.join('.') || (context === 'querystring' ? 'querystring' : 'body'), message: `holds ${more} more keys it does not know` })
         continue
       }
       const dotted = where.join('.')

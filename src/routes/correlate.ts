@@ -221,7 +221,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['correlate'],
         summary: 'Unlink the pair both ways (an operator\'s reset)',
         description:
-          'Forgets the link or tombstone of the item and its counterpart, their reservations and echo ledgers. The item then counts as unlinked: its next change gets create, with the createKey the item\'s last copy was created with, so a copy that still exists is not made twice (Graph makes no second event for a transactionId it knows, and an upsert on the Salesforce external id updates the record). Delete a copy you want made anew after unlinking, or let the sync delete it before (a confirm with deleted true gives the next copy a key of its own). deleted false when nothing was linked.',
+          'Forgets the link or tombstone of the item and its counterpart, their reservations and echo ledgers. The item then counts as unlinked: its next change gets create, with the item\'s own createKey as its last copy was created with, so a copy this item made that still exists is not made twice (Graph makes no second event for a transactionId it knows, and an upsert on the Salesforce external id updates the record). A copy made from the other item (or by /resolve-conflict) is not found that way: when that item\'s counterpart changes first, a second copy is made. So delete one side before unlinking, or let the sync delete it (a confirm with deleted true gives the next copy a key of its own). deleted false when nothing was linked.',
         params: correlateParamsSchema,
         querystring: tenantQuerySchema,
         response: { 200: deletedResponseSchema, ...errorResponses },

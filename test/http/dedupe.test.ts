@@ -558,6 +558,17 @@ t.test('the calls that act on what a flow did refuse a field they do not know: a
     t.same(res.json().errors.map((error: { path: string }) => error.path).sort(), paths, `${url} names ${paths.join(', ')}`)
     t.ok(res.json().errors.every((error: { message: string }) => error.message === 'is not a field here'))
   }
+  // a body of thousands of unknown keys names the first 20 and counts the rest: the answer stays small
+  const many = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, 0]))
+  const flood = await app.inject({ method: 'POST', url: '/dedupe/commit', payload: { system: 'outlook', itemId: 'U1', token, ...many } })
+  t.equal(flood.statusCode, 400)
+  const floodErrors = flood.json().errors as Array<{ path: string; message: string }>
+  t.equal(floodErrors.length, 21)
+  t.same(floodErrors[0], { path: 'k0', message: 'is not a field here' })
+  t.same(floodErrors[20], { path: 'body', message: 'holds 4980 more keys it does not know' })
+  t.ok(flood.body.length < 5_000, `a small answer (${flood.body.length} bytes)`)
+  const nested = await app.inject({ method: 'POST', url: '/correlate/confirm', payload: { source: { system: 'outlook', itemId: 'U1', ...many }, target: { system: 'salesforce', itemId: 'S1' } } })
+  t.same(nested.json().errors.at(-1), { path: 'source', message: 'holds 4980 more keys it does not know' })
   // nothing acted: the claim is still held, the pair not tombstoned
   t.same((await app.inject({ method: 'GET', url: '/dedupe/outlook/U1' })).json().claim?.version, 'v1')
   t.equal((await app.inject({ method: 'GET', url: '/correlate/outlook/U1' })).statusCode, 404)
