@@ -95,8 +95,8 @@ export function asProblem(error: unknown): HttpProblem {
     const fields: SchemaIssue[] = []
     for (const issue of error.validation) {
       const where = issue.instancePath.split('/').filter(Boolean)
-      // a key a strict schema does not know (query strings, the bodies of commit, release, confirm and
-      // resolve-conflict) is named on its own, the first few of an object: a body may hold a hundred thousand
+      // a key a strict schema does not know (query strings, the bodies of /correlate/confirm and
+      // /resolve-conflict) is named on its own, the first few of an object: a body may hold a hundred thousand
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined
       if (Array.isArray(unknownKeys)) {
         const what = context === 'querystring' ? 'is not a query parameter of this route' : 'is not a field here'

@@ -88,7 +88,7 @@ export const dedupeResponseSchema = z
   .meta({ id: 'DedupeResponse' })
 
 export const commitRequestSchema = z
-  .strictObject({
+  .object({
     tenant: tenantSchema.optional(),
     system: systemSchema,
     itemId: itemIdSchema,
@@ -114,7 +114,7 @@ export const commitResponseSchema = z
   .meta({ id: 'CommitResponse' })
 
 export const releaseRequestSchema = z
-  .strictObject({
+  .object({
     tenant: tenantSchema.optional(),
     system: systemSchema,
     itemId: itemIdSchema,
