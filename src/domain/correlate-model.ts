@@ -93,6 +93,11 @@ export interface DecideResult {
   retryAfterMs?: number
   /** the link this item is in (or the one that conflicts), when there is one */
   link?: LinkRecord
+  /**
+   * With update: this call linked the pair (a counterpartHint naming our create), so the flow, which found the item
+   * unlinked when it looked, read no counterpart state to send as targetFields.
+   */
+  linkedNow?: true
 }
 
 export interface ConfirmInput {

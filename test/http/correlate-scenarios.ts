@@ -347,6 +347,12 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     const copy = await api.correlate({ system: 'outlook', itemId: o2, changeType: 'created', fields: edited, counterpartHint: { createKey: second.reservation.createKey }, targetFields: fieldsA })
     t.match(copy, { action: 'update', reason: 'linked', target: { system: 'salesforce', itemId: s2 }, baseline: fieldsA }, 'the edit goes to the source')
     t.same((await api.get('salesforce', s2)).body.baseline, fieldsA, 'linked with what the create wrote as the baseline')
+    // the same race, but the flow read no counterpart (the copy was unlinked when it looked) and sent no targetFields:
+    // the source may have changed since the create, so the sidecar asks for a merge instead of an overwrite
+    const s4 = salesforceId()
+    const fourth = await api.correlate({ changeEvent: changeEvent(s4, 'CREATE'), fields: fieldsA })
+    const unread = await api.correlate({ system: 'outlook', itemId: outlookId(), changeType: 'created', fields: edited, counterpartHint: { createKey: fourth.reservation.createKey } })
+    t.match(unread, { action: 'resolve', reason: 'both_changed', target: { system: 'salesforce', itemId: s4 }, baseline: fieldsA }, 'without targetFields: resolve')
     const redelivered = await api.correlate({ changeEvent: changeEvent(s2, 'CREATE'), fields: fieldsA, targetFields: edited })
     t.match(redelivered, { action: 'skip', reason: 'echo' }, 'the redelivered source brings nothing new: the copy\'s edit is not overwritten')
     const sourceMoved = await api.correlate({ changeEvent: changeEvent(s2, 'UPDATE'), fields: fieldsB, targetFields: edited })

@@ -448,6 +448,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const created = await decide(o, { changeType: 'created', fingerprint: fp, state })
     const edited = await decide(s, { changeType: 'created', counterpartHint: { createKey: created.reservation?.createKey as string }, fingerprint: 'fp-edited', echoBySource: true, now: T0 + 1_000 })
     t.same([edited.action, edited.reason, edited.target], ['update', 'linked', { system: 'outlook', itemId: o.itemId }])
+    t.equal(edited.linkedNow, true, 'the pair was linked by this call')
     t.same(edited.link?.baseline, state)
     t.equal((await store().getLink(tenant, o, T0 + 1_000))?.salesforce, s.itemId, 'linked both ways')
     // The create's worker crashed before its confirm: the source is delivered again, unchanged.
@@ -455,6 +456,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.same([redelivered.action, redelivered.reason], ['skip', 'echo'], 'the source holds the baseline: nothing new to overwrite the copy with')
     const again = await decide(s, { fingerprint: 'fp-edited', now: T0 + 3_000 })
     t.equal(again.action, 'update', 'the edit is no echo later either')
+    t.equal(again.linkedNow, undefined, 'linked before this call')
     const late = await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fp, now: T0 + 4_000 })
     t.same([late.linked, late.link.baseline], [true, state], 'the late confirm lands on the same link')
   })

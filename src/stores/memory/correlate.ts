@@ -154,7 +154,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
       if (input.changeType === 'deleted') {
         return input.echoBySource ? { action: 'skip', reason: 'echo', target, link } : { action: 'delete', reason: 'linked', target, link }
       }
-      if (!made.echo) return { action: 'update', reason: 'linked', target, link }
+      if (!made.echo) return { action: 'update', reason: 'linked', target, link, linkedNow: true }
       if (made.written !== undefined) this.record(selfKey, made.written, now + input.echoWindowMs, now)
       return { action: 'skip', reason: 'echo', target, link }
     }

@@ -68,7 +68,7 @@ end
  * A hint by createKey becomes an id hint here when the entry names an item of the other system; its link and
  * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
  * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side }, k?: the createKey
- * handed out with create }.
+ * handed out with create, n?: 1 on an update whose pair this call linked }.
  */
 export const DECIDE_LUA = `${HELPERS}
 local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -171,7 +171,10 @@ if hid ~= '' then
     if echo == '1' then return reply('skip', 'echo', hid, link) end
     return reply('delete', 'linked', hid, link)
   end
-  if not isEcho then return reply('update', 'linked', hid, link) end
+  if not isEcho then
+    link.n = 1
+    return reply('update', 'linked', hid, link)
+  end
   if written ~= '' then
     redis.call('ZADD', KEYS[3], ARGV[22], written)
     redis.call('PEXPIRE', KEYS[3], ARGV[23])

@@ -146,7 +146,7 @@ export class RedisCorrelateStore implements CorrelateStore {
         String(input.echoWindowMs + LEDGER_GRACE_MS),
       ),
     )
-    const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink; k?: string }
+    const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink; k?: string; n?: 1 }
     const result: DecideResult = {
       action: reply.a,
       reason: reply.r,
@@ -155,6 +155,7 @@ export class RedisCorrelateStore implements CorrelateStore {
     if (reply.a === 'create') result.reservation = { token: input.token, expiresAt, createKey: reply.k ?? input.createKey }
     if (reply.retry !== undefined) result.retryAfterMs = reply.retry
     if (reply.link) result.link = toLink(input.tenant, reply.link)
+    if (reply.n === 1) result.linkedNow = true
     return result
   }
 
