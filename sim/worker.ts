@@ -430,6 +430,9 @@ export class Worker {
       case 'create':
         return this.createCounterpart(change, correlation, source)
       case 'update':
+        // Linked after the lookup (the create's confirm landed in between): the counterpart was not read, and its
+        // own change since the create would be overwritten. The redelivery reads it.
+        if (!target) throw new Retry('linked_after_lookup')
         return this.updateCounterpart(change, correlation, source, target)
       case 'delete':
         return this.deleteCounterpart(change, correlation, source)

@@ -98,7 +98,7 @@ export const correlateRequestSchema = z
     targetFields: fieldsSchema
       .optional()
       .describe(
-        'The counterpart\'s synced fields now, when the flow has read them. A linked update whose targetFields differ from the baseline (on the fields both know) is resolve / both_changed.',
+        'The counterpart\'s synced fields now, when the flow has read them. A linked update whose targetFields differ from the baseline (on the fields both know) is resolve / both_changed. Without them, an update on a pair this call links (our create\'s copy, edited since, coming back before the create\'s confirm) is resolve / both_changed too: the counterpart may have changed since the create. A flow that gets update for a counterpart it did not read (linked after its lookup) should have the change redelivered and read it then.',
       ),
     targetEvent: graphEventSchema.optional().describe('Instead of targetFields when the counterpart is in Outlook: its Graph event resource.'),
     targetRecord: salesforceRecordSchema
