@@ -23,7 +23,10 @@ export function createKeyAfterDelete(derived: string, deletedAt: number | undefi
   return deletedAt === undefined ? derived : `${derived}-${deletedAt}`
 }
 
-const AFTER_DELETE = /^(css-[0-9a-f]{32})-[1-9][0-9]{0,15}$/
+// Our key's two parts, written once: the derived key, then the delete time createKeyAfterDelete may append.
+const DERIVED = 'css-[0-9a-f]{32}'
+const DELETE_TIME = '-[1-9][0-9]{0,15}'
+const AFTER_DELETE = new RegExp(`^(${DERIVED})${DELETE_TIME}$`)
 
 /**
  * The derived key a createKey was made from (createKeyAfterDelete): every copy's key names the same source item.
@@ -34,7 +37,7 @@ export function derivedCreateKey(createKey: string): string {
 }
 
 /** What every createKey we hand out looks like; a hint in any other shape cannot be one of ours. */
-export const CREATE_KEY_PATTERN = /^css-[0-9a-f]{32}(?:-[1-9][0-9]{0,15})?$/
+export const CREATE_KEY_PATTERN = new RegExp(`^${DERIVED}(?:${DELETE_TIME})?$`)
 export const CREATE_KEY_RULE =
   'must be a createKey this sidecar handed out: "css-" and 32 lower-case hex digits, then "-" and a number on a copy made after an earlier one was deleted'
 
