@@ -23,3 +23,7 @@ export function explainDedupe(reason: DedupeReasonCode): string {
 
 export const SUPERSEDED_REASON =
   'A newer event for the same item is in this batch; only that one is decided. Skip this one.'
+
+/** A batch event below its item's decided event when that one is in_flight: nothing of the item was handled. */
+export const HELD_WITH_NEWER_REASON =
+  'Another worker holds a live claim on this item, and this batch\'s newer event for it is in_flight too: send this one again with it after retryAfterMs (alone, it may carry a change the newer one does not, such as a gap event\'s re-read).'

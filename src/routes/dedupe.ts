@@ -6,7 +6,7 @@ import type { z } from 'zod'
 import { coveredVersions, gapBelow, newestFirstByItem, PastDuplicates, supersededVersions } from '../domain/batch-collapse.js'
 import { explicitFormErrors, fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { notificationCollectionError } from '../domain/graph-notification.js'
-import { explainDedupe, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
+import { explainDedupe, HELD_WITH_NEWER_REASON, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { SUPERSEDED_HISTORY_LIMIT } from '../domain/dedupe-rules.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
@@ -226,7 +226,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -323,6 +323,18 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       } catch (error) {
         giveBack(slots)
         throw error
+      }
+      // An item whose decided event is in_flight had none of its events handled: the ones it superseded are in_flight
+      // too, so a caller that sends the in_flight events again sends them all, and a gap event's re-read (or a delete
+      // below an update) is not dropped as superseded by an event that was never written.
+      for (const group of groups) {
+        if (group.length === 1) continue
+        const held = group.map((pos) => slots[pos].result).find((result): result is DedupeResponse => result?.decision === 'in_flight')
+        if (held === undefined) continue
+        for (const pos of group) {
+          if (slots[pos].result?.decision !== 'superseded') continue
+          slots[pos].result = { decision: 'in_flight', reason: HELD_WITH_NEWER_REASON, key: versionedKey(slots[pos].event), claim: undefined, retryAfterMs: held.retryAfterMs, last: held.last }
+        }
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.
       const counts = new Map<string, number>()

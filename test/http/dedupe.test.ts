@@ -279,6 +279,31 @@ t.test('batch: a gap event superseded by a newer change hands that change its re
   t.match(lateGap.results[0].reason, /re-read the record/)
 })
 
+t.test('batch: while another claim holds the item, the events its decided event superseded are in_flight too', async (t) => {
+  const { app } = await buildTestApp(t)
+  const holder = (await app.inject({ method: 'POST', url: '/dedupe', payload: { changeEvent: changeEventPayload('UPDATE', ['00UHELD'], 1, { LastModifiedDate: '2026-03-09T09:30:00Z' }) } })).json()
+  t.equal(holder.decision, 'process')
+  const gapThenUpdate = [
+    { changeEvent: changeEventPayload('GAP_UPDATE', ['00UHELD'], 2) },
+    { changeEvent: changeEventPayload('UPDATE', ['00UHELD'], 3, { LastModifiedDate: '2026-03-09T09:30:05Z', Subject: 'x' }) },
+    { system: 'outlook', itemId: 'free', version: 'v1' },
+  ]
+  const held = (await app.inject({ method: 'POST', url: '/dedupe/batch', payload: { events: gapThenUpdate } })).json()
+  t.same(held.results.map((result: { decision: string }) => result.decision), ['in_flight', 'in_flight', 'process'])
+  t.equal(held.results[0].retryAfterMs, held.results[1].retryAfterMs, 'both wait as long as the claim that holds the item')
+  t.ok(held.results[0].retryAfterMs > 0)
+  t.match(held.results[0].reason, /send this one again/)
+  t.same(held.results[0].key, { tenant: 'default', system: 'salesforce', itemId: '00UHELD', version: held.results[0].key.version })
+
+  // the holder's write fails; the in_flight events are sent again, one by one: the gap event keeps its re-read
+  await app.inject({ method: 'POST', url: '/dedupe/release', payload: { system: 'salesforce', itemId: '00UHELD', token: holder.claim.token } })
+  const gapAgain = (await app.inject({ method: 'POST', url: '/dedupe', payload: gapThenUpdate[0] })).json()
+  t.equal(gapAgain.decision, 'process')
+  t.match(gapAgain.reason, /re-read the record/)
+  const history = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/00UHELD' })).json().history.map((entry: { decision: string }) => entry.decision)
+  t.notOk(history.includes('superseded'), 'nothing was recorded superseded by an answer that handled nothing')
+})
+
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
   const { app } = await buildTestApp(t)
   await batchReplayScenario(t, app)

@@ -118,7 +118,7 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(later.last?.modifiedAt, undefined)
   })
 
-  check('the history records the batch events a decision superseded, unless it was a duplicate', async (t, store) => {
+  check('the history records the batch events a decision superseded, unless it was a duplicate or in_flight', async (t, store) => {
     const key = freshKey()
     await store.claim(claimOf(key, 'v3', { superseded: ['v2', 'v1', 'v0'] }))
     const history = (await store.get(key, T0))?.history.map((entry) => [entry.decision, entry.version, entry.reason])
@@ -135,6 +135,12 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal((await store.claim(claimOf(replayed, 'v3', { now: T0 + 1, superseded: ['v2'] }))).decision, 'duplicate')
     const afterDuplicate = (await store.get(replayed, T0 + 1))?.history.map((entry) => entry.decision)
     t.same(afterDuplicate, ['duplicate', 'committed', 'process'], 'a duplicate records none: the batch decides an older event next')
+
+    const held = freshKey()
+    t.equal((await store.claim(claimOf(held, 'v1'))).decision, 'process')
+    t.equal((await store.claim(claimOf(held, 'v3', { now: T0 + 1, superseded: ['v2'] }))).decision, 'in_flight')
+    const afterInFlight = (await store.get(held, T0 + 1))?.history.map((entry) => [entry.decision, entry.version])
+    t.same(afterInFlight, [['in_flight', 'v3'], ['process', 'v1']], 'an in_flight answer records none: the batch answers them in_flight too')
 
     const many = freshKey()
     await store.claim(claimOf(many, 'new', { superseded: Array.from({ length: 30 }, (_, i) => `old-${i}`) }))

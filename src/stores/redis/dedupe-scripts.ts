@@ -83,15 +83,6 @@ local function claim(b)
   local modn, lmn, nown = tonumber(mod), tonumber(lm), tonumber(now)
   local hi = tonumber(r[9]) or 0
   local decision, reason, token, n = '', '', '', '0'
-  if not seen and A[b + 12] ~= '' then
-    local w = {}
-    for _, other in ipairs(cjson.decode(A[b + 12])) do
-      push(w, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|superseded|superseded|' .. other)
-      hi = hi + 1
-    end
-    -- 'hi' itself is written with the decision's own entry below
-    redis.call('HSET', K, unpack(w))
-  end
   if seen then
     decision = 'duplicate'
     reason = (string.sub(seen, 1, 1) == 'u') and 'version_unchanged' or 'version_committed'
@@ -104,25 +95,37 @@ local function claim(b)
   elseif lv and not ct and fp ~= '' and fp == lf and flags == '' and ctype ~= 'deleted' and ctype ~= 'undeleted'
       and lc ~= 'deleted' and lc ~= 'undeleted' then
     decision, reason = 'unchanged', 'same_fingerprint'
+  else
+    decision = 'process'
+    if flags == '' then reason = ct and 'claim_lapsed' or 'new_version'
+    elseif string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
+    else reason = 'gap_event' end
+  end
+  -- the batch events this decision supersedes, recorded before it (supersededHistory: none below a duplicate or an
+  -- in_flight answer); 'hi' itself is written with the decision's own entry below
+  if decision ~= 'duplicate' and decision ~= 'in_flight' and A[b + 12] ~= '' then
+    local w = {}
+    for _, other in ipairs(cjson.decode(A[b + 12])) do
+      push(w, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|superseded|superseded|' .. other)
+      hi = hi + 1
+    end
+    redis.call('HSET', K, unpack(w))
+  end
+  if decision == 'unchanged' then
     local newlm = lm
     if modn and (not lmn or modn > lmn) then newlm = mod end
     local w = { 'lv', version, 'lm', newlm, 'la', now }
     record_version(w, tonumber(r[10]) or 0, 'u', version)
     remember(w, hi, now, decision, reason, version)
     redis.call('HSET', K, unpack(w))
-  else
-    decision = 'process'
-    if flags == '' then reason = ct and 'claim_lapsed' or 'new_version'
-    elseif string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
-    else reason = 'gap_event' end
+  elseif decision == 'process' then
     local seq = tostring((tonumber(r[1]) or 0) + 1)
     token = seq .. '.' .. A[b + 8]
     n = A[b + 10]
     -- the hot path: one literal HSET, no table
     redis.call('HSET', K, 'seq', seq, 'ct', token, 'cv', version, 'ce', n, 'cm', mod, 'cf', fp, 'cc', ctype,
       'cx', (A[b + 11] ~= '') and (token .. ' ' .. A[b + 11]) or '', 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|process|' .. reason .. '|' .. version, 'hi', tostring(hi + 1))
-  end
-  if decision ~= 'process' and decision ~= 'unchanged' then
+  else
     redis.call('HSET', K, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|' .. decision .. '|' .. reason .. '|' .. version,
       'hi', tostring(hi + 1))
   end
