@@ -61,8 +61,10 @@ try {
       item++
       keys.push(`css:{bench|outlook|item-${item}}:d`)
       // the ARGV of CLAIM_LUA: version, modifiedAt, changeType, fingerprint, flags, now, ttlMs, nonce, meta, expiresAt,
-      // covered versions
-      args.push('v1', String(1773048605000 + item), 'updated', '', '', String(now), '3600000', 'AAAAAAAAAAAAAAAAAAAAAA', '', String(now + 60000), '')
+      // covered versions, superseded versions
+      const claim = ['v1', String(1773048605000 + item), 'updated', '', '', String(now), '3600000', 'AAAAAAAAAAAAAAAAAAAAAA', '', String(now + 60000), '', '']
+      if (claim.length !== CLAIM_ARG_COUNT) throw new Error(`CLAIM_LUA takes ${CLAIM_ARG_COUNT} arguments a claim; this benchmark sends ${claim.length}`)
+      args.push(...claim)
     }
     return form === 'json' ? client.evalsha(sha, keys.length, ...keys, JSON.stringify(args)) : client.evalsha(sha, keys.length, ...keys, ...args)
   }
