@@ -1,0 +1,26 @@
+// The benchmark scripts that need no build still run: each at a tiny size, so a change to what they call (a script's
+// arguments, a stage's signature) fails here rather than on the day someone measures. Their figures are not checked.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import t from 'tap'
+
+const run = promisify(execFile)
+const root = new URL('..', import.meta.url)
+
+const scripts: Array<{ script: string; env: Record<string, string>; prints: RegExp; nodeArgs?: string[] }> = [
+  { script: 'bench/redis-claim-cost.ts', env: { BENCH_CALLS: '2' }, prints: /\| claim script \(CLAIM_MANY_LUA\) \| \d+\.\d \|/ },
+  { script: 'bench/batch-stages.ts', env: { BENCH_BATCHES: '5' }, prints: /\| all stages \| \d+\.\d+ \|/ },
+  { script: 'bench/memory-footprint.ts', env: { FOOTPRINT_ITEMS: '1000' }, prints: /"items":1000,"bytesPerItem":\d+/, nodeArgs: ['--expose-gc'] },
+  { script: 'bench/prefilter-collapse.ts', env: { BENCH_NOTIFICATIONS: '1000' }, prints: /"notifications":1000,.*"checkpointAtLastEvent":true/ },
+]
+
+for (const { script, env, prints, nodeArgs = [] } of scripts) {
+  t.test(script, async (t) => {
+    const { stdout } = await run(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    })
+    t.match(stdout, prints)
+  })
+}
