@@ -11,6 +11,9 @@ var live = record != null and not (record.IsDeleted default false)
     deleted: not live,
     (fields: fromSalesforce(record)) if (live),
     (modifiedAt: instant(record.LastModifiedDate)) if (live and record.LastModifiedDate != null),
-    // The Outlook mailbox of the Event's owner (Graph accepts the UPN, usually the e-mail address).
-    ownerEmail: record.Owner.Email default p('outlook.defaultUserId')
+    // The Outlook mailbox of the pair: the one our create from Outlook copied the event out of (stamped on the Event,
+    // as its organizer may have no Salesforce user, and the integration user then owns the Event), else the mailbox of
+    // the Event's owner (Graph accepts the UPN, usually the e-mail address).
+    mailbox: if (isEmpty(record.Outlook_Mailbox__c)) (record.Owner.Email default p('outlook.defaultUserId'))
+        else record.Outlook_Mailbox__c
 }
