@@ -95,6 +95,41 @@ export function gapBelow(events: Resendable[], group: readonly number[], index: 
 }
 
 /**
+ * An undelete is not superseded by the item's newer changes in the batch: a change of a record that was deleted and
+ * restored is synced only once the pair is restored (/correlate skips an update on a tombstoned pair), and its own
+ * fields do not say the record came back. So an item whose newest undelete has changes, and no delete, ranked above it
+ * is decided as two groups (newest first each): the undelete with the events below it, then the events above it.
+ * Claimed in that order in one store call, the newer group's claim finds the item held by the undelete's (in_flight:
+ * send it again once the undelete is committed), or, when the undelete needs no write (a duplicate, stale), is decided
+ * as it would be alone. Returns the groups in the order their claims must run, and the splits made.
+ */
+export function undeleteFirst(events: Resendable[], groups: number[][]): { groups: number[][]; splits: Array<{ undelete: number[]; newer: number[] }> } {
+  const splits: Array<{ undelete: number[]; newer: number[] }> = []
+  const ordered: number[][] = []
+  for (const group of groups) {
+    const at = group.length === 1 ? -1 : undeleteBelowChanges(events, group)
+    if (at <= 0) {
+      ordered.push(group)
+      continue
+    }
+    const split = { undelete: group.slice(at), newer: group.slice(0, at) }
+    splits.push(split)
+    ordered.push(split.undelete, split.newer)
+  }
+  return { groups: ordered, splits }
+}
+
+/** The index in `group` (newest first) of the newest undelete with no delete ranked above it, or -1. */
+function undeleteBelowChanges(events: Resendable[], group: readonly number[]): number {
+  for (let i = 0; i < group.length; i++) {
+    const { changeType } = events[group[i]]
+    if (changeType === 'deleted') return -1
+    if (changeType === 'undeleted') return i
+  }
+  return -1
+}
+
+/**
  * The versions of the item's events ranked below `group[index]`, each once and not its own, nearest first, at most
  * `limit` (ClaimInput.superseded: the item's history records them as superseded by that event's decision).
  */

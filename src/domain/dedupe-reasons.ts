@@ -27,3 +27,7 @@ export const SUPERSEDED_REASON =
 /** A batch event below its item's decided event when that one is in_flight: nothing of the item was handled. */
 export const HELD_WITH_NEWER_REASON =
   'Another worker holds a live claim on this item, and this batch\'s newer event for it is in_flight too: send this one again with it after retryAfterMs (alone, it may carry a change the newer one does not, such as a gap event\'s re-read).'
+
+/** A batch event above its item's undelete in the same batch, which got `process` (batch-collapse.ts, undeleteFirst). */
+export const AFTER_UNDELETE_REASON =
+  'This batch undeletes the item in an older event, answered process: write that restore and commit it first, then send this event again after retryAfterMs (a change of a deleted pair is synced only once the pair is restored).'

@@ -3,10 +3,10 @@ import { InvalidFieldError } from '../domain/invalid-field.js'
 import { randomUUID } from 'node:crypto'
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { coveredVersions, gapBelow, newestFirstByItem, PastDuplicates, supersededVersions } from '../domain/batch-collapse.js'
+import { coveredVersions, gapBelow, newestFirstByItem, PastDuplicates, supersededVersions, undeleteFirst } from '../domain/batch-collapse.js'
 import { explicitFormErrors, fingerprintOf, readDedupeRequest, type DedupeEvent } from '../domain/dedupe-event.js'
 import { notificationCollectionError } from '../domain/graph-notification.js'
-import { explainDedupe, HELD_WITH_NEWER_REASON, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
+import { AFTER_UNDELETE_REASON, explainDedupe, HELD_WITH_NEWER_REASON, SUPERSEDED_REASON } from '../domain/dedupe-reasons.js'
 import { SUPERSEDED_HISTORY_LIMIT } from '../domain/dedupe-rules.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
@@ -226,7 +226,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it, and the changes above it are decided after it in the same call, so they get in_flight while its claim holds the item (write and commit the restore, then send them again), or their own decision when it needs no write. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -274,9 +274,10 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           () => claiming.map((slot) => failOpenClaim(slot.event, now)),
         )
       // Each item's newest event is decided; the others are superseded by it, and its claim's commit covers them, so
-      // a batch delivered again after that commit finds them duplicates.
+      // a batch delivered again after that commit finds them duplicates. An undelete below newer changes is decided
+      // too, claimed before them (undeleteFirst).
       const events = slots.map((slot) => slot.event)
-      const groups = newestFirstByItem(events)
+      const { groups, splits } = undeleteFirst(events, newestFirstByItem(events))
       const toClaim: Slot[] = []
       for (const group of groups) {
         const [newest, ...older] = group
@@ -334,6 +335,14 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         for (const pos of group) {
           if (slots[pos].result?.decision !== 'superseded') continue
           slots[pos].result = { decision: 'in_flight', reason: HELD_WITH_NEWER_REASON, key: versionedKey(slots[pos].event), claim: undefined, retryAfterMs: held.retryAfterMs, last: held.last }
+        }
+      }
+      // The changes above an undelete this batch processes wait for it (undeleteFirst): they say so.
+      for (const { undelete, newer } of splits) {
+        if (!undelete.some((pos) => slots[pos].result?.decision === 'process')) continue
+        for (const pos of newer) {
+          const result = slots[pos].result
+          if (result?.decision === 'in_flight') result.reason = AFTER_UNDELETE_REASON
         }
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.

@@ -1,6 +1,6 @@
 // Native payload readers, /dedupe request reading, batch collapse and item keys, without a server.
 import t from 'tap'
-import { COVER_LIMIT, coveredVersions, newestFirstByItem, PastDuplicates } from '../../src/domain/batch-collapse.js'
+import { COVER_LIMIT, coveredVersions, newestFirstByItem, PastDuplicates, undeleteFirst } from '../../src/domain/batch-collapse.js'
 import { explicitFormErrors, readDedupeRequest } from '../../src/domain/dedupe-event.js'
 import { changeKeyFromEtag, isValidationNotification, readGraphNotification } from '../../src/domain/graph-notification.js'
 import { describeInvalidField, InvalidFieldError } from '../../src/domain/invalid-field.js'
@@ -255,4 +255,16 @@ t.test('item keys', async (t) => {
   t.same(parseItemMapKey(itemMapKey(key)), key, 'map keys round-trip, even with NUL in the id')
   t.not(itemMapKey({ tenant: 'a', system: 'b', itemId: 'c' }), itemMapKey({ tenant: 'a', system: 'b', itemId: 'C' }), 'ids are case-sensitive')
   t.equal(itemKeyString({ tenant: 'a b', system: 'outlook', itemId: '{x}' }), 'a%20b:outlook:%7Bx%7D', 'store keys are URI-encoded')
+})
+
+t.test('undeleteFirst: an undelete below newer changes of its item is decided first, apart from them', async (t) => {
+  const event = (changeType: string, modifiedAt: number, item = 'a') => ({ key: { tenant: 'default', system: 'salesforce' as const, itemId: item }, version: `v${modifiedAt}`, modifiedAt, changeType })
+  const split = (events: ReturnType<typeof event>[]) => undeleteFirst(events, newestFirstByItem(events))
+  t.same(split([event('undeleted', 1), event('updated', 2), event('updated', 3)]).groups, [[0], [2, 1]])
+  t.same(split([event('updated', 1), event('undeleted', 2), event('updated', 3), event('updated', 1, 'b')]).groups, [[1, 0], [2], [3]], 'the events below the undelete go with it')
+  t.same(split([event('deleted', 1), event('undeleted', 2), event('updated', 3)]).splits, [{ undelete: [1, 0], newer: [2] }])
+  t.same(split([event('undeleted', 1), event('deleted', 2)]).splits, [], 'a newer delete supersedes the undelete: the item ends deleted')
+  t.same(split([event('undeleted', 1), event('deleted', 2), event('updated', 3)]).splits, [], 'an update after a newer delete: no undelete to wait for')
+  t.same(split([event('updated', 1), event('undeleted', 2)]).splits, [], 'the undelete is the newest: decided as ever')
+  t.same(split([event('undeleted', 1), event('undeleted', 2), event('updated', 3)]).groups, [[1, 0], [2]], 'the newest undelete')
 })

@@ -5,6 +5,7 @@ import t from 'tap'
 import { buildTestApp } from '../support/app.js'
 import { RedisServer, redisSkipReason, scriptCalls } from '../support/redis-server.js'
 import { batchReplayScenario } from './dedupe-batch-replay.js'
+import { batchUndeleteScenario } from './dedupe-batch-undelete.js'
 
 const skip = redisSkipReason()
 
@@ -54,4 +55,11 @@ t.test('redis: a replay placed after a newer change of its item in a batch does 
   t.teardown(() => redis.destroy())
   const { app } = await buildTestApp(t, { REDIS_URL: redis.url })
   await batchReplayScenario(t, app)
+})
+
+t.test('redis: an undelete and a newer change of its item in one batch: the restore first, the change waits for it', { skip }, async (t) => {
+  const redis = await RedisServer.start()
+  t.teardown(() => redis.destroy())
+  const { app } = await buildTestApp(t, { REDIS_URL: redis.url })
+  await batchUndeleteScenario(t, app)
 })

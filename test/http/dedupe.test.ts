@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../../src/stores/store.js'
 import { plainZodMessage } from '../../src/plugins/error-handler.js'
 import { buildTestApp } from '../support/app.js'
 import { batchReplayScenario } from './dedupe-batch-replay.js'
+import { batchUndeleteScenario } from './dedupe-batch-undelete.js'
 
 const notification = (etag: string, changeType = 'updated', id = 'AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=') => ({
   subscriptionId: '3f6d9a41-7b2e-4c8f-9d15-6a0e2b7c4d11',
@@ -302,6 +303,11 @@ t.test('batch: while another claim holds the item, the events its decided event 
   t.match(gapAgain.reason, /re-read the record/)
   const history = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/00UHELD' })).json().history.map((entry: { decision: string }) => entry.decision)
   t.notOk(history.includes('superseded'), 'nothing was recorded superseded by an answer that handled nothing')
+})
+
+t.test('batch: an undelete is not superseded by a newer change of its item; that change waits for it', async (t) => {
+  const { app } = await buildTestApp(t)
+  await batchUndeleteScenario(t, app)
 })
 
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
