@@ -147,7 +147,7 @@ export const batchEnvelopeSchema = z.object({
 
 export const supersededSchema = z
   .object({
-    decision: z.literal('superseded').describe('A newer event for the same item is in this batch: skip this one.'),
+    decision: z.literal('superseded').describe('A newer event for the same item is in this batch: skip this one. It rides with the item\'s decided event: when that one\'s write fails and its claim is released, send this one again with it (the batch as it came), or a gap event\'s re-read it carried is lost.'),
     reason: z.string(),
     key: dedupeKeySchema,
   })
