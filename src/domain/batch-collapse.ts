@@ -63,7 +63,8 @@ export const COVER_LIMIT = 10
  * each once and not its own, nearest first, at most COVER_LIMIT. Left out: a dated event older than a dated claim (once
  * the claim commits, its modifiedAt already makes that event stale), unless it is a gap event (never stale by
  * modifiedAt), and a delete, undelete or gap event below a claim of another kind (a write of an update does not carry
- * a delete, nor does it re-read what a gap event asks for; a decided update takes a gap's re-read, see gapBelow).
+ * a delete, nor does it re-read what a gap event asks for; a decided update takes a gap's re-read, see gapBelow). An
+ * undelete's claim covers the gap events below it: its write restores the whole record.
  */
 export function coveredVersions(events: Resendable[], group: readonly number[], index: number): string[] | undefined {
   const claimed = events[group[index]]
@@ -76,7 +77,8 @@ export function coveredVersions(events: Resendable[], group: readonly number[], 
     // (a gap event is never stale by modifiedAt, so it is covered whatever its time)
     if (modifiedAt !== undefined && claimed.modifiedAt !== undefined && modifiedAt < claimed.modifiedAt && !event.gap) continue
     const kind = kindOf(event)
-    if (kind !== 'change' && kind !== claimedKind) continue
+    // (an undelete's write restores the whole record, which holds what a gap event's re-read would: see gapBelow)
+    if (kind !== 'change' && kind !== claimedKind && !(kind === 'gap' && claimedKind === 'undeleted')) continue
     covered.push(version)
   }
   return covered.length > 0 ? covered : undefined

@@ -30,4 +30,4 @@ export const HELD_WITH_NEWER_REASON =
 
 /** A batch event above its item's undelete in the same batch, which got `process` (batch-collapse.ts, undeleteFirst). */
 export const AFTER_UNDELETE_REASON =
-  'This batch undeletes the item in an older event, answered process: write that restore and commit it first, then send this event again after retryAfterMs (a change of a deleted pair is synced only once the pair is restored).'
+  'This batch undeletes the item in an older event, answered process: write that restore and commit it first, then, after retryAfterMs, send this event again together with the undelete (the batch as it came). Alone, it meets the deleted pair if the restore was not written, and the restore is lost.'

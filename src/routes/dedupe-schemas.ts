@@ -66,7 +66,7 @@ export const lastCommittedSchema = z
 export const dedupeDecisionSchema = z
   .enum(['process', 'duplicate', 'stale', 'unchanged', 'in_flight'])
   .describe(
-    'process: write it, then commit (or release on failure). duplicate: this version was already committed: skip. stale: a newer version was committed, or the item was deleted: skip. unchanged: only unsynced fields moved: skip. in_flight: another worker holds the item: retry after retryAfterMs.',
+    'process: write it, then commit (or release on failure). duplicate: this version was already committed: skip. stale: a newer version was committed, or the item was deleted: skip. unchanged: only unsynced fields moved: skip. in_flight: a live claim holds the item (another worker\'s; in a batch, maybe that of the item\'s undelete in the same batch): retry after retryAfterMs.',
   )
 
 export const dedupeResponseSchema = z

@@ -85,6 +85,7 @@ export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse
 }
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
+const ITEM_DELETED = explainDedupe('item_deleted')
 
 /**
  * A /dedupe body the schema refused, with the explicit form's missing fields and unreadable modifiedAt beside the
@@ -226,7 +227,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it, and the changes above it are decided after it in the same call, so they get in_flight while its claim holds the item (write and commit the restore, then send them again), or their own decision when it needs no write. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it (its claim covers the gap events among them), and the changes above it are claimed after it, so they get in_flight while its claim holds the item (write and commit the restore, then send them again together with the undelete, the batch as it came), or their own decision when it needs no write. Under fail-open both get process: write the undelete first. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind, but for gap events below an undelete): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -337,12 +338,17 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           slots[pos].result = { decision: 'in_flight', reason: HELD_WITH_NEWER_REASON, key: versionedKey(slots[pos].event), claim: undefined, retryAfterMs: held.retryAfterMs, last: held.last }
         }
       }
-      // The changes above an undelete this batch processes wait for it (undeleteFirst): they say so.
+      // The changes above an undelete this batch processes wait for it (undeleteFirst), and say so. An undated one
+      // found the item deleted (stale, item_deleted: the restore is not committed yet); it waits too.
       for (const { undelete, newer } of splits) {
-        if (!undelete.some((pos) => slots[pos].result?.decision === 'process')) continue
+        const restore = undelete.find((pos) => slots[pos].result?.decision === 'process')
+        if (restore === undefined) continue
         for (const pos of newer) {
           const result = slots[pos].result
           if (result?.decision === 'in_flight') result.reason = AFTER_UNDELETE_REASON
+          else if (result?.decision === 'stale' && result.reason === ITEM_DELETED) {
+            slots[pos].result = { ...result, decision: 'in_flight', reason: AFTER_UNDELETE_REASON, retryAfterMs: slots[restore].event.leaseMs }
+          }
         }
       }
       // Counted once per decision, not once per event: label lookups are the metrics' cost.

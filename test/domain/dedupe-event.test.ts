@@ -222,6 +222,8 @@ t.test('what a claim covers: the versions of its item\'s events ranked below it'
   t.same(coveredVersions(deletes, newestFirstByItem(deletes)[0], 0), ['del1', 'up'], 'a delete covers deletes and changes')
   const gaps = [{ key, version: 'ovf', gap: true, overflow: true }, { key, version: 'g1', gap: true }, { key, version: 'g2', gap: true }]
   t.same(coveredVersions(gaps, newestFirstByItem(gaps)[0], 0), ['g1'], 'a gap event covers gap events, not an overflow')
+  const restore = [{ key, version: 'del', changeType: 'deleted' }, { key, version: 'gap', gap: true }, { key, version: 'up', changeType: 'updated' }, { key, version: 'und', changeType: 'undeleted' }]
+  t.same(coveredVersions(restore, newestFirstByItem(restore)[0], 0), ['up', 'gap'], 'an undelete covers changes and gap events (it restores the whole record), not a delete')
 
   const many = Array.from({ length: 30 }, (_, i) => ({ key, version: `v${i}` }))
   const covered = coveredVersions(many, newestFirstByItem(many)[0], 0)
