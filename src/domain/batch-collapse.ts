@@ -149,16 +149,14 @@ export function supersededVersions(events: Resendable[], group: readonly number[
  * The search past an item's duplicates in a batch. Its newest event may be a resend placed after a newer change
  * (Graph notifications carry no modifiedAt, so position alone ranked it first), so while the decided event is a
  * duplicate the next one in the order is decided. Skipped: a version already answered duplicate, and a dated event no
- * newer than a dated duplicate (its order is known, so a redelivered Salesforce batch decides nothing twice). A stale
- * decided event is looked past the same way: below it only a gap event (never stale by modifiedAt) or an undated one
- * is left to decide, and either would be decided alone.
+ * newer than a dated duplicate (its order is known, so a redelivered Salesforce batch decides nothing twice).
  */
 export class PastDuplicates {
   private next = 1
   private readonly answered = new Set<string>()
   private newestDatedDuplicate = -Infinity
 
-  /** `group`: one item's positions, newest first (newestFirstByItem), whose first event answered duplicate or stale. */
+  /** `group`: one item's positions, newest first (newestFirstByItem), whose first event answered duplicate. */
   constructor(
     private readonly events: Resendable[],
     private readonly group: number[],
@@ -197,7 +195,7 @@ export class PastDuplicates {
     return below !== undefined && below.length > 0 ? below.slice(0, limit) : undefined
   }
 
-  /** The candidate answered duplicate (or stale) too: the search goes on past it. */
+  /** The candidate answered duplicate too: the search goes on past it. */
   duplicate(): void {
     const pos = this.candidate()
     if (pos === undefined) return

@@ -40,9 +40,9 @@ export interface ClaimInput {
   covers?: readonly string[]
   /**
    * Versions of the item's older events in the same batch that this event's decision supersedes, nearest first (at
-   * most SUPERSEDED_HISTORY_LIMIT): the item's history records them as `superseded`, unless this one is a duplicate
-   * or stale, when the batch looks at an older event next (batch-collapse.ts, PastDuplicates), or in_flight, when the
-   * batch answers them in_flight too.
+   * most SUPERSEDED_HISTORY_LIMIT): the item's history records them as `superseded`, unless this one is a duplicate,
+   * when the batch decides an older event next (batch-collapse.ts, PastDuplicates), or in_flight, when the batch
+   * answers them in_flight too.
    */
   superseded?: readonly string[]
 }

@@ -123,11 +123,11 @@ function answerWith(result: ClaimResult, last: LastCommitted | undefined, input:
 /**
  * The history entries of the batch events a claim's decision supersedes (ClaimInput.superseded), in the order they are
  * recorded: farthest first, so that the history, newest first, reads the decision, then the nearest superseded one.
- * None when the decision is a duplicate or stale (the batch then looks at an older event, whose decision records
- * them) or in_flight (the batch answers them in_flight too: sent again, each is decided then).
+ * None when the decision is a duplicate (the batch then decides an older event, whose claim records them) or in_flight
+ * (the batch answers them in_flight too: sent again, each is decided then).
  */
 export function supersededHistory(input: ClaimInput, decision: ClaimResult['decision']): HistoryEntry[] | undefined {
-  if (decision === 'duplicate' || decision === 'stale' || decision === 'in_flight') return undefined
+  if (decision === 'duplicate' || decision === 'in_flight') return undefined
   return supersededToRecord(input)?.map((version) => ({ at: input.now, decision: 'superseded', version, reason: 'superseded' }))
 }
 

@@ -214,7 +214,7 @@ export const dedupeRecordSchema = z
           decision: z
             .string()
             .describe(
-              'process, duplicate, stale, unchanged, in_flight, superseded (an older event of the item in a /dedupe/batch, recorded with the decision of the event that superseded it, unless that one was a duplicate, stale or in_flight; at most 19 a decision), committed, released, or written (a sync write into the item, recorded by /correlate/confirm)',
+              'process, duplicate, stale, unchanged, in_flight, superseded (an older event of the item in a /dedupe/batch, recorded with the decision of the event that superseded it, unless that one was a duplicate or in_flight; at most 19 a decision), committed, released, or written (a sync write into the item, recorded by /correlate/confirm)',
             ),
           version: z.string(),
           reason: z.string(),

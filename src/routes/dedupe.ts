@@ -84,9 +84,6 @@ export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse
   }
 }
 
-/** A decided batch event that asks for no write and leaves the item's other events to be looked at (PastDuplicates). */
-const unwritten = (decision: string | undefined) => decision === 'duplicate' || decision === 'stale'
-
 const FAIL_OPEN_PREFIX = 'fail-open:'
 const ITEM_DELETED = explainDedupe('item_deleted')
 
@@ -230,7 +227,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A stale newest event is looked past the same way, so a gap event or an undated event below it is decided as it would be alone. A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it (its claim covers the gap events among them), and the changes above it are claimed after it, so they get in_flight while its claim holds the item (write and commit the restore, then send them again together with the undelete, the batch as it came), or their own decision when it needs no write. Under fail-open both get process: write the undelete first. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind, but for gap events below an undelete): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it (its claim covers the gap events among them), and the changes above it are claimed after it, so they get in_flight while its claim holds the item (write and commit the restore, then send them again together with the undelete, the batch as it came), or their own decision when it needs no write. Under fail-open both get process: write the undelete first. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind, but for gap events below an undelete): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -299,12 +296,11 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       })
       // A duplicate newest event must not hide a newer change behind it (PastDuplicates): the item's next event is
       // decided, one round of store calls for all such items, until one is not a duplicate or none is left. Its claim
-      // covers the events below it. A stale one must not hide a gap event, nor an undated one, that alone would be
-      // decided: the search looks past it too. If a round fails, the caller hears only the failure: the
+      // covers the events below it. If a round fails, the caller hears only the failure: the
       // claims granted before it are given back at once (best effort; left to lapse at their lease when the store
       // cannot take the release either), so the retried batch finds the items processable.
       let searching = groups
-        .filter((group) => group.length > 1 && unwritten(slots[group[0]].result?.decision))
+        .filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate')
         .map((group) => new PastDuplicates(events, group))
         .filter((search) => search.candidate() !== undefined)
       try {
@@ -321,7 +317,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
             slot.result = respond(slot.event, answers[i])
           })
           searching = searching.filter((search, i) => {
-            if (!unwritten(answers[i].decision)) return false
+            if (answers[i].decision !== 'duplicate') return false
             search.duplicate()
             return search.candidate() !== undefined
           })

@@ -310,33 +310,6 @@ t.test('batch: an undelete is not superseded by a newer change of its item; that
   await batchUndeleteScenario(t, app)
 })
 
-t.test('batch: a stale newest event does not hide a gap event or an undated one below it', async (t) => {
-  const { app } = await buildTestApp(t)
-  const post = async (url: string, payload: object) => (await app.inject({ method: 'POST', url, payload })).json()
-  const decisions = (answer: { results: Array<{ decision: string }> }) => answer.results.map((result) => result.decision)
-  const updated = await post('/dedupe', { changeEvent: changeEventPayload('UPDATE', ['00ULATE'], 5, { LastModifiedDate: '2026-03-09T12:00:00Z' }) })
-  await post('/dedupe/commit', { system: 'salesforce', itemId: '00ULATE', token: updated.claim.token })
-  // a late delete (the record was restored and edited since) above a gap event: alone, the gap event is a re-read
-  const lateDelete = [
-    { changeEvent: changeEventPayload('GAP_UPDATE', ['00ULATE'], 1, { LastModifiedDate: '2026-03-09T10:00:00Z' }) },
-    { changeEvent: changeEventPayload('DELETE', ['00ULATE'], 2, { LastModifiedDate: '2026-03-09T11:00:00Z' }) },
-  ]
-  const first = await post('/dedupe/batch', { events: lateDelete })
-  t.same(decisions(first), ['process', 'stale'])
-  t.match(first.results[0].reason, /re-read the record/)
-  await post('/dedupe/commit', { system: 'salesforce', itemId: '00ULATE', token: first.results[0].claim.token })
-  t.same(decisions(await post('/dedupe/batch', { events: lateDelete })), ['duplicate', 'stale'], 'delivered again, nothing is written twice')
-  const history = (await app.inject({ method: 'GET', url: '/dedupe/salesforce/00ULATE' })).json().history.map((entry: { decision: string }) => entry.decision)
-  t.notOk(history.includes('superseded'), 'the gap event is recorded by its own decision, not as superseded')
-
-  // an undated event below a stale dated one: alone it would be processed (no ordering without modifiedAt)
-  const dated = await post('/dedupe', { system: 'outlook', itemId: 'mixed', version: 'd2', modifiedAt: 5_000 })
-  await post('/dedupe/commit', { system: 'outlook', itemId: 'mixed', token: dated.claim.token })
-  const mixed = await post('/dedupe/batch', { events: [{ system: 'outlook', itemId: 'mixed', version: 'u1' }, { system: 'outlook', itemId: 'mixed', version: 'd1', modifiedAt: 4_000 }] })
-  t.same(decisions(mixed), ['process', 'stale'])
-  t.same(decisions(await post('/dedupe/batch', { events: [{ system: 'outlook', itemId: 'mixed', version: 'd0', modifiedAt: 3_000 }, { system: 'outlook', itemId: 'mixed', version: 'd1', modifiedAt: 4_000 }] })), ['superseded', 'stale'], 'dated events below a stale one stay superseded: they are older still')
-})
-
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
   const { app } = await buildTestApp(t)
   await batchReplayScenario(t, app)

@@ -118,7 +118,7 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal(later.last?.modifiedAt, undefined)
   })
 
-  check('the history records the batch events a decision superseded, unless it was a duplicate, stale or in_flight', async (t, store) => {
+  check('the history records the batch events a decision superseded, unless it was a duplicate or in_flight', async (t, store) => {
     const key = freshKey()
     await store.claim(claimOf(key, 'v3', { superseded: ['v2', 'v1', 'v0'] }))
     const history = (await store.get(key, T0))?.history.map((entry) => [entry.decision, entry.version, entry.reason])
@@ -135,12 +135,6 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.equal((await store.claim(claimOf(replayed, 'v3', { now: T0 + 1, superseded: ['v2'] }))).decision, 'duplicate')
     const afterDuplicate = (await store.get(replayed, T0 + 1))?.history.map((entry) => entry.decision)
     t.same(afterDuplicate, ['duplicate', 'committed', 'process'], 'a duplicate records none: the batch decides an older event next')
-
-    const older = freshKey()
-    await commitVersion(store, older, 'v3', { modifiedAt: 100 })
-    t.equal((await store.claim(claimOf(older, 'v0', { modifiedAt: 1, now: T0 + 1, superseded: ['g1'] }))).decision, 'stale')
-    const afterStale = (await store.get(older, T0 + 1))?.history.map((entry) => entry.decision)
-    t.same(afterStale, ['stale', 'committed', 'process'], 'a stale answer records none: the batch looks past it')
 
     const held = freshKey()
     t.equal((await store.claim(claimOf(held, 'v1'))).decision, 'process')

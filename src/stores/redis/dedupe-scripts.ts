@@ -101,9 +101,9 @@ local function claim(b)
     elseif string.find(flags, 'o', 1, true) then reason = 'gap_overflow'
     else reason = 'gap_event' end
   end
-  -- the batch events this decision supersedes, recorded before it (supersededHistory: none below a duplicate, stale
-  -- or in_flight answer); 'hi' itself is written with the decision's own entry below
-  if (decision == 'process' or decision == 'unchanged') and A[b + 12] ~= '' then
+  -- the batch events this decision supersedes, recorded before it (supersededHistory: none below a duplicate or an
+  -- in_flight answer); 'hi' itself is written with the decision's own entry below
+  if decision ~= 'duplicate' and decision ~= 'in_flight' and A[b + 12] ~= '' then
     local w = {}
     for _, other in ipairs(cjson.decode(A[b + 12])) do
       push(w, 'h' .. (hi % ${HISTORY_LIMIT}), now .. '|superseded|superseded|' .. other)
