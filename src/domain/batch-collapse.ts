@@ -149,17 +149,23 @@ export function supersededVersions(events: Resendable[], group: readonly number[
  * The search past an item's duplicates in a batch. Its newest event may be a resend placed after a newer change
  * (Graph notifications carry no modifiedAt, so position alone ranked it first), so while the decided event is a
  * duplicate the next one in the order is decided. Skipped: a version already answered duplicate, and a dated event no
- * newer than a dated duplicate (its order is known, so a redelivered Salesforce batch decides nothing twice).
+ * newer than a dated duplicate (its order is known, so a redelivered Salesforce batch decides nothing twice). After a
+ * newest event stale by its modifiedAt (`gapsOnly`), only gap events are looked at: they are never stale by modifiedAt,
+ * where every other event ranked below it is older still.
  */
 export class PastDuplicates {
   private next = 1
   private readonly answered = new Set<string>()
   private newestDatedDuplicate = -Infinity
 
-  /** `group`: one item's positions, newest first (newestFirstByItem), whose first event answered duplicate. */
+  /**
+   * `group`: one item's positions, newest first (newestFirstByItem), whose first event answered duplicate, or stale by
+   * its modifiedAt (then `gapsOnly`).
+   */
   constructor(
     private readonly events: Resendable[],
     private readonly group: number[],
+    private readonly gapsOnly = false,
   ) {
     this.noteDuplicate(group[0])
   }
@@ -167,8 +173,8 @@ export class PastDuplicates {
   /** The position to decide next, or undefined when no event of the item is left to try. */
   candidate(): number | undefined {
     for (; this.next < this.group.length; this.next++) {
-      const { version, modifiedAt } = this.events[this.group[this.next]]
-      if (this.answered.has(version)) continue
+      const { version, modifiedAt, gap } = this.events[this.group[this.next]]
+      if (this.answered.has(version) || (this.gapsOnly && !gap)) continue
       // (a gap event is never stale by modifiedAt: it is decided whatever its time)
       if (modifiedAt !== undefined && modifiedAt <= this.newestDatedDuplicate && !this.events[this.group[this.next]].gap) continue
       return this.group[this.next]

@@ -85,7 +85,6 @@ export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse
 }
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
-const ITEM_DELETED = explainDedupe('item_deleted')
 
 /**
  * A /dedupe body the schema refused, with the explicit form's missing fields and unreadable modifiedAt beside the
@@ -227,7 +226,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['dedupe'],
         summary: 'Decide up to 500 events in one call',
         description:
-          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it (its claim covers the gap events among them), and the changes above it are claimed after it, so they get in_flight while its claim holds the item (write and commit the restore, then send them again together with the undelete, the batch as it came), or their own decision when it needs no write. Under fail-open both get process: write the undelete first. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind, but for gap events below an undelete): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
+          'One result per event, same order, each as /dedupe would answer. Several events for one item collapse: only the newest (later modifiedAt where both have one, else later position; an event without modifiedAt ranks as the newest dated event before it) is decided; the others get superseded. When the newest is a duplicate (a Graph resend placed after a newer change), the next event of that item is decided instead, until one is not a duplicate, skipping versions already answered and dated events no newer than a dated duplicate (so a redelivered Salesforce batch writes nothing twice). A newest event stale by its modifiedAt is looked past for the gap events below it (never stale by modifiedAt), each then decided as it would be alone. A Salesforce gap event superseded by a newer update or create hands it its re-read: that event is then answered as a gap event (re-read the record). When the decided event is in_flight, the events it superseded are in_flight too (same retryAfterMs): nothing of the item was handled, so send them all again. An undelete is not superseded by newer changes of its item (a change of a deleted pair is synced only once the pair is restored): the newest undelete with no delete above it is decided with the events below it (its claim covers the gap events among them), and the changes above it are claimed after it, so they get in_flight while its claim holds the item (write and commit the restore, then send them again together with the undelete, the batch as it came), or their own decision when it needs no write. Under fail-open both get process: write the undelete first. A process claim covers the older events of its item in the batch (up to 10, nearest first; not dated events older than a dated claim unless they are gap events, nor a delete, undelete or gap event below a claim of another kind, but for gap events below an undelete): its commit records their versions as committed, so the batch delivered again answers them duplicate, undated Graph notifications included. A released claim, or a lapsed one another claim replaced, covers nothing; beyond the 10 nearest, a redelivered batch may decide an older event once more. An invalid event, or a Graph validation/lifecycle notification, gets rejected with problem details and the rest proceeds. A Salesforce change event with several recordIds fans out: results[i] is then an array, one result per listed id, in order (an id listed twice: the first is superseded by the second). A per-event tenant overrides the batch tenant. A 503 gives back the claims the batch granted before the failure (best effort), so its retry finds the items free. Body limit BATCH_BODY_LIMIT_BYTES (default 8 MiB).',
         body: batchRequestSchema,
         response: { 200: batchResponseSchema, ...errorResponses },
       },
@@ -237,7 +236,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       const now = Date.now()
       // covers: the versions of the item's older events in the batch that a claim for this one supersedes; superseded:
       // those its decision leaves superseded, for the item's history
-      type Slot = { event: DedupeEvent; covers?: string[]; superseded?: string[]; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
+      // claimed: the store's answer, kept beside the response for its reason code
+      type Slot = { event: DedupeEvent; covers?: string[]; superseded?: string[]; claimed?: ClaimResult; result?: ReturnType<typeof respond> | { decision: 'superseded'; reason: string; key: DedupeResponse['key'] } }
       const perEvent: Array<{ rejected?: unknown; slots: Slot[]; fanOut: boolean }> = body.events.map((raw, i) => {
         try {
           const bad = request.bodyNeedsCheck ? findBadValue(raw) : undefined
@@ -292,16 +292,19 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       const results = await claimAll(toClaim)
       toClaim.forEach((slot, i) => {
+        slot.claimed = results[i]
         slot.result = respond(slot.event, results[i])
       })
       // A duplicate newest event must not hide a newer change behind it (PastDuplicates): the item's next event is
       // decided, one round of store calls for all such items, until one is not a duplicate or none is left. Its claim
-      // covers the events below it. If a round fails, the caller hears only the failure: the
+      // covers the events below it. A newest event stale by its modifiedAt is looked past for the gap events below
+      // it, which are never stale by modifiedAt: alone, each would be decided. If a round fails, the caller hears only
+      // the failure: the
       // claims granted before it are given back at once (best effort; left to lapse at their lease when the store
       // cannot take the release either), so the retried batch finds the items processable.
       let searching = groups
-        .filter((group) => group.length > 1 && slots[group[0]].result?.decision === 'duplicate')
-        .map((group) => new PastDuplicates(events, group))
+        .filter((group) => group.length > 1 && (slots[group[0]].claimed?.decision === 'duplicate' || slots[group[0]].claimed?.reason === 'older_than_committed'))
+        .map((group) => new PastDuplicates(events, group, slots[group[0]].claimed?.decision === 'stale'))
         .filter((search) => search.candidate() !== undefined)
       try {
         while (searching.length > 0) {
@@ -314,6 +317,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
           })
           const answers = await claimAll(claiming)
           claiming.forEach((slot, i) => {
+            slot.claimed = answers[i]
             slot.result = respond(slot.event, answers[i])
           })
           searching = searching.filter((search, i) => {
@@ -341,12 +345,12 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       // The changes above an undelete this batch processes wait for it (undeleteFirst), and say so. An undated one
       // found the item deleted (stale, item_deleted: the restore is not committed yet); it waits too.
       for (const { undelete, newer } of splits) {
-        const restore = undelete.find((pos) => slots[pos].result?.decision === 'process')
-        if (restore === undefined) continue
+        const restore = undelete[0]
+        if (slots[restore].result?.decision !== 'process') continue
         for (const pos of newer) {
           const result = slots[pos].result
           if (result?.decision === 'in_flight') result.reason = AFTER_UNDELETE_REASON
-          else if (result?.decision === 'stale' && result.reason === ITEM_DELETED) {
+          else if (result?.decision === 'stale' && slots[pos].claimed?.reason === 'item_deleted') {
             slots[pos].result = { ...result, decision: 'in_flight', reason: AFTER_UNDELETE_REASON, retryAfterMs: slots[restore].event.leaseMs }
           }
         }

@@ -310,6 +310,38 @@ t.test('batch: an undelete is not superseded by a newer change of its item; that
   await batchUndeleteScenario(t, app)
 })
 
+t.test('batch: a newest event stale by its modifiedAt does not hide a gap event below it', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = async (url: string, payload: object) => (await app.inject({ method: 'POST', url, payload })).json()
+  const decisions = (answer: { results: Array<{ decision: string }> }) => answer.results.map((result) => result.decision)
+  const updated = await post('/dedupe', { changeEvent: changeEventPayload('UPDATE', ['00ULATE'], 5, { LastModifiedDate: '2026-03-09T12:00:00Z' }) })
+  await post('/dedupe/commit', { system: 'salesforce', itemId: '00ULATE', token: updated.claim.token })
+  // a late delete (the record was restored and edited since) above a gap event: alone, the gap event is a re-read
+  const lateDelete = [
+    { changeEvent: changeEventPayload('GAP_UPDATE', ['00ULATE'], 1, { LastModifiedDate: '2026-03-09T10:00:00Z' }) },
+    { changeEvent: changeEventPayload('DELETE', ['00ULATE'], 2, { LastModifiedDate: '2026-03-09T11:00:00Z' }) },
+  ]
+  const first = await post('/dedupe/batch', { events: lateDelete })
+  t.same(decisions(first), ['process', 'stale'])
+  t.match(first.results[0].reason, /re-read the record/)
+  await post('/dedupe/commit', { system: 'salesforce', itemId: '00ULATE', token: first.results[0].claim.token })
+  t.same(decisions(await post('/dedupe/batch', { events: lateDelete })), ['duplicate', 'stale'], 'delivered again, nothing is written twice')
+
+  // only gap events are looked at: a dated event below is older still, an undated one is left superseded as before
+  const dated = await post('/dedupe', { system: 'outlook', itemId: 'mixed', version: 'd2', modifiedAt: 5_000 })
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'mixed', token: dated.claim.token })
+  const mixed = [{ system: 'outlook', itemId: 'mixed', version: 'u1' }, { system: 'outlook', itemId: 'mixed', version: 'd0', modifiedAt: 3_000 }, { system: 'outlook', itemId: 'mixed', version: 'd1', modifiedAt: 4_000 }]
+  t.same(decisions(await post('/dedupe/batch', { events: mixed })), ['superseded', 'superseded', 'stale'])
+
+  // an undated stale newest event (the item is deleted) is not looked past: the delete below the restore stays superseded
+  const explicit = (version: string, changeType: string, modifiedAt?: number) => ({ system: 'salesforce', itemId: '00UGONE', version, changeType, modifiedAt })
+  const gone = await post('/dedupe', explicit('d1', 'deleted', 1_000))
+  await post('/dedupe/commit', { system: 'salesforce', itemId: '00UGONE', token: gone.claim.token })
+  const restoreThenDelete = [explicit('u1', 'undeleted', 2_000), explicit('d2', 'deleted')]
+  t.same(decisions(await post('/dedupe/batch', { events: restoreThenDelete })), ['superseded', 'stale'])
+  t.same(decisions(await post('/dedupe/batch', { events: restoreThenDelete })), ['superseded', 'stale'], 'the same the second time')
+})
+
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
   const { app } = await buildTestApp(t)
   await batchReplayScenario(t, app)
