@@ -299,9 +299,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       // decided, one round of store calls for all such items, until one is not a duplicate or none is left. Its claim
       // covers the events below it. A newest event stale by its modifiedAt is looked past for the gap events below
       // it, which are never stale by modifiedAt: alone, each would be decided. If a round fails, the caller hears only
-      // the failure: the
-      // claims granted before it are given back at once (best effort; left to lapse at their lease when the store
-      // cannot take the release either), so the retried batch finds the items processable.
+      // the failure: the claims granted before it are given back at once (best effort; left to lapse at their lease
+      // when the store cannot take the release either), so the retried batch finds the items processable.
       let searching = groups
         .filter((group) => group.length > 1 && (slots[group[0]].claimed?.decision === 'duplicate' || slots[group[0]].claimed?.reason === 'older_than_committed'))
         .map((group) => new PastDuplicates(events, group, slots[group[0]].claimed?.decision === 'stale'))
@@ -331,8 +330,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
         throw error
       }
       // An item whose decided event is in_flight had none of its events handled: the ones it superseded are in_flight
-      // too, so a caller that sends the in_flight events again sends them all, and a gap event's re-read (or a delete
-      // below an update) is not dropped as superseded by an event that was never written.
+      // too, so a caller that sends the in_flight events again sends them all, and a gap event's re-read is not dropped
+      // as superseded by an event that was never written.
       for (const group of groups) {
         if (group.length === 1) continue
         const held = group.map((pos) => slots[pos].result).find((result): result is DedupeResponse => result?.decision === 'in_flight')
