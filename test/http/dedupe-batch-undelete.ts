@@ -43,8 +43,8 @@ export async function batchUndeleteScenario(t: Test, app: FastifyInstance): Prom
   t.same(decisions(await post('/dedupe/batch', { events: undeleteThenUpdate })), ['duplicate', 'process'], 'sent again, the update is decided as it would be alone')
 
   // released unwritten, the undelete is sent again with the update: the restore first once more
-  const again2 = await post('/dedupe', changeEvent('DELETE', '00UREST3', 1, '09:00:00'))
-  await post('/dedupe/commit', { system: 'salesforce', itemId: '00UREST3', token: again2.claim.token })
+  const deletedThree = await post('/dedupe', changeEvent('DELETE', '00UREST3', 1, '09:00:00'))
+  await post('/dedupe/commit', { system: 'salesforce', itemId: '00UREST3', token: deletedThree.claim.token })
   const restoreAndEdit = [changeEvent('UNDELETE', '00UREST3', 2, '11:00:00'), changeEvent('UPDATE', '00UREST3', 3, '11:05:00')]
   const held = await post('/dedupe/batch', { events: restoreAndEdit })
   t.match(held.results[1].reason, /together with the undelete/, 'the update is told to come back with the undelete')
