@@ -2,12 +2,15 @@
 import { InvalidFieldError } from './invalid-field.js'
 import { MAX_ID_LENGTH } from './keys.js'
 
+/** A Graph delete's version: its changeKey behind this prefix (see readGraphNotification). */
+export const DELETE_VERSION_PREFIX = 'deleted:'
+
 export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted'
 
 export interface GraphChange {
   system: 'outlook'
   itemId: string
-  /** the changeKey: resourceData.@odata.etag without its W/"..." wrapper */
+  /** the changeKey: resourceData.@odata.etag without its W/"..." wrapper (a delete's behind DELETE_VERSION_PREFIX) */
   version: string
   changeType: 'created' | 'updated' | 'deleted'
   /** the mailbox tenant (kept on the record; not the sidecar tenant) */
@@ -95,11 +98,16 @@ export function readGraphNotification(raw: unknown, at = 'notification', batchHi
   if (typeof itemId !== 'string' || itemId.length === 0) throw new InvalidFieldError(`${at}.resourceData.id`, 'must be a non-empty string')
   if (itemId.length > MAX_ID_LENGTH) throw new InvalidFieldError(`${at}.resourceData.id`, `must be at most ${MAX_ID_LENGTH} characters`)
   const etag = resourceData['@odata.etag']
-  const version = typeof etag === 'string' ? changeKeyFromEtag(etag) : ''
-  if (version.length === 0) {
+  const changeKey = typeof etag === 'string' ? changeKeyFromEtag(etag) : ''
+  if (changeKey.length === 0) {
     throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, 'must be the weak ETag W/"<changeKey>" that versions the item')
   }
-  if (version.length > MAX_ID_LENGTH) throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, `holds a changeKey longer than ${MAX_ID_LENGTH} characters`)
+  // A delete is a version of its own: its etag may name a state an update already delivered (and had committed), and
+  // the delete must not be a duplicate of that update. Its replays still are duplicates of it.
+  const version = changeType === 'deleted' ? `${DELETE_VERSION_PREFIX}${changeKey}` : changeKey
+  if (version.length > MAX_ID_LENGTH) {
+    throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, `holds a changeKey longer than ${MAX_ID_LENGTH - (version.length - changeKey.length)} characters`)
+  }
   return {
     system: 'outlook',
     itemId,

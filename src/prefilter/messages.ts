@@ -1,4 +1,5 @@
 // The messages the pre-filter forwards (shapes fixed by design.md) and their idempotency and partition keys.
+import { DELETE_VERSION_PREFIX } from '../domain/graph-notification.js'
 import type { Burst } from './collapse.js'
 import type { ChangeType, LifecycleNotification } from './notifications.js'
 
@@ -58,8 +59,10 @@ export function toChangeOutbound(burst: Burst<unknown>): Outbound {
     firstEnqueuedAt: iso(burst.firstEnqueuedAt),
     lastEnqueuedAt: iso(burst.lastEnqueuedAt),
   }
-  // Without any etag the change type and last enqueued time stand in, so a redelivery still maps to one key.
-  const version = burst.etag ?? `${burst.changeType}@${message.lastEnqueuedAt}`
+  // Without any etag the change type and last enqueued time stand in, so a redelivery still maps to one key. A delete
+  // is keyed apart from the update whose etag it may carry (as the sidecar versions a Graph delete).
+  const version =
+    burst.etag === undefined ? `${burst.changeType}@${message.lastEnqueuedAt}` : burst.changeType === 'deleted' ? `${DELETE_VERSION_PREFIX}${burst.etag}` : burst.etag
   return {
     message,
     idempotencyKey: headerSafe(`${burst.tenantId}:${burst.itemId}:${version}`),

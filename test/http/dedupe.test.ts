@@ -342,6 +342,19 @@ t.test('batch: a newest event stale by its modifiedAt does not hide a gap event 
   t.same(decisions(await post('/dedupe/batch', { events: restoreThenDelete })), ['superseded', 'stale'], 'the same the second time')
 })
 
+t.test('a Graph delete whose etag names a state already committed is not its duplicate', async (t) => {
+  const { app } = await buildTestApp(t)
+  const post = async (url: string, payload: object) => (await app.inject({ method: 'POST', url, payload })).json()
+  const updated = await post('/dedupe', { notification: notification('ck9', 'updated', 'AAMkDEL') })
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'AAMkDEL', token: updated.claim.token })
+  const deleted = await post('/dedupe', { notification: notification('ck9', 'deleted', 'AAMkDEL') })
+  t.equal(deleted.decision, 'process', 'the delete is written')
+  t.equal(deleted.key.version, 'deleted:ck9')
+  await post('/dedupe/commit', { system: 'outlook', itemId: 'AAMkDEL', token: deleted.claim.token })
+  const again = await post('/dedupe', { notification: notification('ck9', 'deleted', 'AAMkDEL') })
+  t.equal(again.decision, 'duplicate', 'its replay is a duplicate')
+})
+
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
   const { app } = await buildTestApp(t)
   await batchReplayScenario(t, app)

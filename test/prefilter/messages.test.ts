@@ -40,6 +40,15 @@ t.test('a change message has exactly the fields of the contract', async (t) => {
   t.equal(out.partitionKey, 'AAMk/x+y=')
 })
 
+t.test('a delete is keyed apart from the update whose etag it carries', async (t) => {
+  // a late copy of an update's notification collapsed with the delete (or a delete notification naming the last state)
+  const update = toChangeOutbound(burst)
+  const deleted = toChangeOutbound({ ...burst, changeType: 'deleted' })
+  t.equal(deleted.idempotencyKey, 'tenant-1:AAMk/x+y=:deleted:ck3')
+  t.not(deleted.idempotencyKey, update.idempotencyKey)
+  t.equal(deleted.message.kind === 'change' && deleted.message.etag, 'ck3', 'the message still carries the etag itself')
+})
+
 t.test('without any etag the key still names one version; odd characters stay header-safe', async (t) => {
   const out = toChangeOutbound({ ...burst, etag: undefined, etags: [], changeType: 'deleted' })
   t.equal(out.message.kind === 'change' && out.message.etag, null)

@@ -200,7 +200,7 @@ t.test('pre-filter end to end', async (t) => {
       [['deleted', 'x2', 2]],
     )
     t.equal(bodies.filter((b) => b.kind === 'lifecycle').length, 1)
-    t.equal(x.message.message_id, `${TENANT}:X:x2`, 'the idempotency key travels as message id')
+    t.equal(x.message.message_id, `${TENANT}:X:deleted:x2`, 'the idempotency key travels as message id (a delete keyed apart from an update)')
     await waitUntil(() => handle.status().partitions.some((p) => p.checkpointSequenceNumber !== undefined), 'a checkpoint')
   })
 })

@@ -2,7 +2,7 @@
 // sidecar-request: POST /dedupe
 // Explicit form: the pre-filter already collapsed the Graph notifications into one message per item. The version is
 // the changeKey of the state just read (two notifications that read the same state are one version); a delete has
-// no state to read and uses the notification's etag.
+// no state to read and uses "deleted:" and the message's etag (item-context.dwl).
 output application/json
 var event = vars.outlookSide.event
 ---
