@@ -11,6 +11,7 @@ import { Delivery, type Forwarder } from './delivery.js'
 import { createEventHubForwarder } from './eventhub-forwarder.js'
 import { createHttpForwarder } from './http-forwarder.js'
 import { MemoryCheckpointStore } from './memory-checkpoint-store.js'
+import type { DropReason } from './notifications.js'
 import { createPrefilterMetrics, type PrefilterMetrics } from './metrics.js'
 import { type PartitionStatus, Pipeline } from './pipeline.js'
 import { RedisCheckpointStore } from './redis-checkpoint-store.js'
@@ -115,6 +116,7 @@ export async function startPrefilter(config: PrefilterConfig, deps: PrefilterDep
   const log = deps.logger.child({ component: 'prefilter' })
   const tuning = deps.tuning ?? {}
   const scheduler = tuning.scheduler ?? systemScheduler
+  const dropLog = new DropLog(log, scheduler)
   const credential = config.connectionString ? undefined : (tuning.credential ?? (await defaultCredential()))
   const checkpointStore = await createCheckpointStore(config, deps)
   const forwarder = createForwarder(config, tuning)
@@ -195,8 +197,9 @@ export async function startPrefilter(config: PrefilterConfig, deps: PrefilterDep
         metrics.eventsReceived.inc(events)
         metrics.notificationsReceived.inc(notifications)
       },
-      dropped(reason, count) {
+      dropped(reason, count, where) {
         metrics.dropped.inc({ reason }, count)
+        dropLog.note(reason, count, where)
       },
       collapsed(count) {
         metrics.collapsed.inc(count)
@@ -254,6 +257,12 @@ export async function startPrefilter(config: PrefilterConfig, deps: PrefilterDep
     { checkpointStore: config.checkpointStore, forwardTarget: forwarder.kind, quietMs: config.quietMs, maxWaitMs: config.maxWaitMs },
     'pre-filter started',
   )
+  if (config.checkpointStore === 'memory') {
+    log.warn(
+      { startPosition: config.startPosition },
+      'checkpoints are kept in this process only: after a restart the pre-filter starts again from PREFILTER_START_POSITION, so with "latest" it skips what was sent meanwhile; set PREFILTER_CHECKPOINT_STORE=redis or blob in production',
+    )
+  }
 
   let closed: Promise<void> | undefined
   const close = async (): Promise<void> => {
@@ -293,5 +302,35 @@ export async function startPrefilter(config: PrefilterConfig, deps: PrefilterDep
       }
     },
     close: () => (closed ??= close()),
+  }
+}
+
+/**
+ * Logs the notifications checkpointed past without a forward (validation probes, a clientState not configured, ones
+ * that cannot be read), so an operator can tell which went: the first of each reason at once, then at most one line
+ * per reason every DROP_LOG_INTERVAL_MS with the count since the last.
+ */
+export const DROP_LOG_INTERVAL_MS = 10_000
+
+class DropLog {
+  private readonly last = new Map<DropReason, { at: number; since: number }>()
+
+  constructor(
+    private readonly log: Pick<Logger, 'info' | 'warn'>,
+    private readonly clock: { now(): number },
+  ) {}
+
+  note(reason: DropReason, count: number, where: { partitionId: string; sequenceNumber: number }): void {
+    const now = this.clock.now()
+    const seen = this.last.get(reason)
+    if (seen !== undefined && now - seen.at < DROP_LOG_INTERVAL_MS) {
+      seen.since += count
+      return
+    }
+    const line = { reason, ...where, droppedSinceLastLine: seen === undefined ? count : seen.since + count }
+    // a validation probe is expected; the others mean a notification nobody will see
+    if (reason === 'validation') this.log.info(line, 'notification dropped and checkpointed past')
+    else this.log.warn(line, 'notification dropped and checkpointed past')
+    this.last.set(reason, { at: now, since: 0 })
   }
 }

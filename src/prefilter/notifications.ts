@@ -67,7 +67,8 @@ export function classifyNotification(raw: unknown, clientStates: ReadonlySet<str
   if (clientStates.size > 0 && (typeof raw.clientState !== 'string' || !clientStates.has(raw.clientState))) {
     return { kind: 'drop', reason: 'client_state' }
   }
-  if (raw.lifecycleEvent !== undefined) {
+  // (null counts as absent, as a relay that writes every field may send it on a change notification)
+  if (raw.lifecycleEvent !== undefined && raw.lifecycleEvent !== null) {
     // Unknown lifecycle values are still forwarded: losing a "resync needed" signal costs more than an odd message.
     if (!nonEmpty(raw.lifecycleEvent) || !nonEmpty(raw.subscriptionId)) return { kind: 'drop', reason: 'malformed' }
     return {

@@ -18,7 +18,8 @@ export type CheckpointWriter = (position: CheckpointPosition) => Promise<void>
 
 export interface PipelineHooks {
   received(events: number, notifications: number): void
-  dropped(reason: DropReason, count: number): void
+  /** `where`: the event that held the dropped notification (checkpointed past it: say so in the log) */
+  dropped(reason: DropReason, count: number, where: { partitionId: string; sequenceNumber: number }): void
   /** notifications merged into another one's message */
   collapsed(count: number): void
   checkpointed(partitionId: string, position: CheckpointPosition): void
@@ -132,7 +133,7 @@ export class Pipeline {
     for (const event of events) {
       const elements = readNotificationCollection(event.body)
       if (elements === undefined) {
-        this.hooks.dropped?.('unparsable', 1)
+        this.hooks.dropped?.('unparsable', 1, { partitionId: handle.partitionId, sequenceNumber: event.sequenceNumber })
         handle.tracker.addEvent(event.sequenceNumber, event.offset, 0)
         continue
       }
@@ -143,7 +144,7 @@ export class Pipeline {
       for (const raw of elements) {
         const item = classifyNotification(raw, this.clientStates)
         if (item.kind === 'drop') {
-          this.hooks.dropped?.(item.reason, 1)
+          this.hooks.dropped?.(item.reason, 1, { partitionId: handle.partitionId, sequenceNumber: event.sequenceNumber })
           continue
         }
         slot.pending += 1

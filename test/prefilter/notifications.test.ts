@@ -41,6 +41,7 @@ t.test('lifecycle notifications keep their event, subscription and tenant', asyn
   const { tenantId: _tenant, ...withoutTenant } = lifecycle('missed')
   t.same(classifyNotification(withoutTenant, states), { kind: 'lifecycle', lifecycleEvent: 'missed', subscriptionId: SUBSCRIPTION, tenantId: null })
   t.same(classifyNotification({ ...lifecycle('missed'), lifecycleEvent: '' }, states), { kind: 'drop', reason: 'malformed' })
+  t.match(classifyNotification({ ...change({ itemId: 'A' }), lifecycleEvent: null }, states), { kind: 'change', itemId: 'A' }, 'a null lifecycleEvent counts as absent')
 })
 
 t.test('a change notification gives the item, the change type and the bare changeKey', async (t) => {

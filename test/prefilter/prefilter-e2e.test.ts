@@ -1,5 +1,6 @@
 // End to end through the real SDK and the local AMQP peer: bursts, drops, lifecycle, HTTP and event hub outputs.
 import { EventHubProducerClient } from '@azure/event-hubs'
+import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import t from 'tap'
 import { type PrefilterHandle, startPrefilter } from '../../src/prefilter/index.js'
@@ -37,10 +38,10 @@ t.test('pre-filter end to end', async (t) => {
     closers.push(() => producer.close())
     return { name, producer }
   }
-  const start = async (hub: string, overrides: Parameters<typeof prefilterConfig>[0] = {}, registry = new Registry()) => {
+  const start = async (hub: string, overrides: Parameters<typeof prefilterConfig>[0] = {}, registry = new Registry(), logger = silentLogger()) => {
     const handle = await startPrefilter(
       prefilterConfig({ connectionString: peer.connectionString(hub), forwardUrl: target.url, forwardToken: 'mule-token', ...overrides }),
-      { logger: silentLogger(), registry, shutdownGraceMs: 2_000, tuning: fastTuning() },
+      { logger, registry, shutdownGraceMs: 2_000, tuning: fastTuning() },
     )
     closers.push(() => handle.close())
     return handle
@@ -52,7 +53,9 @@ t.test('pre-filter end to end', async (t) => {
     const { name, producer } = newHub(2)
     const registry = new Registry()
     // A wider quiet window: C's two notifications come through two partitions, each with its own receive loop.
-    const handle = await start(name, { quietMs: 400 }, registry)
+    const lines: Array<{ level: number; msg: string; reason?: string; partitionId?: string; sequenceNumber?: number; droppedSinceLastLine?: number }> = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+    const handle = await start(name, { quietMs: 400 }, registry, logger)
     const at = target.received.length
     await producer.sendBatch(
       [
@@ -94,6 +97,12 @@ t.test('pre-filter end to end', async (t) => {
     t.equal(lifecycles.length, 2, 'lifecycle notifications are not collapsed')
     t.same(lifecycles[0].body, { kind: 'lifecycle', lifecycleEvent: 'missed', subscriptionId: lifecycles[0].body.subscriptionId, tenantId: TENANT })
     t.match(lifecycles[0].headers['idempotency-key'], /^[0-9a-f-]+:missed:\d{4}-\d\d-\d\dT/)
+
+    t.ok(lines.some((line) => line.level === 40 && /checkpoints are kept in this process only/.test(line.msg)), 'the memory checkpoint store is warned about')
+    const drops = lines.filter((line) => line.msg === 'notification dropped and checkpointed past')
+    t.match(drops.find((line) => line.reason === 'validation'), { level: 30, partitionId: '0', sequenceNumber: 0, droppedSinceLastLine: 1 }, 'a validation probe: info')
+    t.match(drops.find((line) => line.reason === 'client_state'), { level: 40, partitionId: '1', sequenceNumber: 0 }, 'a notification nobody will see: a warning naming where it was')
+    t.equal(drops.filter((line) => line.reason === 'client_state').length, 1, 'the next ones within the interval are counted, not logged')
 
     const metrics = await registry.metrics()
     t.match(metrics, /prefilter_notifications_dropped_total\{reason="validation"\} 1/)
