@@ -305,13 +305,14 @@ export async function startPrefilter(config: PrefilterConfig, deps: PrefilterDep
   }
 }
 
+/** At most one log line per drop reason in this long (DropLog). */
+export const DROP_LOG_INTERVAL_MS = 10_000
+
 /**
  * Logs the notifications checkpointed past without a forward (validation probes, a clientState not configured, ones
  * that cannot be read), so an operator can tell which went: the first of each reason at once, then at most one line
  * per reason every DROP_LOG_INTERVAL_MS with the count since the last.
  */
-export const DROP_LOG_INTERVAL_MS = 10_000
-
 class DropLog {
   private readonly last = new Map<DropReason, { at: number; since: number }>()
 
