@@ -36,7 +36,8 @@ const text = (value: unknown) => (typeof value === 'string' && value.trim() !== 
 /** The role a Graph event resource shows: its `type`, else `seriesMasterId` or `recurrence`. */
 export function readGraphSeries(event: Record<string, unknown>): SeriesFacts {
   const masterId = text(event.seriesMasterId)
-  const typed = typeof event.type === 'string' ? GRAPH_TYPES[event.type] : undefined
+  // (own keys only: a type named "constructor" or "toString" is no role)
+  const typed = typeof event.type === 'string' && Object.hasOwn(GRAPH_TYPES, event.type) ? GRAPH_TYPES[event.type] : undefined
   if (typed) return { role: typed, child: false, masterId }
   if (masterId) return { role: 'occurrence', child: false, masterId }
   if (isPlainObject(event.recurrence)) return { role: 'series_master', child: false }

@@ -128,12 +128,17 @@ export const resolveConflictRoutes: FastifyPluginAsyncZod = async (app) => {
         const now = Date.now()
         let link: LinkRecord | null = null
         if (outlookId) link = await callStore(app, reply, 'resolve_conflict', () => app.store.correlate.getLink(tenant, { system: 'outlook', itemId: outlookId }, now))
+        const foundByOutlook = link !== null
         if (!link && salesforceId) {
           link = await callStore(app, reply, 'resolve_conflict', () => app.store.correlate.getLink(tenant, { system: 'salesforce', itemId: salesforceId }, now))
         }
         if (link && outlookId && salesforceId && (link.outlook !== outlookId || link.salesforce.slice(0, 15) !== salesforceId.slice(0, 15))) {
-          throw new HttpProblem('invalid_input', `salesforce.itemId: ${salesforceId} is not linked to outlook item ${outlookId} (its counterpart is ${link.salesforce})`, {
-            errors: [{ path: 'salesforce.itemId', message: `is not the counterpart of outlook item ${outlookId}` }],
+          // the side whose link was not the one found names the wrong item: the other side's counterpart is another
+          const [wrong, wrongId, other, otherId, counterpart] = foundByOutlook
+            ? (['salesforce', salesforceId, 'outlook', outlookId, link.salesforce] as const)
+            : (['outlook', outlookId, 'salesforce', salesforceId, link.outlook] as const)
+          throw new HttpProblem('invalid_input', `${wrong}.itemId: ${wrongId} is not linked to ${other} item ${otherId} (its counterpart is ${counterpart})`, {
+            errors: [{ path: `${wrong}.itemId`, message: `is not the counterpart of ${other} item ${otherId}` }],
           })
         }
         if (link?.baseline) {

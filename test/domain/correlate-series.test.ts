@@ -4,6 +4,8 @@ import { readGraphSeries, readSalesforceSeries, readSeriesFacts } from '../../sr
 
 t.test('Graph: type decides; seriesMasterId and recurrence stand in when type is missing', async (t) => {
   t.same(readGraphSeries({ type: 'singleInstance' }), { role: 'single', child: false, masterId: undefined })
+  t.same(readGraphSeries({ type: 'constructor' }), { child: false }, 'an inherited property name is no role')
+  t.same(readGraphSeries({ type: 'toString', seriesMasterId: 'M' }), { role: 'occurrence', child: false, masterId: 'M' })
   t.same(readGraphSeries({ type: 'seriesMaster', recurrence: {} }).role, 'series_master')
   t.same(readGraphSeries({ type: 'occurrence', seriesMasterId: 'M1' }), { role: 'occurrence', child: false, masterId: 'M1' })
   t.same(readGraphSeries({ type: 'exception', seriesMasterId: 'M1' }).role, 'exception')

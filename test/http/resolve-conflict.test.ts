@@ -214,6 +214,17 @@ t.test('stored baseline from /correlate/confirm is the base when none is given',
   })
   t.equal(mismatch.statusCode, 400)
   t.equal(mismatch.json().errors[0].path, 'salesforce.itemId')
+  t.match(mismatch.json().detail, /its counterpart is 00U5g00000Xy12ZEAQ/)
+
+  // found through the Salesforce side: the Outlook id is the wrong one, and its counterpart is the linked Outlook item
+  const otherWay = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: { outlook: { itemId: 'AAMkOTHER', fields: base }, salesforce: { record: sfRecord() } },
+  })
+  t.equal(otherWay.statusCode, 400)
+  t.equal(otherWay.json().errors[0].path, 'outlook.itemId')
+  t.match(otherWay.json().detail, /outlook\.itemId: AAMkOTHER is not linked to salesforce item 00U5g00000Xy12ZEAQ \(its counterpart is AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=\)/)
 })
 
 t.test('bad input names the field', async (t) => {
