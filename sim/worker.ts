@@ -687,6 +687,8 @@ export class Worker {
         written: merged ? { fields: merged } : undefined,
         baseline: baselineWith('outlook'),
         deleted: outlookWrite.op === 'delete' ? true : undefined,
+        // a create replaces the Outlook event that was deleted: the pair is linked anew
+        replaces: outlookWrite.op === 'create' && outlook.itemId && outlook.itemId !== outlookId ? { system: 'outlook', itemId: outlook.itemId } : undefined,
       })
       this.d.truth.markConfirmed(writeSeq)
     }
@@ -715,6 +717,8 @@ export class Worker {
         written: merged ? { fields: merged } : undefined,
         baseline: baselineWith('salesforce'),
         deleted: salesforceWrite.op === 'delete' ? true : undefined,
+        // a create replaces the Salesforce Event that was deleted: the pair is linked anew
+        replaces: salesforceWrite.op === 'create' && salesforce.itemId && salesforce.itemId !== salesforceId ? { system: 'salesforce', itemId: salesforce.itemId } : undefined,
       })
       this.d.truth.markConfirmed(writeSeq)
     }

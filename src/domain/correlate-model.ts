@@ -109,6 +109,11 @@ export interface ConfirmInput {
   baseline?: Record<string, unknown>
   reservationToken?: string
   deleted?: boolean
+  /**
+   * The item the target replaces as the source's counterpart (a /resolve-conflict create, made because that item is
+   * gone): when the source is linked to it, it is tombstoned and the source is linked to the target.
+   */
+  replaces?: ItemRef
   now: number
   /** how long a written fingerprint counts as our echo (ECHO_WINDOW) */
   echoWindowMs: number

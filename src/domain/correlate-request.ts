@@ -211,6 +211,7 @@ export interface ConfirmRequestBody {
   baseline?: Json
   reservationToken?: string
   deleted?: boolean
+  replaces?: ItemRef
 }
 
 export interface ConfirmChange {
@@ -221,11 +222,19 @@ export interface ConfirmChange {
   baseline?: Json
   reservationToken?: string
   deleted: boolean
+  replaces?: ItemRef
 }
 
 export function readConfirmRequest(body: ConfirmRequestBody): ConfirmChange {
   if (body.source.system === body.target.system) {
     throw new InvalidFieldError('target.system', `must be "${otherSystem(body.source.system)}": a link pairs an Outlook item with a Salesforce item`)
+  }
+  if (body.replaces !== undefined) {
+    if (body.replaces.system !== body.target.system) {
+      throw new InvalidFieldError('replaces.system', `must be "${body.target.system}": the item replaced is target's predecessor, in target's system`)
+    }
+    if (body.replaces.itemId === body.target.itemId) throw new InvalidFieldError('replaces.itemId', 'must not be target itself')
+    if (body.deleted === true) throw new InvalidFieldError('replaces', 'goes with a create, not with deleted true')
   }
   const baseline = body.baseline
   // Checked now so a later both_changed comparison can always read it; stored exactly as given.
@@ -238,5 +247,6 @@ export function readConfirmRequest(body: ConfirmRequestBody): ConfirmChange {
     baseline,
     reservationToken: body.reservationToken,
     deleted: body.deleted === true,
+    replaces: body.replaces,
   }
 }

@@ -221,6 +221,11 @@ export const confirmRequestSchema = z
       .boolean({ error: 'must be true or false' })
       .optional()
       .describe('true after deleting target: tombstones the pair, so late changes of either id are skipped, and marks both items with the time of the delete, so a copy made anew of either (after an undelete) gets a createKey of its own. Repeating it, even after an undelete restored one of the items, changes nothing.'),
+    replaces: itemRefSchema
+      .optional()
+      .describe(
+        'With a /resolve-conflict create: the item target replaces, in target\'s system (the one the resolution found deleted). When source is still linked to it, that item is tombstoned (its late changes and its delete are skipped, so the delete does not reach source) and source is linked to target, where the confirm would otherwise answer conflicting_link. When source is linked to another item, conflicting_link as ever; when it is not linked to it (already relinked: a repeat), nothing more.',
+      ),
   })
   .describe('Record a write that succeeded. Source and target may be either way round: a link is one pair.')
   .meta({ id: 'CorrelateConfirmRequest' })

@@ -381,6 +381,33 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.match(copy, { action: 'skip', reason: 'conflicting_link', link: { salesforce: { itemId: s } } }, 'a second copy is flagged, not linked')
   })
 
+  t.test('a resolution\'s create of a deleted side is linked in its place (replaces), and the old item\'s delete goes nowhere', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s1 = salesforceId()
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s1 }, written: { fields: fieldsA }, baseline: fieldsA })
+    // a person edits the Outlook event while another deletes the Salesforce Event: the flow reads S1 gone
+    const resolution = await api.post('/resolve-conflict', {
+      outlook: { itemId: o, fields: fieldsB, modifiedAt: '2026-03-10T09:00:00Z' },
+      salesforce: { itemId: s1, deleted: true },
+    })
+    t.match(resolution.body, { outcome: 'resolved', writes: { salesforce: { op: 'create' } } }, 'update-wins: Salesforce gets the event again')
+    const s2 = salesforceId()
+    const refused = await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s2 }, written: { fields: fieldsB }, baseline: fieldsB })
+    t.match(refused, { linked: false, reason: 'conflicting_link' }, 'without replaces the old link stands')
+    const linked = await api.confirm({
+      source: { system: 'outlook', itemId: o },
+      target: { system: 'salesforce', itemId: s2 },
+      written: { fields: fieldsB },
+      baseline: fieldsB,
+      replaces: { system: 'salesforce', itemId: s1 },
+    })
+    t.match(linked, { linked: true, link: { salesforce: { itemId: s2 } } })
+    t.match(await api.correlate({ system: 'salesforce', itemId: s1, changeType: 'deleted' }), { action: 'skip', reason: 'tombstoned' }, 'S1\'s delete does not delete the Outlook event')
+    t.match(await api.correlate({ system: 'salesforce', itemId: s2, changeType: 'created', fields: fieldsB }), { action: 'skip', reason: 'echo' }, 'the new Event\'s own change is our echo')
+    t.match(await api.correlate({ system: 'outlook', itemId: o, changeType: 'updated', fields: fieldsA }), { action: 'update', target: { itemId: s2 } }, 'the next edit goes to the new Event')
+  })
+
   t.test('updates, both_changed, deletes, tombstones', async (t) => {
     const api = await client(t)
     const o = outlookId()
@@ -510,6 +537,10 @@ export function runCorrelateHttp(t: Test, build: Build): void {
       ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'outlook', itemId: 'b' } }, 'target.system'],
       ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' } }, 'target'],
       ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, deleted: 'yes' }, 'deleted'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, replaces: { system: 'outlook', itemId: 'c' } }, 'replaces.system'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, replaces: { system: 'salesforce', itemId: 'b' } }, 'replaces.itemId'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, replaces: { system: 'salesforce', itemId: 'c' }, deleted: true }, 'replaces'],
+      ['/correlate/confirm', { source: { system: 'outlook', itemId: 'a' }, target: { system: 'salesforce', itemId: 'b' }, replaces: { system: 'salesforce', itemid: 'c' } }, 'replaces.itemid'],
     ]
     for (const [url, payload, path] of cases) {
       const res = await api.post(url, payload)

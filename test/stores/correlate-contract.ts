@@ -73,6 +73,27 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(after.reservation?.expiresAt, T0 + 2 * LEASE)
   })
 
+  t.test('a resolution\'s create replacing a gone counterpart (replaces) relinks the source and tombstones the old item', async (t) => {
+    const { o, s } = await linkPair({ baseline: { subject: 'A' } })
+    const s2 = salesforce()
+    // without replaces: refused, the source is linked to s
+    t.match(await confirm(o, s2, { now: T0 + 1 }), { linked: false, reason: 'conflicting_link' })
+    const relinked = await confirm(o, s2, { replaces: s, baseline: { subject: 'B' }, now: T0 + 2 })
+    t.equal(relinked.linked, true)
+    t.match(await store().getLink(tenant, o, T0 + 2), { state: 'linked', salesforce: s2.itemId, baseline: { subject: 'B' } })
+    t.match(await store().getLink(tenant, s2, T0 + 2), { state: 'linked', outlook: o.itemId })
+    t.match(await store().getLink(tenant, s, T0 + 2), { state: 'tombstoned', outlook: o.itemId }, 'the replaced item is tombstoned')
+    t.match(await decide(s, { changeType: 'deleted', now: T0 + 3 }), { action: 'skip', reason: 'tombstoned' }, 'its delete does not reach the source')
+    t.match(await decide(s, { now: T0 + 3 }), { action: 'skip', reason: 'tombstoned' }, 'nor a late change of it')
+    t.equal((await confirm(o, s2, { replaces: s, baseline: { subject: 'B' }, now: T0 + 4 })).linked, true, 'a repeat changes nothing')
+    t.match(await store().getLink(tenant, s, T0 + 4), { state: 'tombstoned', outlook: o.itemId })
+    t.match(await confirm(o, salesforce(), { replaces: s, now: T0 + 5 }), { linked: false, reason: 'conflicting_link' }, 'once relinked, the old item is no longer the counterpart it names')
+
+    const other = await linkPair()
+    t.match(await confirm(other.o, salesforce(), { replaces: salesforce(), now: T0 + 6 }), { linked: false, reason: 'conflicting_link' }, 'replaces naming another item than the counterpart changes nothing')
+    t.match(await store().getLink(tenant, other.o, T0 + 6), { state: 'linked', salesforce: other.s.itemId })
+  })
+
   t.test('a delete of an unlinked item is skip / no_link_for_delete', async (t) => {
     const result = await decide(outlook(), { changeType: 'deleted' })
     t.same(result, { action: 'skip', reason: 'no_link_for_delete', target: { system: 'salesforce', itemId: null } })

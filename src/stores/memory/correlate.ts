@@ -193,7 +193,22 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const recordWrite = () => {
       if (input.writtenFingerprint !== undefined) this.record(targetKey, input.writtenFingerprint, now + input.echoWindowMs, now)
     }
-    if (fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
+    // A resolution's create replacing the source's counterpart, which is gone: that item is tombstoned, pointing at the
+    // source, and the source is free for the target.
+    const replaced = input.replaces
+    const relink =
+      replaced !== undefined &&
+      !input.deleted &&
+      !targetElsewhere &&
+      fromSource?.state === 'linked' &&
+      fromSource.counterpart === replaced.itemId &&
+      replaced.itemId !== target.itemId
+    if (relink) {
+      const replacedKey = keyOf(tenant, replaced.system, replaced.itemId)
+      const old = this.links.get(replacedKey, now) ?? { ...fromSource, role: fromSource.counterpartRole, counterpartRole: fromSource.role }
+      this.links.set(replacedKey, { ...old, counterpart: source.itemId, state: 'tombstoned', updatedAt: now }, now + input.tombstoneTtlMs, now)
+    }
+    if (!relink && fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
       const link = toLink(tenant, source.system, source.itemId, fromSource)
       if (targetElsewhere) return { linked: false, reason: 'conflicting_link', link, targetLinkedElsewhere: true }
       recordWrite()

@@ -207,11 +207,11 @@ return reply('create', 'new_item', '', { k = ck })
 
 /**
  * KEYS: source link, target link, source reservation, target reservation, target ledger, source delete mark, target
- *       delete mark.
+ *       delete mark, the replaced item's link (ConfirmInput.replaces; the source link again without one).
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
  *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read), delete mark expiresAt,
- *       delete mark pttl.
+ *       delete mark pttl, the replaced item's id ('' for none).
  * Reply JSON: { linked: 0 | 1, reason? (conflicting_link | tombstoned), elsewhere? (1: the target is linked to another
  * item), link: { sys, id, s: side } }.
  */
@@ -231,7 +231,16 @@ local function recordWrite()
     redis.call('PEXPIRE', KEYS[5], ARGV[12])
   end
 end
-if ls and ls.st == 'linked' and ls.cp ~= tid then
+-- a resolution's create replacing the source's counterpart, which is gone: that item is tombstoned, pointing at the
+-- source, and the source is free for the target
+local rid = ARGV[18]
+local relink = rid ~= '' and deleted ~= '1' and not targetElsewhere and ls and ls.st == 'linked' and ls.cp == rid and rid ~= tid
+if relink then
+  local old = side(KEYS[8], now) or { base = ls.base, bfp = ls.bfp, role = ls.cprole, cprole = ls.role, at = ls.at }
+  put(KEYS[8], { cp = sid, cpe = senc, st = 'tombstoned', base = old.base, bfp = old.bfp, role = old.role, cprole = old.cprole,
+    at = old.at, up = nowText, exp = ARGV[13] }, ARGV[14])
+end
+if not relink and ls and ls.st == 'linked' and ls.cp ~= tid then
   if targetElsewhere then
     return cjson.encode({ linked = 0, reason = 'conflicting_link', elsewhere = 1, link = { sys = ssys, id = sid, s = ls } })
   end

@@ -62,7 +62,7 @@ function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
   const commands = client as unknown as CorrelateCommands
   if (typeof commands.cssCorrelateDecide !== 'function') {
     client.defineCommand('cssCorrelateDecide', { numberOfKeys: 8, lua: DECIDE_LUA })
-    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 7, lua: CONFIRM_LUA })
+    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 8, lua: CONFIRM_LUA })
     client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 3, lua: UNLINK_LUA })
   }
   return commands
@@ -172,6 +172,7 @@ export class RedisCorrelateStore implements CorrelateStore {
         target.ledger,
         source.deleteMark,
         target.deleteMark,
+        input.replaces ? correlateKeys(input.tenant, input.replaces).link : source.link,
         input.source.system,
         input.source.itemId,
         encodeURIComponent(input.source.itemId),
@@ -189,6 +190,7 @@ export class RedisCorrelateStore implements CorrelateStore {
         (input.baseline && fingerprintBaseline(input.baseline)) ?? '',
         String(input.now + markTtlMs),
         String(markTtlMs),
+        input.replaces?.itemId ?? '',
       ),
     )
     const reply = JSON.parse(text) as { linked: 0 | 1; reason?: 'conflicting_link' | 'tombstoned'; elsewhere?: 1; link: RawLink }
