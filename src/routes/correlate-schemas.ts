@@ -224,7 +224,7 @@ export const confirmRequestSchema = z
     replaces: itemRefSchema
       .optional()
       .describe(
-        'With a /resolve-conflict create: the item target replaces, in target\'s system (the one the resolution found deleted). When source is still linked to it, that item is tombstoned (its late changes and its delete are skipped, so the delete does not reach source) and source is linked to target, where the confirm would otherwise answer conflicting_link. When source is linked to another item, conflicting_link as ever; when it is not linked to it (already relinked: a repeat), nothing more.',
+        'With a /resolve-conflict create: the item target replaces, in target\'s system (the one the resolution found deleted). When source is still linked to it, that item is tombstoned (its late changes and its delete are skipped, so the delete does not reach source) and marked with the time, as a delete confirm marks it (restored, its next copy gets a createKey of its own), and source is linked to target, where the confirm would otherwise answer conflicting_link. A tombstoned target is refused first, as ever. When source is linked to another item, conflicting_link as ever; when it is not linked to it (already relinked: a repeat), nothing more.',
       ),
   })
   .describe('Record a write that succeeded. Source and target may be either way round: a link is one pair.')

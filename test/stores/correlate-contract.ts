@@ -88,6 +88,15 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal((await confirm(o, s2, { replaces: s, baseline: { subject: 'B' }, now: T0 + 4 })).linked, true, 'a repeat changes nothing')
     t.match(await store().getLink(tenant, s, T0 + 4), { state: 'tombstoned', outlook: o.itemId })
     t.match(await confirm(o, salesforce(), { replaces: s, now: T0 + 5 }), { linked: false, reason: 'conflicting_link' }, 'once relinked, the old item is no longer the counterpart it names')
+    const restored = await decide(s, { changeType: 'undeleted', now: T0 + 6 })
+    t.equal(restored.reservation?.createKey, `ck-${s.itemId}-${T0 + 2}`, 'restored, the replaced item\'s next copy gets a createKey of its own, as after any delete')
+
+    // a tombstoned target is refused before anything is relinked
+    const dead = await linkPair()
+    const deadTarget = await linkPair()
+    await confirm(deadTarget.o, deadTarget.s, { deleted: true, now: T0 + 6 })
+    t.match(await confirm(dead.o, deadTarget.s, { replaces: dead.s, now: T0 + 7 }), { linked: false, reason: 'conflicting_link' })
+    t.match(await store().getLink(tenant, dead.s, T0 + 7), { state: 'linked', outlook: dead.o.itemId }, 'the replaced item keeps its link')
 
     const other = await linkPair()
     t.match(await confirm(other.o, salesforce(), { replaces: salesforce(), now: T0 + 6 }), { linked: false, reason: 'conflicting_link' }, 'replaces naming another item than the counterpart changes nothing')

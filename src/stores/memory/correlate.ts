@@ -200,6 +200,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
       replaced !== undefined &&
       !input.deleted &&
       !targetElsewhere &&
+      fromTarget?.state !== 'tombstoned' &&
       fromSource?.state === 'linked' &&
       fromSource.counterpart === replaced.itemId &&
       replaced.itemId !== target.itemId
@@ -207,6 +208,9 @@ export class MemoryCorrelateStore implements CorrelateStore {
       const replacedKey = keyOf(tenant, replaced.system, replaced.itemId)
       const old = this.links.get(replacedKey, now) ?? { ...fromSource, role: fromSource.counterpartRole, counterpartRole: fromSource.role }
       this.links.set(replacedKey, { ...old, counterpart: source.itemId, state: 'tombstoned', updatedAt: now }, now + input.tombstoneTtlMs, now)
+      // as after any delete: a copy made anew of the replaced item (restored) gets a createKey of its own, where the
+      // old one would find the source itself (Graph returns the event it made for a transactionId it knows)
+      this.deletedAt.set(replacedKey, now, now + Math.max(input.tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS), now)
     }
     if (!relink && fromSource?.state === 'linked' && fromSource.counterpart !== target.itemId) {
       const link = toLink(tenant, source.system, source.itemId, fromSource)

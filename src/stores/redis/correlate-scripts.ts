@@ -207,7 +207,8 @@ return reply('create', 'new_item', '', { k = ck })
 
 /**
  * KEYS: source link, target link, source reservation, target reservation, target ledger, source delete mark, target
- *       delete mark, the replaced item's link (ConfirmInput.replaces; the source link again without one).
+ *       delete mark, the replaced item's link and delete mark (ConfirmInput.replaces; the source's own keys again
+ *       without one).
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
  *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read), delete mark expiresAt,
@@ -234,11 +235,14 @@ end
 -- a resolution's create replacing the source's counterpart, which is gone: that item is tombstoned, pointing at the
 -- source, and the source is free for the target
 local rid = ARGV[18]
-local relink = rid ~= '' and deleted ~= '1' and not targetElsewhere and ls and ls.st == 'linked' and ls.cp == rid and rid ~= tid
+local relink = rid ~= '' and deleted ~= '1' and not targetElsewhere and not (lt and lt.st == 'tombstoned') and ls
+  and ls.st == 'linked' and ls.cp == rid and rid ~= tid
 if relink then
   local old = side(KEYS[8], now) or { base = ls.base, bfp = ls.bfp, role = ls.cprole, cprole = ls.role, at = ls.at }
   put(KEYS[8], { cp = sid, cpe = senc, st = 'tombstoned', base = old.base, bfp = old.bfp, role = old.role, cprole = old.cprole,
     at = old.at, up = nowText, exp = ARGV[13] }, ARGV[14])
+  -- as after any delete: a copy made anew of the replaced item (restored) gets a createKey of its own
+  redis.call('SET', KEYS[9], nowText .. ':' .. ARGV[16], 'PX', ARGV[17])
 end
 if not relink and ls and ls.st == 'linked' and ls.cp ~= tid then
   if targetElsewhere then

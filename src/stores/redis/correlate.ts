@@ -62,7 +62,7 @@ function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
   const commands = client as unknown as CorrelateCommands
   if (typeof commands.cssCorrelateDecide !== 'function') {
     client.defineCommand('cssCorrelateDecide', { numberOfKeys: 8, lua: DECIDE_LUA })
-    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 8, lua: CONFIRM_LUA })
+    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 9, lua: CONFIRM_LUA })
     client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 3, lua: UNLINK_LUA })
   }
   return commands
@@ -163,6 +163,7 @@ export class RedisCorrelateStore implements CorrelateStore {
     const source = correlateKeys(input.tenant, input.source)
     const target = correlateKeys(input.tenant, input.target)
     const markTtlMs = Math.max(input.tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS)
+    const replaced = input.replaces && correlateKeys(input.tenant, input.replaces)
     const text = await guard(() =>
       this.commands.cssCorrelateConfirm(
         source.link,
@@ -172,7 +173,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         target.ledger,
         source.deleteMark,
         target.deleteMark,
-        input.replaces ? correlateKeys(input.tenant, input.replaces).link : source.link,
+        replaced?.link ?? source.link,
+        replaced?.deleteMark ?? source.deleteMark,
         input.source.system,
         input.source.itemId,
         encodeURIComponent(input.source.itemId),
