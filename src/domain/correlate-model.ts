@@ -111,7 +111,8 @@ export interface ConfirmInput {
   deleted?: boolean
   /**
    * The item the target replaces as the source's counterpart (a /resolve-conflict create, made because that item is
-   * gone): when the source is linked to it, it is tombstoned and the source is linked to the target.
+   * gone): when the source is linked to it, it is tombstoned and marked with the delete time (as a delete confirm
+   * marks it), and the source is linked to the target.
    */
   replaces?: ItemRef
   now: number
