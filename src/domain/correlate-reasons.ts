@@ -7,7 +7,7 @@ const SENTENCES: Record<CorrelateReason, string> = {
   linked:
     'Linked: write the change to target.itemId (update, or delete for a delete), then call /correlate/confirm with what you wrote and the new baseline (deleted: true after a delete).',
   both_changed:
-    'Both sides changed since the last sync (targetFields differ from the baseline; or this call linked the pair, whose counterpart you did not read, and it may have changed since our create): call /resolve-conflict, write what it returns to each side, then /correlate/confirm.',
+    'Both sides changed since the last sync (targetFields differ from the baseline; or this call linked the pair, whose counterpart you did not read, and it may have changed since our create; or this item was deleted while its counterpart was edited): call /resolve-conflict (a deleted side with deleted: true), write what it returns to each side, then /correlate/confirm (with replaces after a create of the deleted side).',
   echo: 'Our own write coming back, a state with nothing new since the last sync, or our own create (now linked): skip it, write nothing.',
   create_in_flight:
     'Another worker is creating the counterpart right now: write nothing; redeliver this change after retryAfterMs (it then becomes an update, or a create if that reservation lapsed).',

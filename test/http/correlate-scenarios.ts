@@ -381,6 +381,35 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.match(copy, { action: 'skip', reason: 'conflicting_link', link: { salesforce: { itemId: s } } }, 'a second copy is flagged, not linked')
   })
 
+  t.test('a delete against an edit of the counterpart not yet synced is resolve, and deletePolicy settles it', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    await api.confirm({ source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s }, written: { fields: fieldsA }, baseline: fieldsA })
+    t.match(
+      await api.correlate({ changeEvent: changeEvent(s, 'DELETE'), targetFields: fieldsA }),
+      { action: 'delete', reason: 'linked', target: { system: 'outlook', itemId: o } },
+      'the counterpart still equals the baseline: delete it',
+    )
+    t.match(await api.correlate({ changeEvent: changeEvent(s, 'DELETE') }), { action: 'delete', reason: 'linked' }, 'a delete whose flow read no counterpart deletes')
+    const contested = await api.correlate({ changeEvent: changeEvent(s, 'DELETE'), targetFields: { ...fieldsA, location: 'Room 9' } })
+    t.match(contested, { action: 'resolve', reason: 'both_changed', target: { system: 'outlook', itemId: o }, baseline: fieldsA }, 'the Outlook edit is not deleted unseen')
+    t.match(
+      await api.correlate({ notification: notification(o, 'deleted'), targetRecord: { Subject: 'Renamed in Salesforce' } }),
+      { action: 'resolve', reason: 'both_changed', target: { system: 'salesforce', itemId: s } },
+      'the other way, with the record as read',
+    )
+    t.equal((await api.get('salesforce', s)).body.state, 'linked', 'asking changes nothing')
+
+    const outlook = { itemId: o, fields: { ...fieldsA, location: 'Room 9' }, modifiedAt: '2026-03-10T09:00:00Z' }
+    const salesforce = { itemId: s, deleted: true }
+    const updateWins = await api.post('/resolve-conflict', { outlook, salesforce })
+    t.match(updateWins.body, { outcome: 'resolved', merged: { location: 'Room 9' }, writes: { salesforce: { op: 'create' } } }, 'update-wins (default): the Event is made anew')
+    t.notOk(updateWins.body.writes.outlook, 'and the Outlook event keeps its edit')
+    const deleteWins = await api.post('/resolve-conflict', { outlook, salesforce, deletePolicy: 'delete-wins' })
+    t.match(deleteWins.body, { outcome: 'resolved', merged: null, writes: { outlook: { op: 'delete' } } }, 'delete-wins: the edited event goes too')
+  })
+
   t.test('a resolution\'s create of a deleted side is linked in its place (replaces), and the old item\'s delete goes nowhere', async (t) => {
     const api = await client(t)
     const o = outlookId()
