@@ -116,13 +116,16 @@ function checkConverged(input: CheckInput): Checks['converged'] {
     const os = outlook.get(meeting.id) ?? []
     const ss = salesforce.get(meeting.id) ?? []
     const ids = { outlook: os.map((o) => o.id), salesforce: ss.map((s) => s.id) }
-    if (meeting.deletedAt !== undefined) {
+    if (meeting.deletedAt !== undefined && (os.length + ss.length === 0 || !meeting.mayRevive)) {
       if (os.length + ss.length === 0) deletedOnBoth++
       else problems.push({ meeting: meeting.id, problem: `deleted in ${meeting.deletedOn} but still present`, ...ids })
       continue
     }
+    // From here the meeting must be on both sides, alike and linked (a contested delete may have been undone).
+    const overruled = meeting.overruledDeletes?.length ? `, though deleted in ${meeting.overruledDeletes.map((d) => d.side).join(' and ')} while the other copy held an edit not yet synced (update-wins)` : ''
+    const revived = meeting.deletedAt !== undefined ? `, revived after a delete in ${meeting.deletedOn} that met an edit of the other copy` : ''
     if (os.length === 0 || ss.length === 0) {
-      problems.push({ meeting: meeting.id, problem: `missing in ${os.length === 0 ? 'Outlook' : 'Salesforce'}`, ...ids })
+      problems.push({ meeting: meeting.id, problem: `missing in ${os.length === 0 ? 'Outlook' : 'Salesforce'}${overruled}${revived}`, ...ids })
       continue
     }
     if (os.length > 1 || ss.length > 1) problems.push({ meeting: meeting.id, problem: 'more than one copy on a side', ...ids })
@@ -177,12 +180,20 @@ function checkLost(input: CheckInput): Checks['lost'] {
     if (groups.length === 0) continue
     humanChanges++
     const meeting = truth.meetings.get(change.meeting)
-    if (meeting?.deletedAt !== undefined) {
+    const final = finals.get(change.meeting) ?? {}
+    const gone = final.outlook === undefined && final.salesforce === undefined
+    // A delete ends the changes made before it: all of them when it stood, its own side's when an edit of the other
+    // copy won over it (update-wins made this side anew from the other).
+    const deletedAfter = (d: { side: Side; seq: number }) => d.side === change.side && d.seq > change.seq
+    if (
+      (meeting?.deletedAt !== undefined && (gone || !meeting.mayRevive)) ||
+      (meeting?.deletedAt !== undefined && meeting.deletedOn === change.side && change.seq < (meeting.deletedSeq ?? Infinity)) ||
+      meeting?.overruledDeletes?.some(deletedAfter)
+    ) {
       supersededByDelete++
       continue
     }
     const later = (byMeeting.get(change.meeting) ?? []).filter((c) => c.seq > change.seq)
-    const final = finals.get(change.meeting) ?? {}
     let verdict: 'applied' | 'superseded' | 'policy' | 'lost' = 'applied'
     for (const group of groups) {
       if (later.some((c) => c.values[group] !== undefined)) {
@@ -328,4 +339,3 @@ function countDuplicates(truth: Truth): Checks['duplicateWrites'] {
   }
   return { syncWrites: truth.writes.length, duplicates: byCause.total, byCause: byCause.toObject() }
 }
-

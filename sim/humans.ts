@@ -37,6 +37,7 @@ export class Desk {
     readonly salesforce: FakeSalesforce,
     readonly truth: Truth,
     private readonly rng: Random,
+    private readonly policy: Pick<SimOptions, 'deletePolicy' | 'resolveBaseline'> = { deletePolicy: 'update-wins', resolveBaseline: 'last' },
   ) {}
 
   itemOf(meeting: number, side: Side): string | undefined {
@@ -88,9 +89,36 @@ export class Desk {
   delete(meeting: number, side: Side): boolean {
     const itemId = this.itemOf(meeting, side)
     if (!itemId) return false
+    const contest = this.deleteContest(meeting, side, itemId)
     const ok = side === 'outlook' ? this.outlook.humanDelete(itemId) : this.salesforce.humanDelete(itemId, this.rng.pick(HUMAN_USERS))
-    if (ok) this.truth.recordHuman({ meeting, side, itemId, actor: 'human', kind: 'delete', values: {} })
+    if (ok) this.truth.recordHuman({ meeting, side, itemId, actor: 'human', kind: 'delete', values: {}, contest })
     return ok
+  }
+
+  /**
+   * Whether a delete of this copy contests a state of the other copy the sync has not carried across. The sidecar
+   * sees that state as the other copy moved from the baseline (the last confirmed sync), and /resolve-conflict's
+   * delete policy decides. A person's edit not yet synced must then win under update-wins (unless the baseline moves
+   * before a resolution's last write, `--resolve-baseline each`). A sync write not yet confirmed moves a copy from
+   * the baseline too, though a person may have seen it before deleting: either end is right then, as under review.
+   */
+  private deleteContest(meeting: number, side: Side, itemId: string): HumanChange['contest'] {
+    if (this.policy.deletePolicy === 'delete-wins') return undefined
+    const other = otherSide(side)
+    const otherId = this.itemOf(meeting, other)
+    const mine = this.current(side, itemId)
+    const theirs = otherId && this.current(other, otherId)
+    if (!mine || !theirs || !otherId) return undefined
+    const theirValues = groupValues(theirs)
+    const differing = differingGroups(groupValues(mine), theirValues)
+    const pending = this.truth.pendingOn(meeting, other)
+    const editWaiting = differing.some((group) => pending.some((change) => change.values[group] === theirValues[group]))
+    if (editWaiting && this.policy.deletePolicy === 'update-wins' && this.policy.resolveBaseline === 'last') return 'must-survive'
+    const unconfirmed = (writer: { syncWriteSeq?: number } | undefined) =>
+      writer?.syncWriteSeq !== undefined && this.truth.writes.some((w) => w.seq === writer.syncWriteSeq && !w.confirmed)
+    const lastWriter = (s: Side, id: string) => (s === 'outlook' ? this.outlook.lastWriterOf(id) : this.salesforce.lastWriterOf(id))
+    if (editWaiting || unconfirmed(lastWriter(side, itemId)) || unconfirmed(lastWriter(other, otherId))) return 'may-survive'
+    return undefined
   }
 }
 
@@ -191,7 +219,19 @@ export class Humans {
     const meeting = this.rng.pick(meetings)
     const sides = (['outlook', 'salesforce'] as const).filter((side) => this.desk.itemOf(meeting, side) !== undefined)
     if (sides.length === 0) return
-    if (this.desk.delete(meeting, this.rng.pick(sides))) this.actions.add('delete')
+    const side = this.rng.pick(sides)
+    if (sides.length === 2 && this.rng.chance(this.options.faults.concurrentEdits)) {
+      // Someone edits the other copy just before this one is deleted, before the sync carried the edit across.
+      const other = otherSide(side)
+      if (this.editOnce(meeting, other, this.pickKind(other))) this.actions.add('edit racing a delete (other side)')
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        if (this.desk.delete(meeting, side)) this.actions.add('delete')
+      }, this.rng.between(0, 700))
+      this.timers.add(timer)
+      return
+    }
+    if (this.desk.delete(meeting, side)) this.actions.add('delete')
   }
 }
 
@@ -272,6 +312,12 @@ export class Reviewer {
     const meeting = desk.truth.meetingOf('outlook', request.outlookId) ?? desk.truth.meetingOf('salesforce', request.salesforceId)
     const outlookItem = desk.outlook.currentItem(request.outlookId)
     const salesforceItem = desk.salesforce.currentItem(request.salesforceId)
+    if (meeting !== undefined && (outlookItem === undefined) !== (salesforceItem === undefined)) {
+      // A delete against an edit (deletePolicy review): the person lets the delete stand and deletes the other copy.
+      if (desk.delete(meeting, outlookItem ? 'outlook' : 'salesforce')) this.stats.settled++
+      else this.stats.nothingToDo++
+      return undefined
+    }
     if (meeting === undefined || !outlookItem || !salesforceItem) {
       this.stats.nothingToDo++
       return undefined

@@ -32,7 +32,7 @@ export function formatSummary(result: SimResult): string {
   const a = human.actions
   push(
     'People',
-    `${n(a.create ?? 0)} meetings created, ${n(a.update ?? 0)} edits, ${n(a['concurrent edit (other side)'] ?? 0)} concurrent edits of the other copy, ${n(a.delete ?? 0)} deletes, ${n(a['touch (unsynced field)'] ?? 0)} unsynced touches; reviewer settled ${human.reviewer.settled} of ${human.reviewer.requests} needs_review (baseline recorded ${human.reviewer.baselineRecorded}, superseded by a later edit ${human.reviewer.baselineSuperseded}, not recorded, every attempt failed ${human.reviewer.baselineNotRecorded})`,
+    `${n(a.create ?? 0)} meetings created, ${n(a.update ?? 0)} edits, ${n(a['concurrent edit (other side)'] ?? 0)} concurrent edits of the other copy, ${n(a.delete ?? 0)} deletes (${n(a['edit racing a delete (other side)'] ?? 0)} just after an edit of the other copy; met an edit not synced yet: ${human.contestedDeletes.mustSurvive} must be undone, ${human.contestedDeletes.maySurvive} may be), ${n(a['touch (unsynced field)'] ?? 0)} unsynced touches; reviewer settled ${human.reviewer.settled} of ${human.reviewer.requests} needs_review (baseline recorded ${human.reviewer.baselineRecorded}, superseded by a later edit ${human.reviewer.baselineSuperseded}, not recorded, every attempt failed ${human.reviewer.baselineNotRecorded})`,
   )
   const downs = (kind: 'sidecar' | 'redis') =>
     faults.timeline

@@ -29,7 +29,7 @@ export interface SimResult {
     graphNotificationsByType: Record<string, number>
     cdcEventsByType: Record<string, number>
   }
-  human: { actions: Record<string, number>; changes: number; concurrentEdits: number; reviewer: { requests: number; settled: number; nothingToDo: number; baselineRecorded: number; baselineSuperseded: number; baselineNotRecorded: number } }
+  human: { actions: Record<string, number>; changes: number; concurrentEdits: number; contestedDeletes: { mustSurvive: number; maySurvive: number }; reviewer: { requests: number; settled: number; nothingToDo: number; baselineRecorded: number; baselineSuperseded: number; baselineNotRecorded: number } }
   faults: {
     duplicateDeliveries: number
     outOfOrderDeliveries: number
@@ -97,7 +97,7 @@ export async function runSimulation(options: SimOptions, io: SimIo = {}): Promis
   const salesforceFaults = new WriteFaults('salesforce', rng.fork('salesforce-faults'), faults.salesforceWriteFailures)
   const outlook = new FakeOutlook(rng.fork('outlook'), graphHub, truth, outlookFaults)
   const salesforce = new FakeSalesforce(rng.fork('salesforce'), cdc, truth, salesforceFaults)
-  const desk = new Desk(outlook, salesforce, truth, rng.fork('desk'))
+  const desk = new Desk(outlook, salesforce, truth, rng.fork('desk'), options)
   const humans = new Humans(desk, rng.fork('humans'), options)
   const reviewer = new Reviewer(desk)
   const stats = new FlowStats()
@@ -245,6 +245,10 @@ export async function runSimulation(options: SimOptions, io: SimIo = {}): Promis
         actions: humanActions,
         changes: truth.human.length,
         concurrentEdits: humanActions['concurrent edit (other side)'] ?? 0,
+        contestedDeletes: {
+          mustSurvive: truth.human.filter((c) => c.contest === 'must-survive').length,
+          maySurvive: truth.human.filter((c) => c.contest === 'may-survive').length,
+        },
         reviewer: { ...reviewer.stats },
       },
       faults: {

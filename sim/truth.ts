@@ -40,6 +40,13 @@ export interface HumanChange {
   values: Partial<GroupValues>
   /** Seq of the edit on the other side it was made concurrently with. */
   concurrentWith?: number
+  /**
+   * A delete made while the other copy held a state the sync had not carried across (see Desk.delete):
+   * `must-survive` when that state is a person's edit not yet synced and the delete policy is update-wins (the
+   * meeting lives on, made anew on this side); `may-survive` when the sidecar cannot tell (an edit carried across
+   * by a write not yet confirmed, or a policy that leaves it to a person): either end is right.
+   */
+  contest?: 'must-survive' | 'may-survive'
 }
 
 /** Why the sync did what it did, attached to every write it makes (for the duplicate-write causes). */
@@ -90,6 +97,12 @@ export interface MeetingTruth {
   createdAt: number
   deletedAt?: number
   deletedOn?: Side
+  /** The seq of that delete. */
+  deletedSeq?: number
+  /** The delete may be undone by update-wins: the meeting may end on both sides instead of on neither. */
+  mayRevive?: boolean
+  /** Deletes that an edit of the other copy must win over (update-wins): changes of that side before one are gone. */
+  overruledDeletes?: Array<{ side: Side; seq: number }>
 }
 
 export class Truth {
@@ -123,9 +136,13 @@ export class Truth {
     this.human.push(full)
     if (full.kind === 'delete') {
       const meeting = this.meetings.get(full.meeting)
-      if (meeting && meeting.deletedAt === undefined) {
+      if (meeting && full.contest === 'must-survive') {
+        meeting.overruledDeletes = [...(meeting.overruledDeletes ?? []), { side: full.side, seq: full.seq }]
+      } else if (meeting && meeting.deletedAt === undefined) {
         meeting.deletedAt = full.at
         meeting.deletedOn = full.side
+        meeting.deletedSeq = full.seq
+        meeting.mayRevive = full.contest === 'may-survive'
       }
     }
     if ((full.kind === 'update' || full.kind === 'create') && Object.keys(full.values).length > 0) {
@@ -134,6 +151,11 @@ export class Truth {
       this.awaitingSync.set(full.meeting, list)
     }
     return full
+  }
+
+  /** A person's changes of this side of the meeting that the other side does not hold yet. */
+  pendingOn(meeting: number, side: Side): HumanChange[] {
+    return (this.awaitingSync.get(meeting) ?? []).filter((change) => change.side === side)
   }
 
   recordWrite(write: Omit<SyncWrite, 'seq' | 'at' | 'confirmed'>): SyncWrite {

@@ -247,10 +247,11 @@ export class Worker {
     if (source.fields) dedupeBody.fields = source.fields
     await this.holdingClaim(change, dedupeBody, source, isDelete, () => this.readOutlook(itemId), async (source) => {
       const link = await this.d.sidecar.getLink('outlook', itemId, `${change.cid}:lookup`)
+      // Read for a delete too: an edit of the counterpart not yet synced makes it resolve, not a delete of that edit.
       let target: SalesforceSide | undefined
-      if (link?.state === 'linked' && !isDelete) {
+      if (link?.state === 'linked') {
         target = await this.readSalesforce(link.salesforce.itemId)
-        if (target.deleted) throw new Retry('target_gone')
+        if (target.deleted && !isDelete) throw new Retry('target_gone')
       }
       const body: Record<string, unknown> = { system: 'outlook', itemId, changeType: notification.changeType, leaseMs: this.leaseMs }
       if (source.fields) body.fields = source.fields
@@ -285,9 +286,9 @@ export class Worker {
     await this.holdingClaim(change, dedupeBody, source, isDelete, () => this.readSalesforce(recordId), async (source) => {
       const link = await this.d.sidecar.getLink('salesforce', recordId, `${change.cid}:lookup`)
       let target: OutlookSide | undefined
-      if (link?.state === 'linked' && !isDelete) {
+      if (link?.state === 'linked') {
         target = await this.readOutlook(link.outlook.itemId)
-        if (target.deleted) throw new Retry('target_gone')
+        if (target.deleted && !isDelete) throw new Retry('target_gone')
       }
       const body: Record<string, unknown> = { changeEvent: message, leaseMs: this.leaseMs }
       if (source.fields) body.fields = source.fields
