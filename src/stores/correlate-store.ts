@@ -20,8 +20,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   item: counterpartHint (conflicting_link when the hinted item is linked elsewhere, tombstoned when it is
  *   tombstoned, series_mismatch, else the pair is linked, see below), echo (echoBySource or the live ledger
  *   entry), create_in_flight (a live reservation, also for a delete), no_link_for_delete, series_occurrence,
- *   create (a new reservation replaces a lapsed one; it keeps the request's fingerprint and state as what the
- *   create writes).
+ *   create (a new reservation replaces a lapsed one; the request's fingerprint and state are kept apart from it, as
+ *   what the create writes, for createKeyTtlMs as its createKey is, replacing the last create's; a create without a
+ *   fingerprint drops them).
  * - echo of a linked item (refines design.md, which also lets changedBy / changeOrigin decide when a state is
  *   sent): with a state (a fingerprint, not on a delete) the state alone decides: echo when it equals the item's
  *   live ledger entry (what we wrote into it last) or the baseline's fingerprint (nothing new since the last
@@ -32,12 +33,13 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  * - the echo ledger holds one entry per item: a confirm's written fingerprint replaces the target's earlier one
  *   (the same live entry again changes nothing), and it matches as often as it repeats within echoWindowMs. An
  *   earlier write coming back is a person setting the item back (flows read the current state).
- * - a hint link (our own create coming back before, or without, its confirm): when the hinted item's reservation
- *   (live, or lapsed within RESERVATION_GRACE_MS) kept what the create wrote, its state becomes both sides'
- *   baseline and its fingerprint the item's ledger entry; a state that differs from it is `update` (a person edited
- *   the copy; the baseline lets the targetFields rule and /resolve-conflict keep that edit), else echo. Without
- *   it the item's state is taken as ours: echo, with that state as baseline (when sent as an object) and ledger
- *   entry, so any later change of the copy is an update. A delete is a linked delete (echo with echoBySource).
+ * - a hint link (our own create coming back before, or without, its confirm): when what the hinted item's create
+ *   wrote is known (kept createKeyTtlMs, so also after its reservation lapsed, a confirm, or an unlink), its state
+ *   becomes both sides' baseline and its fingerprint the item's ledger entry; a state that differs from it is
+ *   `update` (a person edited the copy; the baseline lets the targetFields rule and /resolve-conflict keep that
+ *   edit), else echo. Without it (a create asked without a state, or none within createKeyTtlMs) the item's state is
+ *   taken as ours: echo, with that state as baseline (when sent as an object) and ledger entry, so any later change
+ *   of the copy is an update. A delete is a linked delete (echo with echoBySource).
  * - the baseline's fingerprint is computed by the store when a confirm (or a hint link) stores the baseline, from
  *   the object as `fields` are hashed; links stored before it existed get one with their next baseline.
  * - createKey: granting a reservation remembers createKey -> this item for createKeyTtlMs (per tenant). A hint
@@ -58,7 +60,8 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   the source's reservation dropped, the written fingerprint put in the target's ledger for echoWindowMs
  *   (replacing its entry).
  *   Repeating a confirm changes nothing (updatedAt included).
- * - unlink removes both sides' links or tombstones, reservations and ledgers.
+ * - unlink removes both sides' links or tombstones, reservations and ledgers; what a create wrote stays, as its
+ *   createKey does, so the copy coming back by its hint is compared with it.
  * - Every step is atomic: 20 concurrent decides for one new item give exactly one `create`.
  */
 export interface CorrelateStore {

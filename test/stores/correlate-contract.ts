@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { deriveCreateKey } from '../../src/domain/correlate-key.js'
 import { fingerprintFields } from '../../src/domain/fingerprint.js'
-import { DELETE_MARK_MIN_TTL_MS, type ConfirmInput, type CorrelateStore, type DecideInput, type ItemRef } from '../../src/stores/correlate-store.js'
+import { DELETE_MARK_MIN_TTL_MS, RESERVATION_GRACE_MS, type ConfirmInput, type CorrelateStore, type DecideInput, type ItemRef } from '../../src/stores/correlate-store.js'
 
 const T0 = Date.UTC(2026, 2, 9, 9, 0, 0)
 const LEASE = 60_000
@@ -489,6 +489,71 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(again.linkedNow, undefined, 'linked before this call')
     const late = await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fp, now: T0 + 4_000 })
     t.same([late.linked, late.link.baseline], [true, state], 'the late confirm lands on the same link')
+  })
+
+  t.test('counterpartHint after the reservation and its grace lapsed: what the create was asked with still decides', async (t) => {
+    const state = { subject: 'Kick-off' }
+    const fp = fingerprintFields(state)
+    const edited = { subject: 'Kick-off (moved by a person)' }
+    const pastGrace = T0 + LEASE + RESERVATION_GRACE_MS + 1_000
+    // The create's worker died before its confirm; a person edited the copy; its change comes long after the grace.
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created', fingerprint: fp, state })
+    const copy = await decide(s, { counterpartHint: { createKey: created.reservation?.createKey as string }, fingerprint: fingerprintFields(edited), state: edited, now: pastGrace })
+    t.same([copy.action, copy.reason, copy.target.itemId, copy.linkedNow], ['update', 'linked', o.itemId, true], 'a person\'s edit, not our echo')
+    t.same(copy.link?.baseline, state, 'linked with what the create was asked with as baseline')
+    const redelivered = await decide(o, { fingerprint: fp, now: pastGrace + 1_000 })
+    t.same([redelivered.action, redelivered.reason], ['skip', 'echo'], 'the source\'s redelivery brings nothing new: the edit is not overwritten')
+
+    // The reservation itself still lapses at expiresAt: the next delivery creates again (same key), as before.
+    const o2 = outlook()
+    const s2 = salesforce()
+    const first = await decide(o2, { changeType: 'created', fingerprint: fp, state })
+    const retried = await decide(o2, { fingerprint: fp, state, now: T0 + LEASE })
+    t.same([retried.action, retried.reservation?.createKey], ['create', first.reservation?.createKey])
+    const ours = await decide(s2, { counterpartHint: o2, fingerprint: fp, now: T0 + 2 * LEASE + RESERVATION_GRACE_MS + 1_000 })
+    t.same([ours.action, ours.reason, ours.link?.baseline], ['skip', 'echo', state], 'the copy as created, by its id: echo')
+
+    // Kept as long as the createKey -> source mapping: createKeyTtlMs from the create.
+    const o3 = outlook()
+    await decide(o3, { changeType: 'created', fingerprint: fp, state })
+    const late = await decide(salesforce(), { counterpartHint: o3, fingerprint: 'fp-late', now: T0 + TOMBSTONE_TTL - 1 })
+    t.same([late.action, late.linkedNow, late.link?.baseline], ['update', true, state], 'inside createKeyTtlMs')
+    const o4 = outlook()
+    await decide(o4, { changeType: 'created', fingerprint: fp, state })
+    const gone = await decide(salesforce(), { counterpartHint: o4, fingerprint: 'fp-late', now: T0 + TOMBSTONE_TTL })
+    t.same([gone.action, gone.reason], ['skip', 'echo'], 'past createKeyTtlMs the create state is forgotten with its key: the copy\'s state is taken as ours')
+
+    // A later create asked without a state replaces it: what that create wrote is unknown.
+    const o5 = outlook()
+    await decide(o5, { changeType: 'created', fingerprint: fp, state })
+    await decide(o5, { now: T0 + LEASE })
+    const unknown = await decide(salesforce(), { counterpartHint: o5, fingerprint: 'fp-other', now: pastGrace + LEASE })
+    t.same([unknown.action, unknown.reason, unknown.link?.baseline], ['skip', 'echo', undefined])
+  })
+
+  t.test('counterpartHint after an unlink: the copy is compared with what the create was asked with', async (t) => {
+    const state = { subject: 'Kick-off' }
+    const fp = fingerprintFields(state)
+    const edited = { subject: 'Kick-off (edited)' }
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created', fingerprint: fp, state })
+    const createKey = created.reservation?.createKey as string
+    t.equal((await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fp, baseline: state, now: T0 + 1_000 })).linked, true)
+    t.same(await store().unlink(tenant, o, T0 + 2_000), { deleted: true })
+    const copy = await decide(s, { counterpartHint: { createKey }, fingerprint: fingerprintFields(edited), state: edited, now: T0 + 3_000 })
+    t.same([copy.action, copy.reason, copy.linkedNow, copy.link?.baseline], ['update', 'linked', true, state], 'a person\'s edit of the copy, not our echo')
+    t.same([(await decide(o, { fingerprint: fp, now: T0 + 4_000 })).reason], ['echo'], 'the source brings nothing new')
+
+    const o2 = outlook()
+    const s2 = salesforce()
+    const second = await decide(o2, { changeType: 'created', fingerprint: fp, state })
+    await confirm(o2, s2, { reservationToken: second.reservation?.token, writtenFingerprint: fp, baseline: state, now: T0 + 1_000 })
+    await store().unlink(tenant, s2, T0 + 2_000)
+    const same = await decide(s2, { counterpartHint: { createKey: second.reservation?.createKey as string }, fingerprint: fp, now: T0 + 3_000 })
+    t.same([same.action, same.reason, same.link?.baseline], ['skip', 'echo', state], 'the copy as created is our echo')
   })
 
   t.test('counterpartHint without what the create wrote: the copy\'s state is taken as ours, so a later edit is an update', async (t) => {

@@ -12,7 +12,7 @@ if (setup) {
     t.equal(store.kind, 'redis-cluster')
     const a = correlateKeys('acme', { system: 'outlook', itemId: 'AAMk{x}=' })
     const b = correlateKeys('acme', { system: 'salesforce', itemId: '00U}{1' })
-    const slots = await Promise.all([a.link, a.reservation, a.ledger, b.link].map((key) => admin.call('CLUSTER', 'KEYSLOT', key)))
+    const slots = await Promise.all([a.link, a.reservation, a.ledger, a.createState, b.link, b.createState].map((key) => admin.call('CLUSTER', 'KEYSLOT', key)))
     t.equal(new Set(slots).size, 1)
   })
 

@@ -37,7 +37,7 @@ if (skip) {
     t.ok((await client.pttl(s.ledger)) > 600_000, 'the ledger lives the window plus a grace')
   })
 
-  t.test('a createKey entry shares the tenant\'s hash tag and lives createKeyTtlMs', async (t) => {
+  t.test('a createKey entry and what the create wrote share the tenant\'s hash tag and live createKeyTtlMs', async (t) => {
     const key = createKeyKey('acme', 'css-0123456789abcdef0123456789abcdef')
     t.equal(/\{([^}]*)\}/.exec(key)?.[1], 'c:acme')
     const created = await store.decide({
@@ -51,11 +51,18 @@ if (skip) {
       leaseMs: 60_000,
       createKeyTtlMs: 3_600_000,
       echoWindowMs: 600_000,
+      fingerprint: 'fp-made',
+      state: { subject: 'made' },
       now: Date.now(),
     })
     t.equal(created.action, 'create')
     const pttl = await client.pttl(key)
     t.ok(pttl > 3_000_000 && pttl <= 3_600_000, `pttl ${pttl}`)
     t.same(await client.hmget(key, 'sys', 'id'), ['salesforce', '00U{ttl}'])
+    const made = correlateKeys('acme', { system: 'salesforce', itemId: '00U{ttl}' }).createState
+    t.equal(/\{([^}]*)\}/.exec(made)?.[1], 'c:acme')
+    const madeTtl = await client.pttl(made)
+    t.ok(madeTtl > 3_000_000 && madeTtl <= 3_600_000, `pttl ${madeTtl}`)
+    t.same(await client.hmget(made, 'fp', 'st'), ['fp-made', '{"subject":"made"}'])
   })
 }

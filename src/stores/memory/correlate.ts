@@ -38,8 +38,11 @@ interface Reservation {
   expiresAt: number
   createKey: string
   role?: SeriesRole
-  /** what the create writes: the source's state when /correlate answered create (fingerprint, and JSON text) */
-  fingerprint?: string
+}
+
+/** What a create writes: the source's state when /correlate answered create (fingerprint, and JSON text). */
+interface CreateState {
+  fingerprint: string
   state?: string
 }
 
@@ -57,6 +60,11 @@ export class MemoryCorrelateStore implements CorrelateStore {
   private readonly ledger: BoundedTtlMap<LedgerEntry>
   /** createKey (as derived, without a delete time) -> the item whose reservation it was handed out with */
   private readonly createKeys: BoundedTtlMap<ItemRef>
+  /**
+   * item -> what its latest create was asked with, kept as long as its createKey entry, not only its reservation: the
+   * copy coming back by a hint after the reservation lapsed, or after an unlink, is still told from a person's edit
+   */
+  private readonly created: BoundedTtlMap<CreateState>
   /** item -> when its last pair was deleted: what keys its next copy (createKeyAfterDelete) */
   private readonly deletedAt: BoundedTtlMap<number>
 
@@ -69,6 +77,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     this.reservations = new BoundedTtlMap<Reservation>({ maxEntries: options.maxItems })
     this.ledger = new BoundedTtlMap<LedgerEntry>({ maxEntries: options.maxItems })
     this.createKeys = new BoundedTtlMap<ItemRef>({ maxEntries: options.maxItems })
+    this.created = new BoundedTtlMap<CreateState>({ maxEntries: options.maxItems })
     // as many as the links hold: a delete marks both items, as it tombstones both
     this.deletedAt = new BoundedTtlMap<number>({ maxEntries: options.maxItems * 2 })
   }
@@ -133,7 +142,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
       const hintRole = reservation?.role ?? hinted?.role
       if (rolesClash(input.role, hintRole)) return { action: 'skip', reason: 'series_mismatch', target }
       // Our own create coming back before (or without) its confirm: link the pair now, with what the create wrote.
-      const made = linkHinted(input, byState, reservation)
+      const made = linkHinted(input, byState, this.created.get(hintKey, now))
       const side = (counterpart: string, role?: SeriesRole, counterpartRole?: SeriesRole): Side => ({
         counterpart,
         state: 'linked',
@@ -172,11 +181,16 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (deletedAt !== undefined) this.deletedAt.set(selfKey, deletedAt, FOREVER, now)
     const createKey = createKeyAfterDelete(input.createKey, deletedAt)
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey }
-    const state = input.state === undefined ? undefined : JSON.stringify(input.state)
-    const kept = { ...reservation, role: input.role, fingerprint: input.fingerprint, state }
     // kept past the size bound while it lives, as a dedupe claim is: dropping it would let a second worker create
-    this.reservations.set(selfKey, kept, reservation.expiresAt + RESERVATION_GRACE_MS, now, reservation.expiresAt)
+    this.reservations.set(selfKey, { ...reservation, role: input.role }, reservation.expiresAt + RESERVATION_GRACE_MS, now, reservation.expiresAt)
     this.createKeys.set(createKeyOf(tenant, input.createKey), { system, itemId }, now + input.createKeyTtlMs, now)
+    // what this create writes replaces the last one's; a create asked without a state writes what we cannot know
+    if (input.fingerprint === undefined) {
+      this.created.delete(selfKey)
+    } else {
+      const state = input.state === undefined ? undefined : JSON.stringify(input.state)
+      this.created.set(selfKey, { fingerprint: input.fingerprint, state }, now + input.createKeyTtlMs, now)
+    }
     return { action: 'create', reason: 'new_item', target: unlinked, reservation }
   }
 
@@ -347,14 +361,15 @@ interface HintedLink {
 }
 
 /**
- * When the hinted item's reservation kept what the create wrote, that is the baseline and the echo ledger entry,
- * and a state that differs from it is a person's edit of the copy (an update). Without it (the reservation is gone,
- * or the create was asked without a state) the copy's state is taken as what we wrote: echo, and that state is
- * recorded as baseline and ledger entry, so any later edit of the copy is an update.
+ * When what the hinted item's create wrote is known (kept createKeyTtlMs from the create, through a lapsed
+ * reservation or an unlink), that is the baseline and the echo ledger entry, and a state that differs from it is a
+ * person's edit of the copy (an update). Without it (the create was asked without a state, or longer ago than
+ * createKeyTtlMs) the copy's state is taken as what we wrote: echo, and that state is recorded as baseline and ledger
+ * entry, so any later edit of the copy is an update.
  */
-function linkHinted(input: DecideInput, byState: boolean, reservation: Reservation | undefined): HintedLink {
-  if (reservation?.fingerprint !== undefined) {
-    const { fingerprint, state } = reservation
+function linkHinted(input: DecideInput, byState: boolean, created: CreateState | undefined): HintedLink {
+  if (created !== undefined) {
+    const { fingerprint, state } = created
     return {
       baseline: state,
       baselineFingerprint: state === undefined ? undefined : fingerprint,

@@ -6,8 +6,11 @@
 //                         base (baseline JSON), bfp (the baseline's fingerprint), role, cprole (series roles),
 //                         at (linkedAt), up (updatedAt), exp (tombstones only: when it stops counting). Both sides
 //                         are written together.
-//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace), and what
-//                         the create writes when the request carried a state: cfp (fingerprint), cst (state JSON)
+//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
+//   P made:<system>:<id>  hash, what the item's latest create writes, when the request carried a state: fp
+//                         (fingerprint), st (state JSON), exp (when it stops counting). Written with every reservation
+//                         that has a state (dropped by one without), it lives as the ck entry does, past the
+//                         reservation and through an unlink: a hint link compares the copy's state with it.
 //   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting.
 //                         Every write replaces it, so it holds one member; only the newest member (highest score)
 //                         counts, which also holds for sets written with several members by earlier versions.
@@ -60,7 +63,7 @@ end
 /**
  * KEYS: self link, self reservation, self ledger, hint link, hint reservation (the self keys again without an id
  *       hint), this item's createKey entry, the hinted createKey's entry (this item's again without a createKey hint),
- *       self delete mark.
+ *       self delete mark, self create state, hint create state (self's again without an id hint).
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
  *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl, state JSON,
@@ -76,12 +79,13 @@ local hid, hide, role, nowText = ARGV[9], ARGV[10], ARGV[11], ARGV[14]
 local now = tonumber(nowText)
 -- with a state the state decides: the source signals say who wrote last, not whether a person wrote since
 local byState = fp ~= '' and ctype ~= 'deleted'
-local hintLink, hintRes = KEYS[4], KEYS[5]
+local hintLink, hintRes, hintMade = KEYS[4], KEYS[5], KEYS[10]
 if ARGV[18] == '1' then
   local ck = redis.call('HMGET', KEYS[7], 'sys', 'id', 'ide', 'exp')
   if ck[1] == other and ck[2] and ck[3] and tonumber(ck[4] or '') and tonumber(ck[4]) > now then
     hid, hide = ck[2], ck[3]
-    hintLink, hintRes = prefix .. 'link:' .. other .. ':' .. hide, prefix .. 'res:' .. other .. ':' .. hide
+    local at = other .. ':' .. hide
+    hintLink, hintRes, hintMade = prefix .. 'link:' .. at, prefix .. 'res:' .. at, prefix .. 'made:' .. at
   end
 end
 local function reply(a, r, t, extra)
@@ -143,17 +147,16 @@ if hid ~= '' then
   if hinted and hinted.st == 'tombstoned' then
     return reply('skip', 'tombstoned', hid, { link = { sys = other, id = hid, s = hinted } })
   end
-  local res = redis.call('HMGET', hintRes, 'role', 'gc', 'cfp', 'cst')
-  local live = res[2] and tonumber(res[2]) > now
-  local hrole = (live and res[1]) or ''
+  local hrole = reservedRole(hintRes, now)
   if hrole == '' and hinted and hinted.role then hrole = hinted.role end
   if clash(role, hrole) then return reply('skip', 'series_mismatch', hid) end
   -- our own create coming back before (or without) its confirm: link the pair now, with what the create wrote
-  -- (see linkHinted in memory/correlate.ts): the reservation's state, else the copy's state taken as ours
+  -- (see linkHinted in memory/correlate.ts): the create's state while it is kept, else the copy's state taken as ours
   local base, bfp, written, isEcho = '', '', '', true
-  if live and res[3] then
-    written = res[3]
-    base = res[4] or ''
+  local made = redis.call('HMGET', hintMade, 'fp', 'st', 'exp')
+  if made[1] and tonumber(made[3] or '') and tonumber(made[3]) > now then
+    written = made[1]
+    base = made[2] or ''
     if base ~= '' then bfp = written end
     isEcho = (not byState) or fp == written
   elseif byState then
@@ -200,8 +203,14 @@ if mark then
     if markUntil ~= '0' then redis.call('SET', KEYS[8], deletedAt .. ':0') end
   end
 end
-put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16], cfp = fp, cst = ARGV[21] }, ARGV[17])
+put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16] }, ARGV[17])
 put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
+-- what this create writes replaces the last one's; a create asked without a state writes what we cannot know
+if fp ~= '' then
+  put(KEYS[9], { fp = fp, st = ARGV[21], exp = ARGV[19] }, ARGV[20])
+else
+  redis.call('DEL', KEYS[9])
+end
 return reply('create', 'new_item', '', { k = ck })
 `
 

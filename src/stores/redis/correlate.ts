@@ -6,8 +6,9 @@
 // node costs nothing; tenants still spread over the cluster.
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
-// ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant, delete marks
-// max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made from one.
+// ECHO_WINDOW plus a grace, createKey -> source entries and what the create wrote createKeyTtlMs (DEDUPE_TTL) from
+// the last grant, delete marks max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made
+// from one.
 import { derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
@@ -42,6 +43,7 @@ export function correlateKeys(tenant: string, ref: ItemRef) {
     reservation: `${prefix}res:${ref.system}:${id}`,
     ledger: `${prefix}echo:${ref.system}:${id}`,
     deleteMark: `${prefix}del:${ref.system}:${id}`,
+    createState: `${prefix}made:${ref.system}:${id}`,
   }
 }
 
@@ -61,7 +63,7 @@ interface CorrelateCommands {
 function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
   const commands = client as unknown as CorrelateCommands
   if (typeof commands.cssCorrelateDecide !== 'function') {
-    client.defineCommand('cssCorrelateDecide', { numberOfKeys: 8, lua: DECIDE_LUA })
+    client.defineCommand('cssCorrelateDecide', { numberOfKeys: 10, lua: DECIDE_LUA })
     client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 9, lua: CONFIRM_LUA })
     client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 3, lua: UNLINK_LUA })
   }
@@ -121,6 +123,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         ownKey,
         byKey === undefined ? ownKey : createKeyKey(input.tenant, derivedCreateKey(byKey)),
         self.deleteMark,
+        self.createState,
+        hinted.createState,
         correlatePrefix(input.tenant),
         input.system,
         other,
