@@ -410,6 +410,32 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.match(deleteWins.body, { outcome: 'resolved', merged: null, writes: { outlook: { op: 'delete' } } }, 'delete-wins: the edited event goes too')
   })
 
+  t.test('counterpartHint after an unlink: the copy is compared with what the create wrote, so a person\'s edit is not our echo', async (t) => {
+    const api = await client(t)
+    const edited = { ...fieldsA, location: 'Room 1.01' }
+    const s = salesforceId()
+    const o = outlookId()
+    const created = await api.correlate({ changeEvent: changeEvent(s, 'CREATE'), fields: fieldsA })
+    const { createKey, token } = created.reservation
+    await api.confirm({ source: { system: 'salesforce', itemId: s }, target: { system: 'outlook', itemId: o }, written: { fields: fieldsA }, baseline: fieldsA, reservationToken: token })
+    t.same(await api.del('salesforce', s), { deleted: true }, 'an operator\'s reset')
+    // a person edited the copy; its change comes back by the createKey it was created with, the flow read no counterpart
+    const copy = await api.correlate({ system: 'outlook', itemId: o, changeType: 'updated', fields: edited, counterpartHint: { createKey } })
+    t.match(copy, { action: 'resolve', reason: 'both_changed', target: { system: 'salesforce', itemId: s }, baseline: fieldsA }, 'merge against what the create wrote')
+    t.same((await api.get('outlook', o)).body.baseline, fieldsA, 'linked again, with the created state as baseline')
+    const redelivered = await api.correlate({ changeEvent: changeEvent(s, 'UPDATE'), fields: fieldsA, targetFields: edited })
+    t.match(redelivered, { action: 'skip', reason: 'echo' }, 'the source brings nothing new: the copy\'s edit is not overwritten')
+
+    // the copy as created is our echo, as before the unlink
+    const s2 = salesforceId()
+    const o2 = outlookId()
+    const second = await api.correlate({ changeEvent: changeEvent(s2, 'CREATE'), fields: fieldsA })
+    await api.confirm({ source: { system: 'salesforce', itemId: s2 }, target: { system: 'outlook', itemId: o2 }, baseline: fieldsA, reservationToken: second.reservation.token })
+    await api.del('outlook', o2)
+    const ours = await api.correlate({ system: 'outlook', itemId: o2, changeType: 'updated', fields: fieldsA, counterpartHint: { createKey: second.reservation.createKey } })
+    t.match(ours, { action: 'skip', reason: 'echo', target: { system: 'salesforce', itemId: s2 } })
+  })
+
   t.test('a resolution\'s create of a deleted side is linked in its place (replaces), and the old item\'s delete goes nowhere', async (t) => {
     const api = await client(t)
     const o = outlookId()
