@@ -443,6 +443,8 @@ export class Worker {
         change.echo = correlation.reason === 'echo'
         // Another worker is creating the counterpart right now: try again later instead of committing it as done.
         if (correlation.reason === 'create_in_flight') throw new Retry('create_in_flight', correlation.retryAfterMs)
+        // our earlier write, read before our latest one landed: redeliver, read again
+        if (correlation.reason === 'earlier_write') throw new Retry('earlier_write', correlation.retryAfterMs)
         return
     }
   }

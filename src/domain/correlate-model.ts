@@ -27,6 +27,7 @@ export type CorrelateReason =
   | 'both_changed' // resolve: targetFields differ from the baseline (decided after the store, in the domain)
   | 'echo' // skip: our own write coming back, or a state with nothing new since the last sync
   | 'create_in_flight' // skip: another live reservation is creating the counterpart; retry
+  | 'earlier_write' // skip: the state is our write before the latest, read before that one landed (or set back just now); read again
   | 'no_link_for_delete' // skip: delete of an item that was never linked
   | 'tombstoned' // skip: the pair was deleted
   | 'conflicting_link' // skip: counterpartHint names an item linked to another counterpart
@@ -89,7 +90,7 @@ export interface DecideResult {
   target: { system: CorrelateSystem; itemId: string | null }
   /** with create only */
   reservation?: { token: string; expiresAt: number; createKey: string }
-  /** with create_in_flight: ms until the live reservation lapses (at least 1) */
+  /** with create_in_flight: ms until the live reservation lapses; with earlier_write: ms until the state counts as a change (at least 1) */
   retryAfterMs?: number
   /** the link this item is in (or the one that conflicts), when there is one */
   link?: LinkRecord

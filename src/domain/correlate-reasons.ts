@@ -11,6 +11,8 @@ const SENTENCES: Record<CorrelateReason, string> = {
   echo: 'Our own write coming back, a state with nothing new since the last sync, or our own create (now linked): skip it, write nothing.',
   create_in_flight:
     'Another worker is creating the counterpart right now: write nothing; redeliver this change after retryAfterMs (it then becomes an update, or a create if that reservation lapsed).',
+  earlier_write:
+    'This state is what we wrote into the item before our latest write, so it was most likely read before that write landed: write nothing; release the claim and redeliver after retryAfterMs, reading the item again (then it is our latest write, an echo). If a person set it back to that state just now, it is synced once retryAfterMs has passed (one lease after our latest write).',
   no_link_for_delete: 'The deleted item was never linked: nothing to delete on the other side; skip it.',
   tombstoned: 'The pair was deleted: this late change must not recreate it; skip it.',
   conflicting_link:

@@ -144,7 +144,7 @@ export const linkSchema = z
   .meta({ id: 'CorrelateLink' })
 
 const ACTION_GUIDE =
-  'create: create the counterpart in target.system (use reservation.createKey as Graph transactionId or Salesforce external-id upsert key, stamp the source id on it), then /correlate/confirm. update: write the change to target.itemId, then /correlate/confirm. delete: delete target.itemId, then /correlate/confirm with deleted true. resolve: call /resolve-conflict, write both sides, then /correlate/confirm. skip: write nothing (with create_in_flight: redeliver after retryAfterMs).'
+  'create: create the counterpart in target.system (use reservation.createKey as Graph transactionId or Salesforce external-id upsert key, stamp the source id on it), then /correlate/confirm. update: write the change to target.itemId, then /correlate/confirm. delete: delete target.itemId, then /correlate/confirm with deleted true. resolve: call /resolve-conflict, write both sides, then /correlate/confirm. skip: write nothing (with create_in_flight or earlier_write: redeliver after retryAfterMs, reading the source again).'
 
 export const correlateResponseSchema = z
   .object({
@@ -156,6 +156,7 @@ export const correlateResponseSchema = z
         'both_changed',
         'echo',
         'create_in_flight',
+        'earlier_write',
         'no_link_for_delete',
         'tombstoned',
         'conflicting_link',
@@ -183,7 +184,7 @@ export const correlateResponseSchema = z
       })
       .optional()
       .describe('With create only: stops a second, concurrent create of the same item.'),
-    retryAfterMs: z.number().int().optional().describe('With create_in_flight: when the live reservation lapses.'),
+    retryAfterMs: z.number().int().optional().describe('With create_in_flight: when the live reservation lapses. With earlier_write: when a state equal to our earlier write counts as a change.'),
     baseline: z.record(z.string(), z.unknown()).optional().describe('The fields both sides agreed on at the last sync, when linked.'),
     series: z
       .object({ role: seriesRoleSchema, masterId: z.string().optional().describe('the series master id the source named') })

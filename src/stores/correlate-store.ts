@@ -26,13 +26,16 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  * - echo of a linked item (refines design.md, which also lets changedBy / changeOrigin decide when a state is
  *   sent): with a state (a fingerprint, not on a delete) the state alone decides: echo when it equals the item's
  *   live ledger entry (what we wrote into it last) or the baseline's fingerprint (nothing new since the last
- *   sync); anything else is a person's change, even when echoBySource is set or a `created` hint names the
+ *   sync); then earlier_write (below); anything else is a person's change, even when echoBySource is set or a `created` hint names the
  *   counterpart (the flow read the item after our write and a person's). Without a state: echoBySource, or a
  *   `created` whose hint names the counterpart. An unlinked item has no state of ours to compare with, so there
  *   echoBySource still decides (else our own create, seen without its stamp, would be created back).
  * - the echo ledger holds one entry per item: a confirm's written fingerprint replaces the target's earlier one
- *   (the same live entry again changes nothing), and it matches as often as it repeats within echoWindowMs. An
- *   earlier write coming back is a person setting the item back (flows read the current state).
+ *   (the same live entry again changes nothing), and it matches as often as it repeats within echoWindowMs. The
+ *   live entry it replaced is kept with the time it was replaced: a state equal to it within the request's leaseMs
+ *   after that is skip / earlier_write (retryAfterMs: until then), as the flow most likely read it before our latest
+ *   write landed; after that it is a person setting the item back (flows read the current state). A delete, or a
+ *   change without a state, never matches it; a non-echo change with a state clears it with the ledger.
  * - a hint link (our own create coming back before, or without, its confirm): when what the hinted item's create
  *   wrote is known (kept createKeyTtlMs, so also after its reservation lapsed, a confirm, or an unlink), its state
  *   becomes both sides' baseline and its fingerprint the item's ledger entry; a state that differs from it is

@@ -313,15 +313,23 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.equal(byUser.action, 'update', 'the explicit form alike')
   })
 
-  t.test('only the latest write into an item is its echo', async (t) => {
+  t.test('only the latest write into an item is its echo; the write it replaced is read again, then an edit', async (t) => {
     const api = await client(t)
     const o = outlookId()
     const s = salesforceId()
     const pair = { source: { system: 'outlook', itemId: o }, target: { system: 'salesforce', itemId: s } }
     await api.confirm({ ...pair, written: { fields: fieldsA }, baseline: fieldsA })
     await api.confirm({ ...pair, written: { fields: fieldsB }, baseline: fieldsB })
+    const replacedAt = Date.now()
     t.match(await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsB }), { action: 'skip', reason: 'echo' })
-    const back = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsA })
+    // a read of our first write made before the second landed: writing it back to Outlook would undo the second
+    const stale = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsA })
+    t.match(stale, { action: 'skip', reason: 'earlier_write', target: { system: 'outlook', itemId: o } })
+    t.ok(stale.retryAfterMs > 0 && stale.retryAfterMs <= 60_000, `read again within the default lease (${stale.retryAfterMs} ms)`)
+    t.match(stale.detail, /read/, 'the detail says to read it again')
+    // a person set it back: once the request's lease (1 s here) has passed since our second write, it is an edit
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, replacedAt + 1_100 - Date.now())))
+    const back = await api.correlate({ system: 'salesforce', itemId: s, changeType: 'updated', fields: fieldsA, leaseMs: 1_000 })
     t.match(back, { action: 'update', reason: 'linked', target: { system: 'outlook', itemId: o } }, 'a person set it back to what we wrote before')
   })
 

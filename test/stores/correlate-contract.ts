@@ -224,18 +224,57 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(noFields.action, 'update', 'without a fingerprint no ledger answers')
   })
 
-  t.test('only the latest write into an item is its echo: a person setting it back to an earlier write is an edit', async (t) => {
-    const { o, s } = await linkPair({ writtenFingerprint: 'fp-1' })
-    await confirm(o, s, { writtenFingerprint: 'fp-2', now: T0 + 1_000 })
-    await confirm(o, s, { writtenFingerprint: 'fp-2', now: T0 + 1_500 })
+  t.test('only the latest write into an item is its echo; the write it replaced is earlier_write for one lease, then an edit', async (t) => {
+    // a flow's update (a non-echo decide with a state) clears the item's ledger, so each probe that is one gets a pair
+    const twoWrites = async () => {
+      const pair = await linkPair({ writtenFingerprint: 'fp-1' })
+      await confirm(pair.o, pair.s, { writtenFingerprint: 'fp-2', now: T0 + 1_000 })
+      await confirm(pair.o, pair.s, { writtenFingerprint: 'fp-2', now: T0 + 1_500 })
+      return pair
+    }
+    const { o, s } = await twoWrites()
     for (const at of [2_000, 3_000]) {
       t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + at })).reason, 'echo', `the latest write, repeated at +${at} ms`)
     }
-    const back = await decide(s, { fingerprint: 'fp-1', now: T0 + 4_000 })
-    t.same([back.action, back.reason, back.target.itemId], ['update', 'linked', o.itemId], 'the confirm of fp-2 replaced fp-1')
-    await confirm(o, s, { writtenFingerprint: 'fp-1', now: T0 + 5_000 })
-    t.equal((await decide(s, { fingerprint: 'fp-1', now: T0 + 6_000 })).reason, 'echo', 'written again, it is the echo again')
-    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 6_000 })).action, 'update')
+    // a read of fp-1 made before fp-2 landed, reaching /correlate after fp-2's confirm: read again, do not write it back
+    const stale = await decide(s, { fingerprint: 'fp-1', now: T0 + 4_000 })
+    t.same(
+      [stale.action, stale.reason, stale.target.itemId, stale.retryAfterMs],
+      ['skip', 'earlier_write', o.itemId, 1_000 + LEASE - 4_000],
+      'until one lease after fp-2 replaced it (the repeated confirm did not move that)',
+    )
+    const shortLease = await decide(s, { fingerprint: 'fp-1', now: T0 + 4_000, leaseMs: 5_000 })
+    t.same([shortLease.reason, shortLease.retryAfterMs], ['earlier_write', 2_000], 'the request\'s lease sets the wait')
+    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 5_000 })).reason, 'echo', 'the latest write still is the echo')
+    t.equal((await decide(s, { now: T0 + 5_000 })).reason, 'linked', 'without a state no ledger answers')
+    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 5_000 })).reason, 'echo', 'and a change without a state clears nothing')
+
+    const later = await twoWrites()
+    t.equal((await decide(later.s, { fingerprint: 'fp-1', now: T0 + 6_000, leaseMs: 5_000 })).reason, 'linked', 'past the request\'s lease, an edit')
+    const back = await twoWrites()
+    const settled = await decide(back.s, { fingerprint: 'fp-1', now: T0 + 1_000 + LEASE })
+    t.same([settled.action, settled.reason, settled.target.itemId], ['update', 'linked', back.o.itemId], 'a person setting it back, once the lease passed')
+    t.equal((await decide(back.s, { fingerprint: 'fp-2', now: T0 + 1_000 + LEASE })).reason, 'linked', 'that update cleared the ledger')
+    await confirm(back.o, back.s, { writtenFingerprint: 'fp-1', now: T0 + 65_000 })
+    t.equal((await decide(back.s, { fingerprint: 'fp-1', now: T0 + 66_000 })).reason, 'echo', 'written again, it is the echo again')
+  })
+
+  t.test('earlier_write: the write replaced counts only while it was live, and a person\'s change ends it', async (t) => {
+    const expired = await linkPair({ writtenFingerprint: 'fp-1' })
+    await confirm(expired.o, expired.s, { writtenFingerprint: 'fp-2', now: T0 + WINDOW + 1 })
+    t.equal((await decide(expired.s, { fingerprint: 'fp-1', now: T0 + WINDOW + 2 })).reason, 'linked', 'fp-1 had left the window: no earlier write')
+
+    const { o, s } = await linkPair({ writtenFingerprint: 'fp-1' })
+    await confirm(o, s, { writtenFingerprint: 'fp-2', now: T0 + 10 })
+    t.equal((await decide(s, { fingerprint: 'fp-1', now: T0 + 20 })).reason, 'earlier_write')
+    t.equal((await decide(s, { changeType: 'deleted', now: T0 + 30 })).action, 'delete', 'a delete has no state: never earlier_write')
+    t.equal((await decide(s, { fingerprint: 'fp-person', now: T0 + 40 })).reason, 'linked', 'a person\'s change')
+    t.equal((await decide(s, { fingerprint: 'fp-1', now: T0 + 50 })).reason, 'linked', 'after it, the earlier write is an edit')
+
+    const longLease = await linkPair({ writtenFingerprint: 'fp-1' })
+    await confirm(longLease.o, longLease.s, { writtenFingerprint: 'fp-2', now: T0 + 10 })
+    const late = await decide(longLease.s, { fingerprint: 'fp-1', now: T0 + 10 + WINDOW, leaseMs: 3_600_000 })
+    t.equal(late.reason, 'linked', 'once the latest write left the window, the one it replaced counts for nothing either')
   })
 
   t.test('with a state the state decides: echoBySource is no echo once a person changed the item', async (t) => {

@@ -46,10 +46,14 @@ interface CreateState {
   state?: string
 }
 
-/** The echo ledger of one item: only the latest write into it, since flows read the item's current state. */
+/**
+ * The echo ledger of one item: the latest write into it, since flows read the item's current state, and the write it
+ * replaced with when (a read of that one may still be on its way for one lease: earlier_write).
+ */
 interface LedgerEntry {
   fingerprint: string
   expiresAt: number
+  previous?: { fingerprint: string; replacedAt: number }
 }
 
 const FOREVER = Number.POSITIVE_INFINITY
@@ -115,6 +119,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
         ? this.inLedger(selfKey, input.fingerprint, now) || input.fingerprint === self.baselineFingerprint
         : input.echoBySource || hintNamesCounterpart
       if (echo) return { action: 'skip', reason: 'echo', target, link }
+      const wait = byState ? this.earlierWrite(selfKey, input.fingerprint, input.leaseMs, now) : undefined
+      if (wait !== undefined) return { action: 'skip', reason: 'earlier_write', target, link, retryAfterMs: wait }
       if (input.changeType === 'deleted') return { action: 'delete', reason: 'linked', target, link }
       // The item moved past what we wrote: a later change back to that state is a person's edit, not our echo.
       if (input.fingerprint !== undefined) this.ledger.delete(selfKey)
@@ -327,11 +333,26 @@ export class MemoryCorrelateStore implements CorrelateStore {
     return entry !== undefined && entry.fingerprint === fingerprint && entry.expiresAt > now
   }
 
-  /** Replaces the item's entry with this write; the same live entry is left as it is, so a repeated confirm changes nothing. */
+  /**
+   * With a state equal to the write a later one replaced less than a lease ago: ms until it counts as a change. The
+   * flow read it before our latest write landed (or a person set it back just now, which waits out the lease).
+   */
+  private earlierWrite(key: string, fingerprint: string | undefined, leaseMs: number, now: number): number | undefined {
+    const previous = this.ledger.get(key, now)?.previous
+    if (fingerprint === undefined || previous?.fingerprint !== fingerprint) return undefined
+    const until = previous.replacedAt + leaseMs
+    return until > now ? until - now : undefined
+  }
+
+  /**
+   * Replaces the item's entry with this write, keeping the live one it replaces as `previous`; the same live entry is
+   * left as it is, so a repeated confirm changes nothing.
+   */
   private record(key: string, fingerprint: string, expiresAt: number, now: number): void {
     const live = this.ledger.get(key, now)
     if (live !== undefined && live.fingerprint === fingerprint && live.expiresAt > now) return
-    this.ledger.set(key, { fingerprint, expiresAt }, expiresAt, now)
+    const previous = live !== undefined && live.expiresAt > now ? { fingerprint: live.fingerprint, replacedAt: now } : undefined
+    this.ledger.set(key, { fingerprint, expiresAt, previous }, expiresAt, now)
   }
 
   /** Records the role this item now shows on both sides of its link. */

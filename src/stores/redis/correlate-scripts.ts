@@ -12,8 +12,9 @@
 //                         that has a state (dropped by one without), it lives as the ck entry does, past the
 //                         reservation and through an unlink: a hint link compares the copy's state with it.
 //   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting.
-//                         Every write replaces it, so it holds one member; only the newest member (highest score)
-//                         counts, which also holds for sets written with several members by earlier versions.
+//                         Every write replaces it; only the newest member (highest score) counts, which also holds
+//                         for sets written with several members by earlier versions. The live write it replaced
+//                         stays beside it, scored minus the time it was replaced (earlier_write for one lease).
 //   P ck:<createKey>      hash, whom a createKey was handed out for: sys, id, ide (id encoded), exp (when it stops
 //                         counting). Written with every reservation; a counterpartHint { createKey } is resolved from it.
 //                         Keyed by the derived key, without the delete time.
@@ -53,7 +54,7 @@ local function reservedRole(key, now)
   if r[1] and r[2] and tonumber(r[2]) > now then return r[1] end
   return ''
 end
--- the latest write into an item is its only echo
+-- the latest write into an item is its only echo (the highest score; the write it replaced has a negative one)
 local function latestWrite(key, fp, now)
   local top = redis.call('ZREVRANGE', key, 0, 0, 'WITHSCORES')
   return top[1] == fp and tonumber(top[2]) > now
@@ -97,6 +98,18 @@ local function ledgerHit()
   if fp == '' then return false end
   return latestWrite(KEYS[3], fp, now)
 end
+-- a state equal to the write our latest one replaced, less than a lease ago (the request's: reservation expiresAt
+-- minus now), while the latest is live: ms until it counts as a change (earlier_write in memory/correlate.ts)
+local function earlierWrite()
+  if fp == '' then return nil end
+  local score = tonumber(redis.call('ZSCORE', KEYS[3], fp) or '')
+  if not score or score >= 0 then return nil end
+  local top = redis.call('ZREVRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if not (top[2] and tonumber(top[2]) > now) then return nil end
+  local untilAt = -score + (tonumber(ARGV[15]) - now)
+  if untilAt > now then return untilAt - now end
+  return nil
+end
 
 local self = side(KEYS[1], now)
 if self and self.st == 'tombstoned' then
@@ -127,6 +140,11 @@ if self then
     echoed = echo == '1' or (ctype == 'created' and hid ~= '' and hid == self.cp)
   end
   if echoed then return reply('skip', 'echo', self.cp, link) end
+  local wait = byState and earlierWrite()
+  if wait then
+    link.retry = wait
+    return reply('skip', 'earlier_write', self.cp, link)
+  end
   if ctype == 'deleted' then return reply('delete', 'linked', self.cp, link) end
   -- the item moved past what we wrote: a later change back to that state is a person's edit
   if fp ~= '' then redis.call('DEL', KEYS[3]) end
@@ -236,8 +254,11 @@ local ls, lt = side(KEYS[1], now), side(KEYS[2], now)
 local targetElsewhere = lt and lt.st == 'linked' and lt.cp ~= sid
 local function recordWrite()
   if fp ~= '' and not latestWrite(KEYS[5], fp, now) then
+    -- the live write this one replaces stays, scored minus the time it was replaced (earlierWrite)
+    local top = redis.call('ZREVRANGE', KEYS[5], 0, 0, 'WITHSCORES')
     redis.call('DEL', KEYS[5])
     redis.call('ZADD', KEYS[5], ARGV[11], fp)
+    if top[1] and tonumber(top[2]) > now then redis.call('ZADD', KEYS[5], '-' .. nowText, top[1]) end
     redis.call('PEXPIRE', KEYS[5], ARGV[12])
   end
 end
