@@ -21,13 +21,13 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   tombstoned, series_mismatch, else the pair is linked, see below), echo (echoBySource or the live ledger
  *   entry), create_in_flight (a live reservation, also for a delete), no_link_for_delete, series_occurrence,
  *   create (a new reservation replaces a lapsed one; the request's fingerprint and state are kept apart from it, as
- *   what the create writes, for createKeyTtlMs as its createKey is, replacing the last create's; a create without a
- *   fingerprint drops them).
+ *   what the create writes, for createKeyTtlMs as its createKey is or until the pair is linked, replacing the last
+ *   create's; a create without a fingerprint drops them).
  * - echo of a linked item (refines design.md, which also lets changedBy / changeOrigin decide when a state is
  *   sent): with a state (a fingerprint, not on a delete) the state alone decides: echo when it equals the item's
  *   live ledger entry (what we wrote into it last) or the baseline's fingerprint (nothing new since the last
- *   sync); then earlier_write (below); anything else is a person's change, even when echoBySource is set or a `created` hint names the
- *   counterpart (the flow read the item after our write and a person's). Without a state: echoBySource, or a
+ *   sync); then earlier_write (below); anything else is a person's change, even when echoBySource is set or a
+ *   `created` hint names the counterpart (the flow read the item after our write and a person's). Without a state: echoBySource, or a
  *   `created` whose hint names the counterpart. An unlinked item has no state of ours to compare with, so there
  *   echoBySource still decides (else our own create, seen without its stamp, would be created back).
  * - the echo ledger holds one entry per item: a confirm's written fingerprint replaces the target's earlier one
@@ -36,13 +36,15 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   after that is skip / earlier_write (retryAfterMs: until then), as the flow most likely read it before our latest
  *   write landed; after that it is a person setting the item back (flows read the current state). A delete, or a
  *   change without a state, never matches it; a non-echo change with a state clears it with the ledger.
- * - a hint link (our own create coming back before, or without, its confirm): when what the hinted item's create
- *   wrote is known (kept createKeyTtlMs, so also after its reservation lapsed, a confirm, or an unlink), its state
- *   becomes both sides' baseline and its fingerprint the item's ledger entry; a state that differs from it is
- *   `update` (a person edited the copy; the baseline lets the targetFields rule and /resolve-conflict keep that
- *   edit), else echo. Without it (a create asked without a state, or none within createKeyTtlMs) the item's state is
- *   taken as ours: echo, with that state as baseline (when sent as an object) and ledger entry, so any later change
- *   of the copy is an update. A delete is a linked delete (echo with echoBySource).
+ * - a hint link (our own create coming back before, or without, its confirm; or after an unlink): when what we wrote
+ *   into the copy is known (the hinted item's create state, kept createKeyTtlMs or until the pair is linked, so also
+ *   after its reservation lapsed; after an unlink, the pair's baseline, kept createStateTtlMs), that state becomes
+ *   both sides' baseline and its fingerprint the item's ledger entry; a state that differs from it is `update` (the
+ *   copy changed since, a person's edit: the baseline lets the targetFields rule and /resolve-conflict keep it), else
+ *   echo. Without it (a create asked without a state, none within createKeyTtlMs, or in the memory store pushed out
+ *   by its bound) the item's state is taken as ours: echo, with that state as baseline (when sent as an object) and
+ *   ledger entry, so any later change of the copy is an update. A delete is a linked delete (echo with
+ *   echoBySource).
  * - the baseline's fingerprint is computed by the store when a confirm (or a hint link) stores the baseline, from
  *   the object as `fields` are hashed; links stored before it existed get one with their next baseline.
  * - createKey: granting a reservation remembers createKey -> this item for createKeyTtlMs (per tenant). A hint
@@ -63,8 +65,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   the source's reservation dropped, the written fingerprint put in the target's ledger for echoWindowMs
  *   (replacing its entry).
  *   Repeating a confirm changes nothing (updatedAt included).
- * - unlink removes both sides' links or tombstones, reservations and ledgers; what a create wrote stays, as its
- *   createKey does, so the copy coming back by its hint is compared with it.
+ * - unlink removes both sides' links or tombstones, reservations and ledgers; a linked pair's baseline becomes what
+ *   both items' copies hold (for createStateTtlMs), so a copy coming back by its hint is compared with what we last
+ *   synced.
  * - Every step is atomic: 20 concurrent decides for one new item give exactly one `create`.
  */
 export interface CorrelateStore {
@@ -73,5 +76,6 @@ export interface CorrelateStore {
   /** The item's link or tombstone, or null. */
   getLink(tenant: string, ref: ItemRef, now: number): Promise<LinkRecord | null>
   /** Forgets the pair both ways (an operator's reset): the item then counts as unlinked. */
-  unlink(tenant: string, ref: ItemRef, now: number): Promise<{ deleted: boolean }>
+  /** createStateTtlMs: how long the pair's baseline is kept as what its copies hold (createKeyTtlMs) */
+  unlink(tenant: string, ref: ItemRef, now: number, createStateTtlMs: number): Promise<{ deleted: boolean }>
 }

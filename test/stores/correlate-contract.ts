@@ -431,7 +431,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const third = await decide(s, { changeType: 'undeleted', createKey: key, now: T0 + 7_000 + LEASE })
     t.same([third.action, third.reservation?.createKey], ['create', `${key}-${secondDelete}`])
     // an operator's unlink keeps the mark: a copy that still exists is found again by its key
-    t.equal((await store().unlink(tenant, s, T0 + 8_000 + LEASE)).deleted, false, 'nothing linked to unlink')
+    t.equal((await store().unlink(tenant, s, T0 + 8_000 + LEASE, TOMBSTONE_TTL)).deleted, false, 'nothing linked to unlink')
     const afterUnlink = await decide(s, { createKey: key, now: T0 + 8_000 + 2 * LEASE })
     t.equal(afterUnlink.reservation?.createKey, `${key}-${secondDelete}`)
     // a mark that keyed a copy stays: that copy's key is found long after
@@ -581,7 +581,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const created = await decide(o, { changeType: 'created', fingerprint: fp, state })
     const createKey = created.reservation?.createKey as string
     t.equal((await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fp, baseline: state, now: T0 + 1_000 })).linked, true)
-    t.same(await store().unlink(tenant, o, T0 + 2_000), { deleted: true })
+    t.same(await store().unlink(tenant, o, T0 + 2_000, TOMBSTONE_TTL), { deleted: true })
     const copy = await decide(s, { counterpartHint: { createKey }, fingerprint: fingerprintFields(edited), state: edited, now: T0 + 3_000 })
     t.same([copy.action, copy.reason, copy.linkedNow, copy.link?.baseline], ['update', 'linked', true, state], 'a person\'s edit of the copy, not our echo')
     t.same([(await decide(o, { fingerprint: fp, now: T0 + 4_000 })).reason], ['echo'], 'the source brings nothing new')
@@ -590,9 +590,37 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const s2 = salesforce()
     const second = await decide(o2, { changeType: 'created', fingerprint: fp, state })
     await confirm(o2, s2, { reservationToken: second.reservation?.token, writtenFingerprint: fp, baseline: state, now: T0 + 1_000 })
-    await store().unlink(tenant, s2, T0 + 2_000)
+    await store().unlink(tenant, s2, T0 + 2_000, TOMBSTONE_TTL)
     const same = await decide(s2, { counterpartHint: { createKey: second.reservation?.createKey as string }, fingerprint: fp, now: T0 + 3_000 })
     t.same([same.action, same.reason, same.link?.baseline], ['skip', 'echo', state], 'the copy as created is our echo')
+  })
+
+  t.test('counterpartHint after an unlink: what we last synced (the baseline), not the create\'s state, is what the copy holds', async (t) => {
+    const first = { subject: 'Kick-off' }
+    const synced = { subject: 'Kick-off (moved in Outlook)' }
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created', fingerprint: fingerprintFields(first), state: first })
+    const createKey = created.reservation?.createKey as string
+    await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fingerprintFields(first), baseline: first, now: T0 + 1_000 })
+    // a later edit of the Outlook event synced into the copy, then an operator's unlink
+    await confirm(o, s, { writtenFingerprint: fingerprintFields(synced), baseline: synced, now: T0 + 2_000 })
+    await store().unlink(tenant, o, T0 + 3_000, TOMBSTONE_TTL)
+    const back = await decide(s, { counterpartHint: { createKey }, fingerprint: fingerprintFields(synced), state: synced, now: T0 + 4_000 })
+    t.same([back.action, back.reason, back.link?.baseline], ['skip', 'echo', synced], 'the copy as we last synced it: our echo, not a conflict with the first create')
+
+    const o2 = outlook()
+    const s2 = salesforce()
+    const second = await decide(o2, { changeType: 'created', fingerprint: fingerprintFields(first), state: first })
+    await confirm(o2, s2, { reservationToken: second.reservation?.token, writtenFingerprint: fingerprintFields(first), baseline: first, now: T0 + 1_000 })
+    await confirm(o2, s2, { writtenFingerprint: fingerprintFields(synced), baseline: synced, now: T0 + 2_000 })
+    await store().unlink(tenant, s2, T0 + 3_000, 10_000)
+    const edited = { subject: 'Kick-off (a person)' }
+    const copy = await decide(s2, { counterpartHint: o2, fingerprint: fingerprintFields(edited), state: edited, now: T0 + 4_000 })
+    t.same([copy.action, copy.linkedNow, copy.link?.baseline], ['update', true, synced], 'a person\'s edit since, with what we synced as baseline')
+    await store().unlink(tenant, s2, T0 + 5_000, 10_000)
+    const late = await decide(s2, { counterpartHint: o2, fingerprint: fingerprintFields(edited), state: edited, now: T0 + 5_000 + 10_000 })
+    t.same([late.action, late.reason], ['skip', 'echo'], 'kept as long as unlink was told; then the copy\'s state is taken as ours')
   })
 
   t.test('counterpartHint without what the create wrote: the copy\'s state is taken as ours, so a later edit is an update', async (t) => {
@@ -735,12 +763,12 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
 
   t.test('unlink forgets the pair both ways; the item then counts as unlinked', async (t) => {
     const { o, s } = await linkPair({ writtenFingerprint: 'fp-w' })
-    t.same(await store().unlink(tenant, s, T0 + 1), { deleted: true })
+    t.same(await store().unlink(tenant, s, T0 + 1, TOMBSTONE_TTL), { deleted: true })
     t.equal(await store().getLink(tenant, o, T0 + 1), null)
     t.equal(await store().getLink(tenant, s, T0 + 1), null)
     t.equal((await decide(o, { now: T0 + 2 })).action, 'create')
     t.equal((await decide(s, { fingerprint: 'fp-w', now: T0 + 2 })).action, 'create', 'its ledger went too')
-    t.same(await store().unlink(tenant, salesforce(), T0), { deleted: false })
+    t.same(await store().unlink(tenant, salesforce(), T0, TOMBSTONE_TTL), { deleted: false })
   })
 
   t.test('series: occurrences never create alone; roles are kept; a series never links to a single item', async (t) => {

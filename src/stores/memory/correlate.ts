@@ -40,7 +40,10 @@ interface Reservation {
   role?: SeriesRole
 }
 
-/** What a create writes: the source's state when /correlate answered create (fingerprint, and JSON text). */
+/**
+ * What we wrote into an unlinked item's copy: the source's state when /correlate answered create (fingerprint, and
+ * JSON text), kept from the create until the pair is linked (or createKeyTtlMs); after an unlink, the pair's baseline.
+ */
 interface CreateState {
   fingerprint: string
   state?: string
@@ -163,6 +166,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
       this.links.set(selfKey, mine, FOREVER, now)
       this.links.set(hintKey, side(itemId, hintRole, input.role), FOREVER, now)
       this.reservations.delete(hintKey)
+      // linked now, the link holds what we wrote (an unlink puts its baseline back here)
+      this.created.delete(hintKey)
       this.ledger.delete(selfKey)
       const link = toLink(tenant, system, itemId, mine)
       // The stamp proves the pair, so a delete of the copy is a linked delete.
@@ -275,6 +280,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
       }
       this.reservations.delete(sourceKey)
       this.reservations.delete(targetKey)
+      this.created.delete(sourceKey)
+      this.created.delete(targetKey)
       const linkedAt = samePair && fromSource ? fromSource.linkedAt : now
       const side = write('tombstoned', linkedAt, now + input.tombstoneTtlMs)
       // the copy is gone: a copy made anew of either item gets a createKey of its own
@@ -291,6 +298,9 @@ export class MemoryCorrelateStore implements CorrelateStore {
       return { linked: false, reason: 'tombstoned', link: toLink(tenant, system, itemId, dead) }
     }
     this.reservations.delete(sourceKey)
+    // Linked, the link holds what we wrote (an unlink puts its baseline back as what the copy holds).
+    this.created.delete(sourceKey)
+    this.created.delete(targetKey)
     // Past the checks above, the same pair means both sides are linked to each other already.
     let side = fromSource as Side
     if (!samePair || (baseline !== undefined && baseline !== side.baseline)) {
@@ -305,7 +315,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     return side ? toLink(tenant, ref.system, ref.itemId, side) : null
   }
 
-  async unlink(tenant: string, ref: ItemRef, now: number): Promise<{ deleted: boolean }> {
+  async unlink(tenant: string, ref: ItemRef, now: number, createStateTtlMs: number): Promise<{ deleted: boolean }> {
     const selfKey = keyOf(tenant, ref.system, ref.itemId)
     const side = this.links.peek(selfKey, now)
     if (side) {
@@ -313,6 +323,12 @@ export class MemoryCorrelateStore implements CorrelateStore {
       this.dropCounterpart(selfKey, side)
       this.reservations.delete(counterpartKey)
       this.ledger.delete(counterpartKey)
+      // What we last synced into either copy is the pair's baseline: a copy coming back by its hint is compared with it.
+      if (side.state === 'linked' && side.baselineFingerprint !== undefined) {
+        const synced = { fingerprint: side.baselineFingerprint, state: side.baseline }
+        this.created.set(selfKey, synced, now + createStateTtlMs, now)
+        this.created.set(counterpartKey, synced, now + createStateTtlMs, now)
+      }
     }
     this.links.delete(selfKey)
     this.reservations.delete(selfKey)

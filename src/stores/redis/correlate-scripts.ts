@@ -7,10 +7,11 @@
 //                         at (linkedAt), up (updatedAt), exp (tombstones only: when it stops counting). Both sides
 //                         are written together.
 //   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
-//   P made:<system>:<id>  hash, what the item's latest create writes, when the request carried a state: fp
-//                         (fingerprint), st (state JSON), exp (when it stops counting). Written with every reservation
-//                         that has a state (dropped by one without), it lives as the ck entry does, past the
-//                         reservation and through an unlink: a hint link compares the copy's state with it.
+//   P made:<system>:<id>  hash, what we wrote into the unlinked item's copy: fp (fingerprint), st (state JSON), exp
+//                         (when it stops counting). Written with every reservation that has a state (dropped by one
+//                         without), it lives as the ck entry does, past the reservation, until the pair is linked
+//                         (hint link or confirm). An unlink writes it for both items from the pair's baseline. A hint
+//                         link compares the copy's state with it.
 //   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting.
 //                         Every write replaces it; only the newest member (highest score) counts, which also holds
 //                         for sets written with several members by earlier versions. The live write it replaced
@@ -184,7 +185,8 @@ if hid ~= '' then
   local mine = { cp = hid, cpe = hide, st = 'linked', base = base, bfp = bfp, role = role, cprole = hrole, at = nowText, up = nowText }
   put(KEYS[1], mine)
   put(hintLink, { cp = id, cpe = ide, st = 'linked', base = base, bfp = bfp, role = hrole, cprole = role, at = nowText, up = nowText })
-  redis.call('DEL', hintRes)
+  -- linked now, the link holds what we wrote (an unlink puts its baseline back)
+  redis.call('DEL', hintRes, hintMade)
   redis.call('DEL', KEYS[3])
   local link = { link = { sys = sys, id = id, s = mine } }
   -- the stamp proves the pair, so a delete of the copy is a linked delete
@@ -235,7 +237,7 @@ return reply('create', 'new_item', '', { k = ck })
 /**
  * KEYS: source link, target link, source reservation, target reservation, target ledger, source delete mark, target
  *       delete mark, the replaced item's link and delete mark (ConfirmInput.replaces; the source's own keys again
- *       without one).
+ *       without one), source create state, target create state.
  * ARGV: source system, source id, source id encoded, target system, target id, target id encoded, written
  *       fingerprint, baseline JSON, deleted ('1' | ''), now, ledger expiresAt, ledger pttl, tombstone expiresAt,
  *       tombstone pttl, baseline fingerprint ('' without a baseline or when it does not read), delete mark expiresAt,
@@ -308,7 +310,7 @@ if deleted == '1' then
   if tdead and not ls then
     return cjson.encode({ linked = 0, link = { sys = tsys, id = tid, s = lt } })
   end
-  redis.call('DEL', KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[3], KEYS[4], KEYS[10], KEYS[11])
   local at = (samePair and ls.at) or nowText
   local mine = write('tombstoned', at, ARGV[13], ARGV[14])
   -- the copy is gone: a copy made anew of either item gets a createKey of its own
@@ -328,6 +330,8 @@ if lt and lt.st == 'tombstoned' then
   return cjson.encode({ linked = 0, reason = 'tombstoned', link = { sys = tsys, id = tid, s = lt } })
 end
 redis.call('DEL', KEYS[3])
+-- linked, the link holds what we wrote (an unlink puts its baseline back as what the copies hold)
+redis.call('DEL', KEYS[10], KEYS[11])
 -- past the checks above, the same pair means both sides are linked to each other already
 local mine = ls
 if not (samePair and (baseline == '' or baseline == ls.base)) then
@@ -340,7 +344,8 @@ return cjson.encode({ linked = 1, link = { sys = ssys, id = sid, s = mine } })
 `
 
 /**
- * KEYS: self link, self reservation, self ledger. ARGV: prefix, other system, itemId, now.
+ * KEYS: self link, self reservation, self ledger, self create state. ARGV: prefix, other system, itemId, now, create
+ * state expiresAt, create state pttl.
  * Reply: 1 when a link or tombstone was removed, else 0.
  */
 export const UNLINK_LUA = `${HELPERS}
@@ -352,6 +357,12 @@ if h then
   local cpKey = prefix .. 'link:' .. other .. ':' .. h.cpe
   if redis.call('HGET', cpKey, 'cp') == id then redis.call('DEL', cpKey) end
   redis.call('DEL', prefix .. 'res:' .. other .. ':' .. h.cpe, prefix .. 'echo:' .. other .. ':' .. h.cpe)
+  -- what we last synced into either copy is the pair's baseline: a copy coming back by its hint is compared with it
+  if h.st == 'linked' and h.bfp and h.bfp ~= '' then
+    for _, made in ipairs({ KEYS[4], prefix .. 'made:' .. other .. ':' .. h.cpe }) do
+      put(made, { fp = h.bfp, st = h.base or '', exp = ARGV[5] }, ARGV[6])
+    end
+  end
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return removed

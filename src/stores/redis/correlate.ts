@@ -6,9 +6,9 @@
 // node costs nothing; tenants still spread over the cluster.
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
-// ECHO_WINDOW plus a grace, createKey -> source entries and what the create wrote createKeyTtlMs (DEDUPE_TTL) from
-// the last grant, delete marks max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made
-// from one.
+// ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant, what a create
+// wrote as long or until the pair is linked (an unlink writes the pair's baseline there for as long), delete marks
+// max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made from one.
 import { derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
@@ -64,8 +64,8 @@ function defineCorrelateCommands(client: RedisClient): CorrelateCommands {
   const commands = client as unknown as CorrelateCommands
   if (typeof commands.cssCorrelateDecide !== 'function') {
     client.defineCommand('cssCorrelateDecide', { numberOfKeys: 10, lua: DECIDE_LUA })
-    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 9, lua: CONFIRM_LUA })
-    client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 3, lua: UNLINK_LUA })
+    client.defineCommand('cssCorrelateConfirm', { numberOfKeys: 11, lua: CONFIRM_LUA })
+    client.defineCommand('cssCorrelateUnlink', { numberOfKeys: 4, lua: UNLINK_LUA })
   }
   return commands
 }
@@ -179,6 +179,8 @@ export class RedisCorrelateStore implements CorrelateStore {
         target.deleteMark,
         replaced?.link ?? source.link,
         replaced?.deleteMark ?? source.deleteMark,
+        source.createState,
+        target.createState,
         input.source.system,
         input.source.itemId,
         encodeURIComponent(input.source.itemId),
@@ -212,10 +214,21 @@ export class RedisCorrelateStore implements CorrelateStore {
     return toLink(tenant, { sys: ref.system, id: ref.itemId, s: side })
   }
 
-  async unlink(tenant: string, ref: ItemRef, now: number): Promise<{ deleted: boolean }> {
+  async unlink(tenant: string, ref: ItemRef, now: number, createStateTtlMs: number): Promise<{ deleted: boolean }> {
     const keys = correlateKeys(tenant, ref)
     const removed = await guard(() =>
-      this.commands.cssCorrelateUnlink(keys.link, keys.reservation, keys.ledger, correlatePrefix(tenant), otherSystem(ref.system), ref.itemId, String(now)),
+      this.commands.cssCorrelateUnlink(
+        keys.link,
+        keys.reservation,
+        keys.ledger,
+        keys.createState,
+        correlatePrefix(tenant),
+        otherSystem(ref.system),
+        ref.itemId,
+        String(now),
+        String(now + createStateTtlMs),
+        String(createStateTtlMs),
+      ),
     )
     return { deleted: Number(removed) === 1 }
   }
