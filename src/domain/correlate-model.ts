@@ -95,8 +95,8 @@ export interface DecideResult {
   /** the link this item is in (or the one that conflicts), when there is one */
   link?: LinkRecord
   /**
-   * With update: this call linked the pair (a counterpartHint naming our create), so the flow, which found the item
-   * unlinked when it looked, read no counterpart state to send as targetFields.
+   * With update or delete: this call linked the pair (a counterpartHint naming our create), so the flow, which found
+   * the item unlinked when it looked, read no counterpart state to send as targetFields.
    */
   linkedNow?: true
 }

@@ -444,6 +444,28 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.match(ours, { action: 'skip', reason: 'echo', target: { system: 'salesforce', itemId: s2 } })
   })
 
+  t.test('a delete of our copy coming back by its hint, before the confirm: resolve, as the counterpart was not read', async (t) => {
+    const api = await client(t)
+    const o = outlookId()
+    const s = salesforceId()
+    const created = await api.correlate({ system: 'outlook', itemId: o, changeType: 'created', fields: fieldsA })
+    t.equal(created.action, 'create')
+    // the create's worker stalls before its confirm; a person edits the Outlook event, another deletes the new Event
+    const gone = await api.correlate({ changeEvent: changeEvent(s, 'DELETE'), counterpartHint: { system: 'outlook', itemId: o } })
+    t.match(gone, { action: 'resolve', reason: 'both_changed', target: { system: 'outlook', itemId: o }, baseline: fieldsA }, 'read the Outlook event, then /resolve-conflict')
+    const unchanged = await api.post('/resolve-conflict', { outlook: { itemId: o, fields: fieldsA }, salesforce: { itemId: s, deleted: true } })
+    t.match(unchanged.body, { outcome: 'resolved', merged: null, writes: { outlook: { op: 'delete' } } }, 'the Outlook event unchanged since: the delete goes through')
+    const edited = await api.post('/resolve-conflict', { outlook: { itemId: o, fields: fieldsB, modifiedAt: '2026-03-10T09:00:00Z' }, salesforce: { itemId: s, deleted: true } })
+    t.match(edited.body, { outcome: 'resolved', writes: { salesforce: { op: 'create' } } }, 'edited since: update-wins makes the Event anew')
+
+    // a series is never made anew as a single event: its delete stays a delete
+    const o2 = outlookId()
+    const s2 = salesforceId()
+    await api.confirm({ source: { system: 'outlook', itemId: o2 }, target: { system: 'salesforce', itemId: s2 }, baseline: fieldsA })
+    const series = await api.correlate({ system: 'salesforce', itemId: s2, changeType: 'deleted', seriesRole: 'series_master', targetFields: fieldsB })
+    t.match(series, { action: 'delete', reason: 'linked' }, 'a series master deleted against an edit')
+  })
+
   t.test('a resolution\'s create of a deleted side is linked in its place (replaces), and the old item\'s delete goes nowhere', async (t) => {
     const api = await client(t)
     const o = outlookId()

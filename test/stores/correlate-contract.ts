@@ -653,7 +653,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     const s = salesforce()
     await decide(o, { changeType: 'created' })
     const gone = await decide(s, { changeType: 'deleted', counterpartHint: o, now: T0 + 1 })
-    t.same([gone.action, gone.reason, gone.target], ['delete', 'linked', { system: 'outlook', itemId: o.itemId }])
+    t.same([gone.action, gone.reason, gone.target, gone.linkedNow], ['delete', 'linked', { system: 'outlook', itemId: o.itemId }, true], 'linked by this call: the flow read no counterpart')
     t.equal((await store().getLink(tenant, o, T0 + 1))?.salesforce, s.itemId)
     const ours = await decide(salesforce(), { changeType: 'deleted', counterpartHint: outlook(), echoBySource: true })
     t.same([ours.action, ours.reason], ['skip', 'echo'], 'our own delete stays an echo')

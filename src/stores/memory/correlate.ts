@@ -172,7 +172,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
       const link = toLink(tenant, system, itemId, mine)
       // The stamp proves the pair, so a delete of the copy is a linked delete.
       if (input.changeType === 'deleted') {
-        return input.echoBySource ? { action: 'skip', reason: 'echo', target, link } : { action: 'delete', reason: 'linked', target, link }
+        return input.echoBySource ? { action: 'skip', reason: 'echo', target, link } : { action: 'delete', reason: 'linked', target, link, linkedNow: true }
       }
       if (!made.echo) return { action: 'update', reason: 'linked', target, link, linkedNow: true }
       if (made.written !== undefined) this.record(selfKey, made.written, now + input.echoWindowMs, now)

@@ -192,6 +192,7 @@ if hid ~= '' then
   -- the stamp proves the pair, so a delete of the copy is a linked delete
   if ctype == 'deleted' then
     if echo == '1' then return reply('skip', 'echo', hid, link) end
+    link.n = 1
     return reply('delete', 'linked', hid, link)
   end
   if not isEcho then
