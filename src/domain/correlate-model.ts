@@ -30,6 +30,7 @@ export type CorrelateReason =
   | 'earlier_write' // skip: the state is our write before the latest, read before that one landed (or set back just now); read again
   | 'no_link_for_delete' // skip: delete of an item that was never linked
   | 'tombstoned' // skip: the pair was deleted
+  | 'replaced' // skip: an undelete of an item a resolution made anew while it was deleted: a second copy
   | 'conflicting_link' // skip: counterpartHint names an item linked to another counterpart
   | 'series_occurrence' // skip: an unlinked occurrence is never created alone; its series creates it
   | 'series_mismatch' // skip: a series master would be paired with a non-series item (or the reverse)

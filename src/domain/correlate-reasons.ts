@@ -15,6 +15,8 @@ const SENTENCES: Record<CorrelateReason, string> = {
     'This state is what we wrote into the item before our latest write, so it was most likely read before that write landed: write nothing; release the claim and redeliver after retryAfterMs, reading the item again (then it is our latest write, an echo). If a person set it back to that state just now, it is synced once retryAfterMs has passed (one lease after our latest write).',
   no_link_for_delete: 'The deleted item was never linked: nothing to delete on the other side; skip it.',
   tombstoned: 'The pair was deleted: this late change must not recreate it; skip it.',
+  replaced:
+    'This item was restored after a conflict resolution made it anew while it was deleted (the pair lives on with that copy, linked to target.itemId): it is a second copy of the meeting in its system. Nothing is written or linked; a person deletes one of the two (GET /correlate for target.itemId names the other).',
   conflicting_link:
     'The item carries the stamp of an item that is already linked to another counterpart: it is an extra copy (delete it) or a person copied a synced item (remove the stamp and resend); nothing was linked.',
   series_occurrence:

@@ -159,6 +159,7 @@ export const correlateResponseSchema = z
         'earlier_write',
         'no_link_for_delete',
         'tombstoned',
+        'replaced',
         'conflicting_link',
         'series_occurrence',
         'series_mismatch',

@@ -89,7 +89,10 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.match(await store().getLink(tenant, s, T0 + 4), { state: 'tombstoned', outlook: o.itemId })
     t.match(await confirm(o, salesforce(), { replaces: s, now: T0 + 5 }), { linked: false, reason: 'conflicting_link' }, 'once relinked, the old item is no longer the counterpart it names')
     const restored = await decide(s, { changeType: 'undeleted', now: T0 + 6 })
-    t.equal(restored.reservation?.createKey, `ck-${s.itemId}-${T0 + 2}`, 'restored, the replaced item\'s next copy gets a createKey of its own, as after any delete')
+    t.match(restored, { action: 'skip', reason: 'replaced', target: { itemId: o.itemId }, link: { state: 'tombstoned' } }, 'restored: a second copy of a meeting that lives on as s2, for a person')
+    t.match(await decide(s, { changeType: 'undeleted', now: T0 + 7 }), { reason: 'replaced' }, 'and so it stays while the tombstone lasts')
+    const later = await decide(s, { now: T0 + 2 + TOMBSTONE_TTL })
+    t.equal(later.reservation?.createKey, `ck-${s.itemId}-${T0 + 2}`, 'after it, the replaced item\'s next copy gets a createKey of its own, as after any delete')
 
     // a tombstoned target is refused before anything is relinked
     const dead = await linkPair()

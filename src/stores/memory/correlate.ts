@@ -31,6 +31,8 @@ interface Side {
   counterpartRole?: SeriesRole
   linkedAt: number
   updatedAt: number
+  /** a tombstone made by a confirm's replaces: the pair lives on with a copy made while this item was deleted */
+  replaced?: true
 }
 
 interface Reservation {
@@ -101,6 +103,10 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (self?.state === 'tombstoned') {
       if (input.changeType !== 'undeleted') {
         return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
+      }
+      // Restored after a resolution made it anew: the meeting already lives on in that copy, so this one is a second.
+      if (self.replaced) {
+        return { action: 'skip', reason: 'replaced', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
       }
       // Restored after its pair was deleted: its own tombstone ends and it is created anew on the other side. The old
       // counterpart's tombstone stays, so that item's late events are still skipped. What we last wrote into the item
@@ -232,7 +238,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (relink) {
       const replacedKey = keyOf(tenant, replaced.system, replaced.itemId)
       const old = this.links.get(replacedKey, now) ?? { ...fromSource, role: fromSource.counterpartRole, counterpartRole: fromSource.role }
-      this.links.set(replacedKey, { ...old, counterpart: source.itemId, state: 'tombstoned', updatedAt: now }, now + input.tombstoneTtlMs, now)
+      this.links.set(replacedKey, { ...old, counterpart: source.itemId, state: 'tombstoned', updatedAt: now, replaced: true }, now + input.tombstoneTtlMs, now)
       // as after any delete: a copy made anew of the replaced item (restored) gets a createKey of its own, where the
       // old one would find the source itself (Graph returns the event it made for a transactionId it knows)
       this.deletedAt.set(replacedKey, now, now + Math.max(input.tombstoneTtlMs, DELETE_MARK_MIN_TTL_MS), now)

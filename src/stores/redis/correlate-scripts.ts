@@ -4,8 +4,8 @@
 // Keys, all under the tenant's prefix P = css:{c:<tenant>}: (ids URI-encoded):
 //   P link:<system>:<id>  hash, one side of a pair: cp (counterpart id), cpe (cp encoded), st (linked | tombstoned),
 //                         base (baseline JSON), bfp (the baseline's fingerprint), role, cprole (series roles),
-//                         at (linkedAt), up (updatedAt), exp (tombstones only: when it stops counting). Both sides
-//                         are written together.
+//                         at (linkedAt), up (updatedAt), exp (tombstones only: when it stops counting), rp ('1' on
+//                         a tombstone made by a confirm's replaces). Both sides are written together.
 //   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
 //   P made:<system>:<id>  hash, what we wrote into the unlinked item's copy: fp (fingerprint), st (state JSON), exp
 //                         (when it stops counting). Written with every reservation that has a state (dropped by one
@@ -117,6 +117,8 @@ if self and self.st == 'tombstoned' then
   if ctype ~= 'undeleted' then
     return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
   end
+  -- restored after a resolution made it anew: the meeting already lives on in that copy, so this one is a second
+  if self.rp == '1' then return reply('skip', 'replaced', self.cp, { link = { sys = sys, id = id, s = self } }) end
   -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays); our
   -- last write into it is no echo of its state as restored
   redis.call('DEL', KEYS[1], KEYS[3])
@@ -273,7 +275,7 @@ local relink = rid ~= '' and deleted ~= '1' and not targetElsewhere and not (lt 
 if relink then
   local old = side(KEYS[8], now) or { base = ls.base, bfp = ls.bfp, role = ls.cprole, cprole = ls.role, at = ls.at }
   put(KEYS[8], { cp = sid, cpe = senc, st = 'tombstoned', base = old.base, bfp = old.bfp, role = old.role, cprole = old.cprole,
-    at = old.at, up = nowText, exp = ARGV[13] }, ARGV[14])
+    at = old.at, up = nowText, exp = ARGV[13], rp = '1' }, ARGV[14])
   -- as after any delete: a copy made anew of the replaced item (restored) gets a createKey of its own
   redis.call('SET', KEYS[9], nowText .. ':' .. ARGV[16], 'PX', ARGV[17])
 end
