@@ -100,10 +100,11 @@ export class Desk {
    * sees that state as the other copy moved from the baseline (the last confirmed sync), and /resolve-conflict's
    * delete policy decides. A person's edit not yet synced must then win under update-wins (unless the baseline moves
    * before a resolution's last write, `--resolve-baseline each`). A sync write not yet confirmed moves a copy from
-   * the baseline too, though a person may have seen it before deleting: either end is right then, as under review.
+   * the baseline too, though a person may have seen it before deleting: either end is right then. Under delete-wins
+   * the delete stands, and under review too (the reviewer deletes the other copy).
    */
   private deleteContest(meeting: number, side: Side, itemId: string): HumanChange['contest'] {
-    if (this.policy.deletePolicy === 'delete-wins') return undefined
+    if (this.policy.deletePolicy !== 'update-wins') return undefined
     const other = otherSide(side)
     const otherId = this.itemOf(meeting, other)
     const mine = this.current(side, itemId)
@@ -113,7 +114,7 @@ export class Desk {
     const differing = differingGroups(groupValues(mine), theirValues)
     const pending = this.truth.pendingOn(meeting, other)
     const editWaiting = differing.some((group) => pending.some((change) => change.values[group] === theirValues[group]))
-    if (editWaiting && this.policy.deletePolicy === 'update-wins' && this.policy.resolveBaseline === 'last') return 'must-survive'
+    if (editWaiting && this.policy.resolveBaseline === 'last') return 'must-survive'
     const unconfirmed = (writer: { syncWriteSeq?: number } | undefined) =>
       writer?.syncWriteSeq !== undefined && this.truth.writes.some((w) => w.seq === writer.syncWriteSeq && !w.confirmed)
     const lastWriter = (s: Side, id: string) => (s === 'outlook' ? this.outlook.lastWriterOf(id) : this.salesforce.lastWriterOf(id))

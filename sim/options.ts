@@ -160,7 +160,7 @@ Run
 Worker flow
   --flow recommended|mule-examples
                                  recommended (default): the steps below as the sidecar's contract implies;
-                                 mule-examples: the example flows as they are (full, no conditions, each, no re-read)
+                                 mule-examples: the example flows as they are (full, no conditions, last, re-read)
   --write-mode patch|full        patch: write the fields changed since the baseline; full: the whole item
   --[no-]conditional-writes      updates with If-Match (Graph) / If-Unmodified-Since (Salesforce)
   --[no-]reread-after-wait       read the source again after waiting out in_flight

@@ -11,7 +11,7 @@ import type { SimOptions } from './options.js'
 import type { Random } from './random.js'
 import { SidecarRejected, SidecarUnavailable, type Link, type SidecarClient, type SidecarMetrics } from './sidecar-client.js'
 import { sleep } from './stats.js'
-import { GROUPS, groupValues, type Side, type Truth, type WriteContext } from './truth.js'
+import { GROUPS, differingGroups, groupValues, type Side, type Truth, type WriteContext } from './truth.js'
 
 /** The flow gave up on this delivery for now; the source redelivers it after a delay. */
 class Retry extends Error {
@@ -436,6 +436,8 @@ export class Worker {
         if (!target) throw new Retry('linked_after_lookup')
         return this.updateCounterpart(change, correlation, source, target)
       case 'delete':
+        // Linked after the lookup, as for an update: an edit of the counterpart not yet synced would be deleted unseen.
+        if (!target) throw new Retry('linked_after_lookup')
         return this.deleteCounterpart(change, correlation, source)
       case 'resolve':
         return this.resolve(change, correlation, source, target)
@@ -530,6 +532,14 @@ export class Worker {
       const created = await this.calendar(change, 'create', (landed) => this.d.outlook.create(body, this.writeContext(change, 'create', correlation.reason, landed)))
       targetId = created.value.id
       writeSeq = created.writeSeq
+      // Graph answers a transactionId it knows with the event that create made, as it is: a create repeated after its
+      // reservation lapsed (the worker died before the confirm) finds a copy of an older state. Bring it up to date,
+      // as Salesforce's upsert does, before confirming what it holds.
+      if (differingGroups(groupValues(readGraphEvent(created.value).item), groupValues(fields)).length > 0) {
+        const id = targetId
+        const updated = await this.calendar(change, 'update', (landed) => this.d.outlook.update(id, { ...writeGraphPatch(fields) }, this.writeContext(change, 'create', 'created_before', landed)))
+        writeSeq = updated.writeSeq
+      }
     } else {
       const record = { ...writeSalesforcePatch(fields), Outlook_Event_Id__c: source.itemId }
       const created = await this.calendar(change, 'create', (landed) => this.d.salesforce.upsertByKey(createKey, record, this.writeContext(change, 'create', correlation.reason, landed)))
@@ -684,7 +694,7 @@ export class Worker {
       }
       change.wrote = true
       this.crashPoint(change, 'after_write')
-      await this.confirm(change, {
+      const confirmed = await this.confirm(change, {
         source: { system: 'salesforce', itemId: salesforce.itemId },
         target: { system: 'outlook', itemId: outlookId },
         written: merged ? { fields: merged } : undefined,
@@ -694,6 +704,7 @@ export class Worker {
         replaces: outlookWrite.op === 'create' && outlook.itemId && outlook.itemId !== outlookId ? { system: 'outlook', itemId: outlook.itemId } : undefined,
       })
       this.d.truth.markConfirmed(writeSeq)
+      if (outlookWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.dropRefusedCopy(change, 'outlook', outlookId)
     }
     if (salesforceWrite) {
       let salesforceId = salesforce.itemId
@@ -714,7 +725,7 @@ export class Worker {
       }
       change.wrote = true
       this.crashPoint(change, 'after_write')
-      await this.confirm(change, {
+      const confirmed = await this.confirm(change, {
         source: { system: 'outlook', itemId: outlook.itemId },
         target: { system: 'salesforce', itemId: salesforceId },
         written: merged ? { fields: merged } : undefined,
@@ -724,7 +735,19 @@ export class Worker {
         replaces: salesforceWrite.op === 'create' && salesforce.itemId && salesforce.itemId !== salesforceId ? { system: 'salesforce', itemId: salesforce.itemId } : undefined,
       })
       this.d.truth.markConfirmed(writeSeq)
+      if (salesforceWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.dropRefusedCopy(change, 'salesforce', salesforceId)
     }
+  }
+
+  /** A resolution's create whose confirm was refused (the pair was deleted meanwhile): it would stay unlinked for good. */
+  private async dropRefusedCopy(change: Change, system: Side, itemId: string): Promise<void> {
+    await this.calendar(change, 'delete extra copy', (landed) =>
+      system === 'outlook'
+        ? this.d.outlook.delete(itemId, this.writeContext(change, 'cleanup', 'refused_resolution_create', landed))
+        : this.d.salesforce.delete(itemId, this.writeContext(change, 'cleanup', 'refused_resolution_create', landed)),
+    ).catch((error) => {
+      if (!(error instanceof FakeApiError && error.kind === 'not_found')) throw error
+    })
   }
 
   private async confirm(change: Change, body: Record<string, unknown>): Promise<Confirmed> {
