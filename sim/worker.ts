@@ -557,16 +557,8 @@ export class Worker {
       reservationToken: correlation.reservation?.token,
     })
     this.d.truth.markConfirmed(writeSeq)
-    if (!confirmed.linked && confirmed.reason === 'conflicting_link') {
-      // Another copy won the link: ours is extra and goes (mule-examples does the same).
-      await this.calendar(change, 'delete extra copy', (landed) =>
-        targetSystem === 'outlook'
-          ? this.d.outlook.delete(targetId, this.writeContext(change, 'cleanup', 'conflicting_link', landed))
-          : this.d.salesforce.delete(targetId, this.writeContext(change, 'cleanup', 'conflicting_link', landed)),
-      ).catch((error) => {
-        if (!(error instanceof FakeApiError && error.kind === 'not_found')) throw error
-      })
-    }
+    // Another copy won the link: ours is extra and goes (mule-examples does the same).
+    if (!confirmed.linked && confirmed.reason === 'conflicting_link') await this.deleteOurCopy(change, targetSystem, targetId, 'conflicting_link')
   }
 
   /** The linked counterpart gets the source's change: the fields moved since the baseline (patch) or all (full). */
@@ -704,7 +696,7 @@ export class Worker {
         replaces: outlookWrite.op === 'create' && outlook.itemId && outlook.itemId !== outlookId ? { system: 'outlook', itemId: outlook.itemId } : undefined,
       })
       this.d.truth.markConfirmed(writeSeq)
-      if (outlookWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.dropRefusedCopy(change, 'outlook', outlookId)
+      if (outlookWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.deleteOurCopy(change, 'outlook', outlookId, 'refused_resolution_create')
     }
     if (salesforceWrite) {
       let salesforceId = salesforce.itemId
@@ -735,16 +727,16 @@ export class Worker {
         replaces: salesforceWrite.op === 'create' && salesforce.itemId && salesforce.itemId !== salesforceId ? { system: 'salesforce', itemId: salesforce.itemId } : undefined,
       })
       this.d.truth.markConfirmed(writeSeq)
-      if (salesforceWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.dropRefusedCopy(change, 'salesforce', salesforceId)
+      if (salesforceWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.deleteOurCopy(change, 'salesforce', salesforceId, 'refused_resolution_create')
     }
   }
 
-  /** A resolution's create whose confirm was refused (the pair was deleted meanwhile): it would stay unlinked for good. */
-  private async dropRefusedCopy(change: Change, system: Side, itemId: string): Promise<void> {
+  /** A copy we just made whose confirm was refused: it would stay unlinked for good (already gone is fine). */
+  private async deleteOurCopy(change: Change, system: Side, itemId: string, reason: string): Promise<void> {
     await this.calendar(change, 'delete extra copy', (landed) =>
       system === 'outlook'
-        ? this.d.outlook.delete(itemId, this.writeContext(change, 'cleanup', 'refused_resolution_create', landed))
-        : this.d.salesforce.delete(itemId, this.writeContext(change, 'cleanup', 'refused_resolution_create', landed)),
+        ? this.d.outlook.delete(itemId, this.writeContext(change, 'cleanup', reason, landed))
+        : this.d.salesforce.delete(itemId, this.writeContext(change, 'cleanup', reason, landed)),
     ).catch((error) => {
       if (!(error instanceof FakeApiError && error.kind === 'not_found')) throw error
     })

@@ -418,7 +418,7 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.match(deleteWins.body, { outcome: 'resolved', merged: null, writes: { outlook: { op: 'delete' } } }, 'delete-wins: the edited event goes too')
   })
 
-  t.test('counterpartHint after an unlink: the copy is compared with what the create wrote, so a person\'s edit is not our echo', async (t) => {
+  t.test('counterpartHint after an unlink: the copy is compared with what we last synced, so a person\'s edit is not our echo', async (t) => {
     const api = await client(t)
     const edited = { ...fieldsA, location: 'Room 1.01' }
     const s = salesforceId()

@@ -575,7 +575,7 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.same([unknown.action, unknown.reason, unknown.link?.baseline], ['skip', 'echo', undefined])
   })
 
-  t.test('counterpartHint after an unlink: the copy is compared with what the create was asked with', async (t) => {
+  t.test('counterpartHint after an unlink: the copy is compared with the baseline, here the create\'s state', async (t) => {
     const state = { subject: 'Kick-off' }
     const fp = fingerprintFields(state)
     const edited = { subject: 'Kick-off (edited)' }
