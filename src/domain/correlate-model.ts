@@ -77,6 +77,8 @@ export interface DecideInput {
   /** the item's derived createKey (deriveCreateKey); after a delete the store appends its time (createKeyAfterDelete) */
   createKey: string
   leaseMs: number
+  /** the state was read again after an earlier_write answer: a state equal to our earlier write is a change */
+  reread?: boolean
   /** how long the store remembers which source item a createKey it handed out belongs to (DEDUPE_TTL) */
   createKeyTtlMs: number
   /** how long what a counterpartHint link records as written into the item counts as its echo (ECHO_WINDOW) */

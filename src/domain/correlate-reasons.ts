@@ -12,7 +12,7 @@ const SENTENCES: Record<CorrelateReason, string> = {
   create_in_flight:
     'Another worker is creating the counterpart right now: write nothing; redeliver this change after retryAfterMs (it then becomes an update, or a create if that reservation lapsed).',
   earlier_write:
-    'This state is what we wrote into the item before our latest write, so it was most likely read before that write landed: write nothing; release the claim and redeliver after retryAfterMs, reading the item again (then it is our latest write, an echo). If a person set it back to that state just now, it is synced once retryAfterMs has passed (one lease after our latest write).',
+    'This state is what we wrote into the item before our latest write, so it was most likely read before that write landed: write nothing; read the item again and call /correlate again with reread: true (our latest write then is an echo; the same state again is a person setting it back, an update). A flow that cannot read again in place releases the claim and redelivers after retryAfterMs, when the state counts as a change.',
   no_link_for_delete: 'The deleted item was never linked: nothing to delete on the other side; skip it.',
   tombstoned: 'The pair was deleted: this late change must not recreate it; skip it.',
   replaced:

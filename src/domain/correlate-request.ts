@@ -33,6 +33,7 @@ export interface CorrelateRequestBody {
   seriesRole?: SeriesRole
   isChild?: boolean
   leaseMs?: number
+  reread?: boolean
   notification?: Json
   changeEvent?: Json
 }
@@ -52,6 +53,8 @@ export interface CorrelateChange {
   target?: TargetState
   series: SeriesFacts
   leaseMs: number
+  /** the state was read again after an earlier_write answer */
+  reread: boolean
 }
 
 
@@ -199,6 +202,7 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     target,
     series: readSeriesFacts(system, [body.event ?? body.record, payload], { seriesRole: body.seriesRole, isChild: body.isChild }),
     leaseMs: body.leaseMs ?? defaults.leaseMs,
+    reread: body.reread === true,
   }
 }
 

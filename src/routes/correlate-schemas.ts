@@ -110,6 +110,10 @@ export const correlateRequestSchema = z
       .optional()
       .describe('Overrides IsChild read from record / changeEvent: a Salesforce invitee\'s child event, skipped with child_event. Salesforce only: true with system outlook is a 400.'),
     leaseMs: leaseMsSchema.optional().describe('How long a create reservation holds, 1000-3600000 ms. Default DEFAULT_LEASE_MS (60 s).'),
+    reread: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('true when the state was read again after an earlier_write answer: read after our latest write was confirmed, a state equal to our earlier write is a person setting the item back, an update.'),
     notification: notificationSchema.optional().describe('Native form: one Graph changeNotification; system "outlook", itemId = resourceData.id, changeType as sent.'),
     changeEvent: changeEventSchema
       .optional()
@@ -210,7 +214,7 @@ export const confirmRequestSchema = z
       })
       .optional()
       .describe(
-        'What you wrote into target (one of fields, fingerprint, event, record): the echo ledger. It replaces the target\'s earlier entry: for ECHO_WINDOW a change of target with this fingerprint is skip / echo, as often as it repeats, while an earlier write coming back is a real change.',
+        'What you wrote into target (one of fields, fingerprint, event, record): the echo ledger. It replaces the target\'s earlier entry: for ECHO_WINDOW a change of target with this fingerprint is skip / echo, as often as it repeats; the write it replaced is skip / earlier_write for a lease (read again, with reread), then a real change.',
       ),
     baseline: baselineSchema.optional(),
     reservationToken: z

@@ -21,8 +21,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   tombstoned, series_mismatch, else the pair is linked, see below), echo (echoBySource or the live ledger
  *   entry), create_in_flight (a live reservation, also for a delete), no_link_for_delete, series_occurrence,
  *   create (a new reservation replaces a lapsed one; the request's fingerprint and state are kept apart from it, as
- *   what the create writes, for createKeyTtlMs as its createKey is or until the pair is linked, replacing the last
- *   create's; a create without a fingerprint drops them).
+ *   what the create writes, for createKeyTtlMs as its createKey is or until the pair is linked with a baseline,
+ *   replacing the last create's; a create without a fingerprint drops them). An undelete of an item tombstoned by a
+ *   confirm's replaces, while the pair it points at is linked, is skip / replaced (a second copy of that meeting).
  * - echo of a linked item (refines design.md, which also lets changedBy / changeOrigin decide when a state is
  *   sent): with a state (a fingerprint, not on a delete) the state alone decides: echo when it equals the item's
  *   live ledger entry (what we wrote into it last) or the baseline's fingerprint (nothing new since the last
@@ -34,8 +35,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   (the same live entry again changes nothing), and it matches as often as it repeats within echoWindowMs. The
  *   live entry it replaced is kept with the time it was replaced: a state equal to it within the request's leaseMs
  *   after that is skip / earlier_write (retryAfterMs: until then), as the flow most likely read it before our latest
- *   write landed; after that it is a person setting the item back (flows read the current state). A delete, or a
- *   change without a state, never matches it; a non-echo change with a state clears it with the ledger.
+ *   write landed, unless the request says it read the item again (reread); after that, or read again, it is a
+ *   person setting the item back (flows read the current state). A delete, or a change without a state, never
+ *   matches it; a non-echo change with a state clears it with the ledger.
  * - a hint link (our own create coming back before, or without, its confirm; or after an unlink): when what we wrote
  *   into the copy is known (the hinted item's create state, kept createKeyTtlMs or until the pair is linked, so also
  *   after its reservation lapsed; after an unlink, the pair's baseline, kept createStateTtlMs), that state becomes

@@ -464,6 +464,11 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     await api.confirm({ source: { system: 'outlook', itemId: o2 }, target: { system: 'salesforce', itemId: s2 }, baseline: fieldsA })
     const series = await api.correlate({ system: 'salesforce', itemId: s2, changeType: 'deleted', seriesRole: 'series_master', targetFields: fieldsB })
     t.match(series, { action: 'delete', reason: 'linked' }, 'a series master deleted against an edit')
+    // the copy's delete by hint knows no role of its own: the create's series role decides
+    const o3 = outlookId()
+    await api.correlate({ system: 'outlook', itemId: o3, changeType: 'created', fields: fieldsA, seriesRole: 'series_master' })
+    const copyGone = await api.correlate({ system: 'salesforce', itemId: salesforceId(), changeType: 'deleted', counterpartHint: { system: 'outlook', itemId: o3 } })
+    t.match(copyGone, { action: 'delete', reason: 'linked' }, 'a series copy deleted before the confirm')
   })
 
   t.test('a resolution\'s create of a deleted side is linked in its place (replaces), and the old item\'s delete goes nowhere', async (t) => {

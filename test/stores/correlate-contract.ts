@@ -93,6 +93,12 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.match(await decide(s, { changeType: 'undeleted', now: T0 + 7 }), { reason: 'replaced' }, 'and so it stays while the tombstone lasts')
     const later = await decide(s, { now: T0 + 2 + TOMBSTONE_TTL })
     t.equal(later.reservation?.createKey, `ck-${s.itemId}-${T0 + 2}`, 'after it, the replaced item\'s next copy gets a createKey of its own, as after any delete')
+    // once the pair that lived on is deleted too, the restored item is the meeting's only copy: created anew
+    const gone = await linkPair()
+    const gone2 = salesforce()
+    await confirm(gone.o, gone2, { replaces: gone.s, baseline: { subject: 'B' }, now: T0 + 2 })
+    await confirm(gone.o, gone2, { deleted: true, now: T0 + 3 })
+    t.match(await decide(gone.s, { changeType: 'undeleted', now: T0 + 4 }), { action: 'create', reason: 'new_item' }, 'no pair to be a second copy of')
 
     // a tombstoned target is refused before anything is relinked
     const dead = await linkPair()
@@ -246,11 +252,16 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
       ['skip', 'earlier_write', o.itemId, 1_000 + LEASE - 4_000],
       'until one lease after fp-2 replaced it (the repeated confirm did not move that)',
     )
-    const shortLease = await decide(s, { fingerprint: 'fp-1', now: T0 + 4_000, leaseMs: 5_000 })
+    const reread = await decide(s, { fingerprint: 'fp-1', now: T0 + 4_000, reread: true })
+    t.same([reread.action, reread.reason], ['update', 'linked'], 'read again after our latest write was confirmed: a person set it back')
+    const { o: o2, s: s2 } = await twoWrites()
+    t.equal((await decide(s2, { fingerprint: 'fp-1', now: T0 + 4_000 })).reason, 'earlier_write')
+    const shortLease = await decide(s2, { fingerprint: 'fp-1', now: T0 + 4_000, leaseMs: 5_000 })
     t.same([shortLease.reason, shortLease.retryAfterMs], ['earlier_write', 2_000], 'the request\'s lease sets the wait')
-    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 5_000 })).reason, 'echo', 'the latest write still is the echo')
-    t.equal((await decide(s, { now: T0 + 5_000 })).reason, 'linked', 'without a state no ledger answers')
-    t.equal((await decide(s, { fingerprint: 'fp-2', now: T0 + 5_000 })).reason, 'echo', 'and a change without a state clears nothing')
+    t.equal((await decide(s2, { fingerprint: 'fp-2', now: T0 + 5_000 })).reason, 'echo', 'the latest write still is the echo')
+    t.equal((await decide(s2, { now: T0 + 5_000 })).reason, 'linked', 'without a state no ledger answers')
+    t.equal((await decide(s2, { fingerprint: 'fp-2', now: T0 + 5_000 })).reason, 'echo', 'and a change without a state clears nothing')
+    t.equal(o2.system, 'outlook')
 
     const later = await twoWrites()
     t.equal((await decide(later.s, { fingerprint: 'fp-1', now: T0 + 6_000, leaseMs: 5_000 })).reason, 'linked', 'past the request\'s lease, an edit')
@@ -596,6 +607,18 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     await store().unlink(tenant, s2, T0 + 2_000, TOMBSTONE_TTL)
     const same = await decide(s2, { counterpartHint: { createKey: second.reservation?.createKey as string }, fingerprint: fp, now: T0 + 3_000 })
     t.same([same.action, same.reason, same.link?.baseline], ['skip', 'echo', state], 'the copy as created is our echo')
+  })
+
+  t.test('counterpartHint after an unlink of a pair confirmed without a baseline: what the create wrote still decides', async (t) => {
+    const state = { subject: 'Kick-off' }
+    const o = outlook()
+    const s = salesforce()
+    const created = await decide(o, { changeType: 'created', fingerprint: fingerprintFields(state), state })
+    await confirm(o, s, { reservationToken: created.reservation?.token, writtenFingerprint: fingerprintFields(state), now: T0 + 1_000 })
+    await store().unlink(tenant, o, T0 + 2_000, TOMBSTONE_TTL)
+    const edited = { subject: 'Kick-off (a person)' }
+    const copy = await decide(s, { counterpartHint: { createKey: created.reservation?.createKey as string }, fingerprint: fingerprintFields(edited), state: edited, now: T0 + 3_000 })
+    t.same([copy.action, copy.linkedNow, copy.link?.baseline], ['update', true, state], 'a person\'s edit of the copy, not our echo')
   })
 
   t.test('counterpartHint after an unlink: what we last synced (the baseline), not the create\'s state, is what the copy holds', async (t) => {

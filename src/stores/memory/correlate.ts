@@ -104,8 +104,9 @@ export class MemoryCorrelateStore implements CorrelateStore {
       if (input.changeType !== 'undeleted') {
         return { action: 'skip', reason: 'tombstoned', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
       }
-      // Restored after a resolution made it anew: the meeting already lives on in that copy, so this one is a second.
-      if (self.replaced) {
+      // Restored after a resolution made it anew: the meeting lives on in that copy (while the pair does), so this one
+      // is a second.
+      if (self.replaced && this.links.peek(keyOf(tenant, other, self.counterpart), now)?.state === 'linked') {
         return { action: 'skip', reason: 'replaced', target: { system: other, itemId: self.counterpart }, link: toLink(tenant, system, itemId, self) }
       }
       // Restored after its pair was deleted: its own tombstone ends and it is created anew on the other side. The old
@@ -128,7 +129,7 @@ export class MemoryCorrelateStore implements CorrelateStore {
         ? this.inLedger(selfKey, input.fingerprint, now) || input.fingerprint === self.baselineFingerprint
         : input.echoBySource || hintNamesCounterpart
       if (echo) return { action: 'skip', reason: 'echo', target, link }
-      const wait = byState ? this.earlierWrite(selfKey, input.fingerprint, input.leaseMs, now) : undefined
+      const wait = byState && !input.reread ? this.earlierWrite(selfKey, input.fingerprint, input.leaseMs, now) : undefined
       if (wait !== undefined) return { action: 'skip', reason: 'earlier_write', target, link, retryAfterMs: wait }
       if (input.changeType === 'deleted') return { action: 'delete', reason: 'linked', target, link }
       // The item moved past what we wrote: a later change back to that state is a person's edit, not our echo.
@@ -172,8 +173,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
       this.links.set(selfKey, mine, FOREVER, now)
       this.links.set(hintKey, side(itemId, hintRole, input.role), FOREVER, now)
       this.reservations.delete(hintKey)
-      // linked now, the link holds what we wrote (an unlink puts its baseline back here)
-      this.created.delete(hintKey)
+      // linked now with a baseline, the link holds what we wrote (an unlink puts it back here)
+      if (made.baselineFingerprint !== undefined) this.created.delete(hintKey)
       this.ledger.delete(selfKey)
       const link = toLink(tenant, system, itemId, mine)
       // The stamp proves the pair, so a delete of the copy is a linked delete.
@@ -304,13 +305,15 @@ export class MemoryCorrelateStore implements CorrelateStore {
       return { linked: false, reason: 'tombstoned', link: toLink(tenant, system, itemId, dead) }
     }
     this.reservations.delete(sourceKey)
-    // Linked, the link holds what we wrote (an unlink puts its baseline back as what the copy holds).
-    this.created.delete(sourceKey)
-    this.created.delete(targetKey)
     // Past the checks above, the same pair means both sides are linked to each other already.
     let side = fromSource as Side
     if (!samePair || (baseline !== undefined && baseline !== side.baseline)) {
       side = write('linked', samePair ? side.linkedAt : now, FOREVER)
+    }
+    // Linked with a baseline, the link holds what we wrote (an unlink puts it back as what the copies hold).
+    if (side.baselineFingerprint !== undefined) {
+      this.created.delete(sourceKey)
+      this.created.delete(targetKey)
     }
     recordWrite()
     return { linked: true, link: toLink(tenant, source.system, source.itemId, side) }

@@ -69,7 +69,7 @@ end
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
  *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl, state JSON,
- *       ledger expiresAt, ledger pttl.
+ *       ledger expiresAt, ledger pttl, reread ('1' | '': no earlier_write).
  * A hint by createKey becomes an id hint here when the entry names an item of the other system; its link and
  * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
  * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side }, k?: the createKey
@@ -118,7 +118,9 @@ if self and self.st == 'tombstoned' then
     return reply('skip', 'tombstoned', self.cp, { link = { sys = sys, id = id, s = self } })
   end
   -- restored after a resolution made it anew: the meeting already lives on in that copy, so this one is a second
-  if self.rp == '1' then return reply('skip', 'replaced', self.cp, { link = { sys = sys, id = id, s = self } }) end
+  -- (while that pair lives)
+  local source = self.rp == '1' and side(prefix .. 'link:' .. other .. ':' .. self.cpe, now)
+  if source and source.st == 'linked' then return reply('skip', 'replaced', self.cp, { link = { sys = sys, id = id, s = self } }) end
   -- restored after its pair was deleted: its own tombstone ends and it is created anew (the counterpart's stays); our
   -- last write into it is no echo of its state as restored
   redis.call('DEL', KEYS[1], KEYS[3])
@@ -143,7 +145,7 @@ if self then
     echoed = echo == '1' or (ctype == 'created' and hid ~= '' and hid == self.cp)
   end
   if echoed then return reply('skip', 'echo', self.cp, link) end
-  local wait = byState and earlierWrite()
+  local wait = byState and ARGV[24] ~= '1' and earlierWrite()
   if wait then
     link.retry = wait
     return reply('skip', 'earlier_write', self.cp, link)
@@ -187,8 +189,9 @@ if hid ~= '' then
   local mine = { cp = hid, cpe = hide, st = 'linked', base = base, bfp = bfp, role = role, cprole = hrole, at = nowText, up = nowText }
   put(KEYS[1], mine)
   put(hintLink, { cp = id, cpe = ide, st = 'linked', base = base, bfp = bfp, role = hrole, cprole = role, at = nowText, up = nowText })
-  -- linked now, the link holds what we wrote (an unlink puts its baseline back)
-  redis.call('DEL', hintRes, hintMade)
+  redis.call('DEL', hintRes)
+  -- linked now with a baseline, the link holds what we wrote (an unlink puts it back)
+  if bfp ~= '' then redis.call('DEL', hintMade) end
   redis.call('DEL', KEYS[3])
   local link = { link = { sys = sys, id = id, s = mine } }
   -- the stamp proves the pair, so a delete of the copy is a linked delete
@@ -333,8 +336,6 @@ if lt and lt.st == 'tombstoned' then
   return cjson.encode({ linked = 0, reason = 'tombstoned', link = { sys = tsys, id = tid, s = lt } })
 end
 redis.call('DEL', KEYS[3])
--- linked, the link holds what we wrote (an unlink puts its baseline back as what the copies hold)
-redis.call('DEL', KEYS[10], KEYS[11])
 -- past the checks above, the same pair means both sides are linked to each other already
 local mine = ls
 if not (samePair and (baseline == '' or baseline == ls.base)) then
@@ -342,6 +343,8 @@ if not (samePair and (baseline == '' or baseline == ls.base)) then
   if samePair then at = ls.at end
   mine = write('linked', at, '', nil)
 end
+-- linked with a baseline, the link holds what we wrote (an unlink puts it back as what the copies hold)
+if mine.bfp and mine.bfp ~= '' then redis.call('DEL', KEYS[10], KEYS[11]) end
 recordWrite()
 return cjson.encode({ linked = 1, link = { sys = ssys, id = sid, s = mine } })
 `

@@ -148,6 +148,7 @@ export class RedisCorrelateStore implements CorrelateStore {
         input.state === undefined ? '' : JSON.stringify(input.state),
         String(input.now + input.echoWindowMs),
         String(input.echoWindowMs + LEDGER_GRACE_MS),
+        input.reread ? '1' : '',
       ),
     )
     const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink; k?: string; n?: 1 }
