@@ -75,6 +75,10 @@ export class Desk {
     const afterValues = groupValues(after)
     const values: HumanChange['values'] = {}
     for (const group of differingGroups(groupValues(before), afterValues)) values[group] = afterValues[group]
+    // An edit of the other copy after a delete (a concurrent edit scheduled before it): under update-wins it wins if
+    // it reaches the sidecar before the delete's sync removes this copy, else it goes with it. Either end is right.
+    const deleted = this.truth.meetings.get(meeting)
+    if (deleted?.deletedAt !== undefined && Object.keys(values).length > 0 && this.policy.deletePolicy === 'update-wins') deleted.mayRevive = true
     return this.truth.recordHuman({ meeting, side, itemId, actor, kind: 'update', values, concurrentWith })
   }
 

@@ -245,21 +245,21 @@ export class Worker {
         ? { notification, leaseMs: this.leaseMs }
         : { system: 'outlook', itemId, version: source.changeKey, modifiedAt: source.modifiedAt, changeType: notification.changeType, leaseMs: this.leaseMs }
     if (source.fields) dedupeBody.fields = source.fields
-    await this.holdingClaim(change, dedupeBody, source, isDelete, () => this.readOutlook(itemId), async (source) => {
-      const link = await this.d.sidecar.getLink('outlook', itemId, `${change.cid}:lookup`)
-      // Read for a delete too: an edit of the counterpart not yet synced makes it resolve, not a delete of that edit.
-      let target: SalesforceSide | undefined
-      if (link?.state === 'linked') {
-        target = await this.readSalesforce(link.salesforce.itemId)
-        if (target.deleted && !isDelete) throw new Retry('target_gone')
-      }
-      const body: Record<string, unknown> = { system: 'outlook', itemId, changeType: notification.changeType, leaseMs: this.leaseMs }
-      if (source.fields) body.fields = source.fields
-      if (source.stamp) body.counterpartHint = { system: 'salesforce', itemId: source.stamp }
-      if (target?.fields) body.targetFields = target.fields
-      const correlation = await this.correlate(change, body)
-      await this.act(change, correlation, source, target)
-    })
+    const reread = () => this.readOutlook(itemId)
+    await this.holdingClaim(change, dedupeBody, source, isDelete, reread, (source) =>
+      this.passes(change, source, isDelete, reread, async (source, again) => {
+        const link = await this.d.sidecar.getLink('outlook', itemId, `${change.cid}:lookup`)
+        // Read for a delete too: an edit of the counterpart not yet synced makes it resolve, not a delete of that edit.
+        const target = link?.state === 'linked' ? await this.readSalesforce(link.salesforce.itemId) : undefined
+        if (target?.deleted && !isDelete) return { settle: target }
+        const body: Record<string, unknown> = { system: 'outlook', itemId, changeType: notification.changeType, leaseMs: this.leaseMs }
+        if (source.fields) body.fields = source.fields
+        if (source.stamp) body.counterpartHint = { system: 'salesforce', itemId: source.stamp }
+        if (target?.fields) body.targetFields = target.fields
+        if (again === 'reread') body.reread = true
+        return { correlation: await this.correlate(change, body), target }
+      }),
+    )
   }
 
   // --- Salesforce -> Outlook -----------------------------------------------------------------------------------------
@@ -283,20 +283,61 @@ export class Worker {
     const change = this.newChange(delivery, 'salesforce', recordId)
     const dedupeBody: Record<string, unknown> = { changeEvent: message, leaseMs: this.leaseMs }
     if (source.fields) dedupeBody.fields = source.fields
-    await this.holdingClaim(change, dedupeBody, source, isDelete, () => this.readSalesforce(recordId), async (source) => {
-      const link = await this.d.sidecar.getLink('salesforce', recordId, `${change.cid}:lookup`)
-      let target: OutlookSide | undefined
-      if (link?.state === 'linked') {
-        target = await this.readOutlook(link.outlook.itemId)
-        if (target.deleted && !isDelete) throw new Retry('target_gone')
+    const reread = () => this.readSalesforce(recordId)
+    await this.holdingClaim(change, dedupeBody, source, isDelete, reread, (source) =>
+      this.passes(change, source, isDelete, reread, async (source, again) => {
+        const link = await this.d.sidecar.getLink('salesforce', recordId, `${change.cid}:lookup`)
+        const target = link?.state === 'linked' ? await this.readOutlook(link.outlook.itemId) : undefined
+        if (target?.deleted && !isDelete) return { settle: target }
+        const body: Record<string, unknown> = { changeEvent: message, leaseMs: this.leaseMs }
+        if (source.fields) body.fields = source.fields
+        if (source.stamp) body.counterpartHint = { system: 'outlook', itemId: source.stamp }
+        if (target?.fields) body.targetFields = target.fields
+        if (again === 'reread') body.reread = true
+        return { correlation: await this.correlate(change, body, header.commitUser === INTEGRATION_USER), target }
+      }),
+    )
+  }
+
+  /**
+   * Lookup, counterpart read and /correlate, then the action, as the Mule flows do: when the counterpart is gone (and
+   * this is no delete) the delete policy settles the two through /resolve-conflict; when the answer needs a second
+   * pass (an update or delete of a pair linked after the lookup, whose counterpart was not read; earlier_write, whose
+   * source is read again and sent with reread), it is done once, in place. Returns the source as processed.
+   */
+  private async passes(
+    change: Change,
+    first: AnySide,
+    isDelete: boolean,
+    reread: () => Promise<AnySide>,
+    ask: (source: AnySide, again?: 'lookup' | 'reread') => Promise<{ settle: AnySide } | { correlation: Correlation; target: AnySide | undefined }>,
+  ): Promise<AnySide> {
+    let source = first
+    let again: 'lookup' | 'reread' | undefined
+    for (let pass = 1; ; pass++) {
+      const asked = await ask(source, again)
+      if ('settle' in asked) {
+        const gone = asked.settle
+        await this.resolve(change, { action: 'resolve', reason: 'both_changed', target: { system: gone.system, itemId: gone.itemId } }, source, gone)
+        return source
       }
-      const body: Record<string, unknown> = { changeEvent: message, leaseMs: this.leaseMs }
-      if (source.fields) body.fields = source.fields
-      if (source.stamp) body.counterpartHint = { system: 'outlook', itemId: source.stamp }
-      if (target?.fields) body.targetFields = target.fields
-      const correlation = await this.correlate(change, body, header.commitUser === INTEGRATION_USER)
-      await this.act(change, correlation, source, target)
-    })
+      const { correlation, target } = asked
+      again =
+        (correlation.action === 'update' || correlation.action === 'delete') && !target
+          ? 'lookup'
+          : correlation.action === 'skip' && correlation.reason === 'earlier_write'
+            ? 'reread'
+            : undefined
+      if (!again) {
+        await this.act(change, correlation, source, target)
+        return source
+      }
+      if (pass === 2) throw new Retry(again === 'lookup' ? 'linked_after_lookup' : 'earlier_write', correlation.retryAfterMs)
+      if (again === 'reread') {
+        source = await reread()
+        if (source.deleted && !isDelete) throw new Retry('gone_after_wait')
+      }
+    }
   }
 
   // --- shared steps ----------------------------------------------------------------------------------------------
@@ -332,7 +373,7 @@ export class Worker {
     firstRead: AnySide,
     isDelete: boolean,
     reread: () => Promise<AnySide>,
-    work: (source: AnySide) => Promise<void>,
+    work: (source: AnySide) => Promise<AnySide | void>,
   ): Promise<void> {
     const { sidecar, stats } = this.d
     let dedupe = await sidecar.post<Dedupe>('/dedupe', dedupeBody, `${change.cid}:dedupe`)
@@ -372,7 +413,7 @@ export class Worker {
         source = await reread()
         if (source.deleted && !isDelete) throw new Retry('gone_after_wait')
       }
-      await work(source)
+      source = (await work(source)) ?? source
       this.crashPoint(change, 'before_commit', true)
     } catch (error) {
       if (!(error instanceof Crash)) await release()

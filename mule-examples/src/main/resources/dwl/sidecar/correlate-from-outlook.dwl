@@ -21,5 +21,7 @@ var role = outlookSeriesRole(vars.outlookSide.event)
     (counterpartHint: { createKey: createKey }) if (isEmpty(hint) and isCreateKey(createKey)),
     (targetFields: vars.salesforceSide.fields) if (vars.salesforceSide.fields != null),
     (seriesRole: role) if (role != null),
+    // read again after earlier_write: the same state is then a person's revert
+    (reread: true) if (vars.reread default false),
     leaseMs: p('sidecar.leaseMs') as Number
 }

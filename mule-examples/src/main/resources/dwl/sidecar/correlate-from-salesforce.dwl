@@ -23,5 +23,7 @@ var role = salesforceSeriesRole(record)
     (targetFields: vars.outlookSide.fields) if (vars.outlookSide.fields != null),
     (isChild: record.IsChild) if (record.IsChild != null),
     (seriesRole: role) if (role != null),
+    // read again after earlier_write: the same state is then a person's revert
+    (reread: true) if (vars.reread default false),
     leaseMs: p('sidecar.leaseMs') as Number
 }
