@@ -71,6 +71,7 @@ interface Correlation {
   action: 'create' | 'update' | 'delete' | 'resolve' | 'skip'
   reason: string
   target: { system: Side; itemId: string | null }
+  series?: { role: string }
   reservation?: { token: string; expiresAt: string; createKey: string }
   retryAfterMs?: number
   baseline?: Record<string, unknown>
@@ -251,7 +252,6 @@ export class Worker {
         const link = await this.d.sidecar.getLink('outlook', itemId, `${change.cid}:lookup`)
         // Read for a delete too: an edit of the counterpart not yet synced makes it resolve, not a delete of that edit.
         const target = link?.state === 'linked' ? await this.readSalesforce(link.salesforce.itemId) : undefined
-        if (target?.deleted && !isDelete) return { settle: target }
         const body: Record<string, unknown> = { system: 'outlook', itemId, changeType: notification.changeType, leaseMs: this.leaseMs }
         if (source.fields) body.fields = source.fields
         if (source.stamp) body.counterpartHint = { system: 'salesforce', itemId: source.stamp }
@@ -288,7 +288,6 @@ export class Worker {
       this.passes(change, source, isDelete, reread, async (source, again) => {
         const link = await this.d.sidecar.getLink('salesforce', recordId, `${change.cid}:lookup`)
         const target = link?.state === 'linked' ? await this.readOutlook(link.outlook.itemId) : undefined
-        if (target?.deleted && !isDelete) return { settle: target }
         const body: Record<string, unknown> = { changeEvent: message, leaseMs: this.leaseMs }
         if (source.fields) body.fields = source.fields
         if (source.stamp) body.counterpartHint = { system: 'outlook', itemId: source.stamp }
@@ -300,35 +299,36 @@ export class Worker {
   }
 
   /**
-   * Lookup, counterpart read and /correlate, then the action, as the Mule flows do: when the counterpart is gone (and
-   * this is no delete) the delete policy settles the two through /resolve-conflict; when the answer needs a second
-   * pass (an update or delete of a pair linked after the lookup, whose counterpart was not read; earlier_write, whose
-   * source is read again and sent with reread), it is done once, in place. Returns the source as processed.
+   * Lookup, counterpart read and /correlate, then the action, as the Mule flows do. An answer that needs a second
+   * pass is given one, in place: an update or delete naming a counterpart that was not read (the pair was linked, or
+   * relinked, after the lookup); earlier_write, whose source is read again and sent with reread. An update whose
+   * counterpart is gone settles by the delete policy through /resolve-conflict, as that counterpart's own delete would
+   * (a series is left to that delete). Returns the source as processed.
    */
   private async passes(
     change: Change,
     first: AnySide,
     isDelete: boolean,
     reread: () => Promise<AnySide>,
-    ask: (source: AnySide, again?: 'lookup' | 'reread') => Promise<{ settle: AnySide } | { correlation: Correlation; target: AnySide | undefined }>,
+    ask: (source: AnySide, again?: 'lookup' | 'reread') => Promise<{ correlation: Correlation; target: AnySide | undefined }>,
   ): Promise<AnySide> {
     let source = first
     let again: 'lookup' | 'reread' | undefined
     for (let pass = 1; ; pass++) {
-      const asked = await ask(source, again)
-      if ('settle' in asked) {
-        const gone = asked.settle
-        await this.resolve(change, { action: 'resolve', reason: 'both_changed', target: { system: gone.system, itemId: gone.itemId } }, source, gone)
-        return source
-      }
-      const { correlation, target } = asked
+      const { correlation, target } = await ask(source, again)
       again =
-        (correlation.action === 'update' || correlation.action === 'delete') && !target
+        (correlation.action === 'update' || correlation.action === 'delete') && target?.itemId !== correlation.target.itemId
           ? 'lookup'
           : correlation.action === 'skip' && correlation.reason === 'earlier_write'
             ? 'reread'
             : undefined
       if (!again) {
+        if (correlation.action === 'update' && target?.deleted) {
+          const role = correlation.series?.role
+          if (role === undefined || role === 'single') await this.resolve(change, { ...correlation, action: 'resolve', reason: 'both_changed' }, source, target)
+          else this.d.stats.note(change.system, change.itemId, 'the linked series copy is gone: its delete deletes this one')
+          return source
+        }
         await this.act(change, correlation, source, target)
         return source
       }
