@@ -751,3 +751,31 @@ t.test('every resource file, DataWeave module and property resolves', async (t) 
     }
   }
 })
+
+t.test('every variable a flow reads is set somewhere, and every module function called by name exists', async (t) => {
+  const texts = [
+    ...[...xmlSources.entries()].map(([file, source]) => ({ file, source: source.replace(/<!--[\s\S]*?-->/g, '') })),
+    ...listFiles(join(resourcesDir, 'dwl'), '.dwl').map((file) => ({ file: relative(appDir, file), source: readFileSync(file, 'utf8') })),
+  ]
+  const set = new Set<string>()
+  for (const element of allElements) {
+    for (const name of ['variableName', 'target', 'counterVariableName', 'rootMessageVariableName']) {
+      if (element.attrs[name]) set.add(element.attrs[name])
+    }
+  }
+  const reads = (source: string) => [...source.replace(/\/\/.*$/gm, '').matchAll(/\bvars\.([A-Za-z_]\w*)/g)].map((match) => match[1])
+  t.same(reads('vars.a ++ vars.b_2 // vars.c'), ['a', 'b_2'], 'the reader finds reads, not those in comments')
+  const unset = texts.flatMap(({ file, source }) => reads(source).filter((name) => !set.has(name)).map((name) => `${file}: vars.${name}`))
+  t.same([...new Set(unset)], [], 'no flow reads a variable nothing sets (a misspelt one is null, silently)')
+
+  const calls = texts.flatMap(({ file, source }) =>
+    [...source.matchAll(/\b((?:[a-z]\w*::)+[A-Z]\w*)::(\w+)\(/g)].map(([, module, name]) => ({ file, module, name })),
+  )
+  t.ok(calls.some((call) => call.module === 'dwl::Canonical'), 'the flows call a module function by its full name')
+  for (const { file, module, name } of calls) {
+    if (module.startsWith('dw::')) continue
+    const moduleFile = join(resourcesDir, `${module.replaceAll('::', '/')}.dwl`)
+    const defined = existsSync(moduleFile) ? new Set([...readFileSync(moduleFile, 'utf8').matchAll(/^\s*fun\s+(\w+)/gm)].map((found) => found[1])) : new Set()
+    t.ok(defined.has(name), `${file} calls ${module}::${name}, which ${module} defines`)
+  }
+})
