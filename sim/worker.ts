@@ -300,8 +300,8 @@ export class Worker {
 
   /**
    * Lookup, counterpart read and /correlate, then the action, as the Mule flows do. An answer that needs a second
-   * pass is given one, in place: an update or delete naming a counterpart that was not read (the pair was linked, or
-   * relinked, after the lookup); earlier_write, whose source is read again and sent with reread. An update whose
+   * pass is given one, in place: an update, delete or resolve naming a counterpart that was not read (the pair was
+   * linked, or relinked, after the lookup); earlier_write, whose source is read again and sent with reread. An update whose
    * counterpart is gone settles by the delete policy through /resolve-conflict, as that counterpart's own delete would
    * (a series is left to that delete). Returns the source as processed.
    */
@@ -316,8 +316,9 @@ export class Worker {
     let again: 'lookup' | 'reread' | undefined
     for (let pass = 1; ; pass++) {
       const { correlation, target } = await ask(source, again)
+      const named = correlation.action === 'update' || correlation.action === 'delete' || (correlation.action === 'resolve' && target !== undefined)
       again =
-        (correlation.action === 'update' || correlation.action === 'delete') && target?.itemId !== correlation.target.itemId
+        named && target?.itemId !== correlation.target.itemId
           ? 'lookup'
           : correlation.action === 'skip' && correlation.reason === 'earlier_write'
             ? 'reread'
@@ -335,7 +336,13 @@ export class Worker {
       if (pass === 2) throw new Retry(again === 'lookup' ? 'linked_after_lookup' : 'earlier_write', correlation.retryAfterMs)
       if (again === 'reread') {
         source = await reread()
-        if (source.deleted && !isDelete) throw new Retry('gone_after_wait')
+        if (source.deleted && !isDelete) {
+          // Outlook: released and redelivered (a 503 to the pre-filter); Salesforce, whose listener cannot redeliver
+          // one event: logged and committed. Either way its own delete follows.
+          if (source.system === 'outlook') throw new Retry('gone_after_wait')
+          this.d.stats.note(change.system, change.itemId, 'deleted since it was read: its DELETE event follows')
+          return source
+        }
       }
     }
   }

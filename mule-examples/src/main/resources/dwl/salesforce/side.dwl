@@ -6,7 +6,9 @@ var record = payload
 var live = record != null and not (record.IsDeleted default false)
 ---
 {
-    itemId: record.Id default vars.salesforceRead.id,
+    // The id as asked for (the link's, or the change event's): what the sidecar knows the Event by, in the form it
+    // was given (Salesforce answers the 18-character form whichever was asked)
+    itemId: vars.salesforceRead.id default record.Id,
     record: record,
     deleted: not live,
     (fields: fromSalesforce(record)) if (live),
