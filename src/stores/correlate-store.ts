@@ -39,8 +39,9 @@ export const DELETE_MARK_MIN_TTL_MS = 30 * 24 * 3600_000
  *   person setting the item back (flows read the current state). A delete, or a change without a state, never
  *   matches it; a non-echo change with a state clears it with the ledger.
  * - a hint link (our own create coming back before, or without, its confirm; or after an unlink): when what we wrote
- *   into the copy is known (the hinted item's create state, kept createKeyTtlMs or until the pair is linked, so also
- *   after its reservation lapsed; after an unlink, the pair's baseline, kept createStateTtlMs), that state becomes
+ *   into the copy is known (the hinted item's create state, kept createKeyTtlMs or until the pair is linked with a
+ *   baseline, so also after its reservation lapsed; after an unlink, the pair's baseline, kept createStateTtlMs), that
+ *   state becomes
  *   both sides' baseline and its fingerprint the item's ledger entry; a state that differs from it is `update` (the
  *   copy changed since, a person's edit: the baseline lets the targetFields rule and /resolve-conflict keep it), else
  *   echo. Without it (a create asked without a state, none within createKeyTtlMs, or in the memory store pushed out

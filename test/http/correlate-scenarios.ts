@@ -609,6 +609,7 @@ export function runCorrelateHttp(t: Test, build: Build): void {
       ['/correlate', { system: 'gmail', itemId: 'x', changeType: 'created' }, 'system'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'moved' }, 'changeType'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', leaseMs: 5 }, 'leaseMs'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'updated', fields: { subject: 'a' }, reread: 'yes' }, 'reread'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', fields: { a: 1 }, fingerprint: 'f' }, 'fingerprint'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'outlook', itemId: 'y' } }, 'counterpartHint.system'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { createKey: 'css-12ab' } }, 'counterpartHint.createKey'],

@@ -44,7 +44,8 @@ interface Reservation {
 
 /**
  * What we wrote into an unlinked item's copy: the source's state when /correlate answered create (fingerprint, and
- * JSON text), kept from the create until the pair is linked (or createKeyTtlMs); after an unlink, the pair's baseline.
+ * JSON text), kept from the create until the pair is linked with a baseline (at most createKeyTtlMs); after an
+ * unlink, the pair's baseline.
  */
 interface CreateState {
   fingerprint: string
@@ -70,8 +71,8 @@ export class MemoryCorrelateStore implements CorrelateStore {
   /** createKey (as derived, without a delete time) -> the item whose reservation it was handed out with */
   private readonly createKeys: BoundedTtlMap<ItemRef>
   /**
-   * item -> what its latest create was asked with, kept as long as its createKey entry, not only its reservation: the
-   * copy coming back by a hint after the reservation lapsed, or after an unlink, is still told from a person's edit
+   * item -> what we wrote into its copy (CreateState), not only while its reservation lives: the copy coming back by a
+   * hint after the reservation lapsed, or after an unlink, is still told from a person's edit
    */
   private readonly created: BoundedTtlMap<CreateState>
   /** item -> when its last pair was deleted: what keys its next copy (createKeyAfterDelete) */
@@ -407,11 +408,11 @@ interface HintedLink {
 }
 
 /**
- * When what the hinted item's create wrote is known (kept createKeyTtlMs from the create, through a lapsed
- * reservation or an unlink), that is the baseline and the echo ledger entry, and a state that differs from it is a
+ * When what we wrote into the copy is known (CreateState: the create's state, through a lapsed reservation; after an
+ * unlink the pair's baseline), that is the baseline and the echo ledger entry, and a state that differs from it is a
  * person's edit of the copy (an update). Without it (the create was asked without a state, or longer ago than
- * createKeyTtlMs) the copy's state is taken as what we wrote: echo, and that state is recorded as baseline and ledger
- * entry, so any later edit of the copy is an update.
+ * createKeyTtlMs, or pushed out by the bound) the copy's state is taken as what we wrote: echo, and that state is
+ * recorded as baseline and ledger entry, so any later edit of the copy is an update.
  */
 function linkHinted(input: DecideInput, byState: boolean, created: CreateState | undefined): HintedLink {
   if (created !== undefined) {

@@ -10,7 +10,8 @@
 //   P made:<system>:<id>  hash, what we wrote into the unlinked item's copy: fp (fingerprint), st (state JSON), exp
 //                         (when it stops counting). Written with every reservation that has a state (dropped by one
 //                         without), it lives as the ck entry does, past the reservation, until the pair is linked
-//                         (hint link or confirm). An unlink writes it for both items from the pair's baseline. A hint
+//                         with a baseline (hint link or confirm). An unlink of a pair with a baseline writes it for
+//                         both items from that baseline. A hint
 //                         link compares the copy's state with it.
 //   P echo:<system>:<id>  sorted set, the echo ledger: member = written fingerprint, score = when it stops counting.
 //                         Every write replaces it; only the newest member (highest score) counts, which also holds

@@ -7,8 +7,8 @@
 // Lifetimes: links carry no TTL (a meeting may be edited years after it was linked; losing a link means a second
 // copy), tombstones live tombstoneTtlMs (DEDUPE_TTL), reservations their lease plus a grace, ledger entries
 // ECHO_WINDOW plus a grace, createKey -> source entries createKeyTtlMs (DEDUPE_TTL) from the last grant, what a create
-// wrote as long or until the pair is linked (an unlink writes the pair's baseline there for as long), delete marks
-// max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made from one.
+// wrote as long or until the pair is linked with a baseline (an unlink writes that baseline there for as long),
+// delete marks max(DEDUPE_TTL, DELETE_MARK_MIN_TTL_MS), and for good once a copy's createKey was made from one.
 import { derivedCreateKey } from '../../domain/correlate-key.js'
 import { fingerprintBaseline, otherSystem } from '../../domain/correlate-rules.js'
 import {
