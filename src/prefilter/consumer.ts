@@ -61,6 +61,26 @@ function createClient(source: ConsumerSource, store: CheckpointStore, options: E
   return new EventHubConsumerClient(source.consumerGroup, source.namespace, source.eventHubName, source.credential, store, options)
 }
 
+/**
+ * Whether a partition just claimed gets an anchor checkpoint before its first event: when it has no checkpoint yet,
+ * and when the listing fails. An anchor sits just before the first event this run receives, so it can repeat events
+ * (a checkpoint another owner wrote meanwhile moves back) but never skip one; without it, a partition that had no
+ * checkpoint restarts at PREFILTER_START_POSITION and, from "latest", skips what this run received but did not forward.
+ */
+export async function needsAnchor(
+  store: Pick<CheckpointStore, 'listCheckpoints'>,
+  context: Pick<PartitionContext, 'fullyQualifiedNamespace' | 'eventHubName' | 'consumerGroup' | 'partitionId'>,
+  onError: (error: Error) => void,
+): Promise<boolean> {
+  try {
+    const checkpoints = await store.listCheckpoints(context.fullyQualifiedNamespace, context.eventHubName, context.consumerGroup)
+    return !checkpoints.some((checkpoint) => checkpoint.partitionId === context.partitionId)
+  } catch (error) {
+    onError(error as Error)
+    return true
+  }
+}
+
 export function startConsumer(
   source: ConsumerSource,
   store: CheckpointStore,
@@ -77,17 +97,6 @@ export function startConsumer(
   }
   const client = createClient(source, store, clientOptions)
   const handles = new Map<PartitionContext, PartitionHandle>()
-
-  /** Whether the partition has no checkpoint yet (then the pipeline anchors one before its first event). */
-  const lacksCheckpoint = async (context: PartitionContext): Promise<boolean> => {
-    try {
-      const checkpoints = await store.listCheckpoints(context.fullyQualifiedNamespace, context.eventHubName, context.consumerGroup)
-      return !checkpoints.some((checkpoint) => checkpoint.partitionId === context.partitionId)
-    } catch (error) {
-      events.error(error as Error, context.partitionId)
-      return false
-    }
-  }
 
   const open = (context: PartitionContext, anchor = false): PartitionHandle => {
     const existing = handles.get(context)
@@ -112,7 +121,7 @@ export function startConsumer(
   const subscription = client.subscribe(
     {
       processInitialize: async (context) => {
-        open(context, await lacksCheckpoint(context))
+        open(context, await needsAnchor(store, context, (error) => events.error(error, context.partitionId)))
       },
       processEvents: async (received, context) => {
         events.received(context.partitionId)
