@@ -467,22 +467,8 @@ export class Worker {
   }
 
   private async correlate(change: Change, body: Record<string, unknown>, byIntegration?: boolean): Promise<Correlation> {
-    const ask = async () => {
-      const answer = await this.d.sidecar.post<Correlation>('/correlate', body, `${change.cid}:correlate`)
-      this.d.stats.correlate.add(`${answer.action}/${answer.reason}`)
-      return answer
-    }
-    let correlation = await ask()
-    // The Salesforce listener cannot redeliver one event, so its flow waits out another worker's create of the
-    // counterpart in place, asking again (mule-examples' waitInFlight on /correlate); the answer after the wait is acted
-    // on as any (an update then names a counterpart not read, which gets the second pass).
-    if (change.system === 'salesforce') {
-      const maxWaits = Math.ceil((this.leaseMs * 1.5) / IN_FLIGHT_POLL_MS)
-      for (let waited = 0; correlation.action === 'skip' && correlation.reason === 'create_in_flight' && waited < maxWaits && !this.d.stopped(); waited++) {
-        await sleep(IN_FLIGHT_POLL_MS)
-        correlation = await ask()
-      }
-    }
+    const correlation = await this.d.sidecar.post<Correlation>('/correlate', body, `${change.cid}:correlate`)
+    this.d.stats.correlate.add(`${correlation.action}/${correlation.reason}`)
     const author = byIntegration === undefined ? '' : byIntegration ? ' (by the integration user)' : ' (by a person)'
     this.d.stats.note(change.system, change.itemId, `correlate ${correlation.action}/${correlation.reason}${author}`)
     return correlation
@@ -505,8 +491,7 @@ export class Worker {
         return this.resolve(change, correlation, source, target)
       case 'skip':
         change.echo = correlation.reason === 'echo'
-        // Another worker is creating the counterpart right now (and, for Salesforce, still after the wait): try
-        // again later instead of committing it as done.
+        // Another worker is creating the counterpart right now: try again later instead of committing it as done.
         if (correlation.reason === 'create_in_flight') throw new Retry('create_in_flight', correlation.retryAfterMs)
         // our earlier write, read before our latest one landed: redeliver, read again
         if (correlation.reason === 'earlier_write') throw new Retry('earlier_write', correlation.retryAfterMs)
