@@ -28,7 +28,7 @@ export class PartitionTracker {
     return slot
   }
 
-  /** A position before anything received (a partition without checkpoint); ignored once something settled. */
+  /** A position before anything received (see the pipeline's anchorBeforeFirst); ignored once something settled. */
   anchor(position: CheckpointPosition): void {
     this.settledUpTo ??= position
   }

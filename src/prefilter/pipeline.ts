@@ -48,7 +48,7 @@ export class PartitionHandle {
   readonly write: CheckpointWriter
   writing?: Promise<void>
   dirty = false
-  /** write a checkpoint just before the first event received (the partition has none yet) */
+  /** write a checkpoint just before the first event received (the partition has none yet, or its listing failed) */
   anchorPending: boolean
   retryTimer?: TimerHandle
 
@@ -105,7 +105,8 @@ export class Pipeline {
 
   /**
    * Starts tracking a partition the consumer just claimed; an older handle of the same id stops checkpointing.
-   * `anchor` (the partition has no checkpoint): see anchorBeforeFirst.
+   * `anchor` (the partition has no checkpoint, or its checkpoints could not be listed; consumer.ts needsAnchor): see
+   * anchorBeforeFirst.
    */
   openPartition(partitionId: string, write: CheckpointWriter, options: { anchor?: boolean } = {}): PartitionHandle {
     const previous = this.partitions.get(partitionId)
