@@ -102,6 +102,8 @@ interface Change {
   echo?: boolean
   sourceLastWriter?: 'human' | 'sync'
   sourceWriteUnconfirmed?: boolean
+  /** the /dedupe claim's token, sent with /correlate as claimToken (as mule-examples does) */
+  claimToken?: string
 }
 
 export interface ReviewRequest {
@@ -257,6 +259,7 @@ export class Worker {
         if (source.stamp) body.counterpartHint = { system: 'salesforce', itemId: source.stamp }
         if (target?.fields) body.targetFields = target.fields
         if (again === 'reread') body.reread = true
+        if (change.claimToken) body.claimToken = change.claimToken
         return { correlation: await this.correlate(change, body), target }
       }),
     )
@@ -293,6 +296,7 @@ export class Worker {
         if (source.stamp) body.counterpartHint = { system: 'outlook', itemId: source.stamp }
         if (target?.fields) body.targetFields = target.fields
         if (again === 'reread') body.reread = true
+        if (change.claimToken) body.claimToken = change.claimToken
         return { correlation: await this.correlate(change, body, header.commitUser === INTEGRATION_USER), target }
       }),
     )
@@ -404,6 +408,7 @@ export class Worker {
       throw new Retry('no_claim')
     }
     const claimedAt = Date.now()
+    change.claimToken = dedupe.claim.token
     change.crashAt = this.d.rng.chance(this.d.options.faults.workerCrashes) ? this.d.rng.pick(CRASH_POINTS) : undefined
     const release = async () => {
       try {

@@ -79,6 +79,11 @@ export interface DecideInput {
   leaseMs: number
   /** the state was read again after an earlier_write answer: a state equal to our earlier write is a change */
   reread?: boolean
+  /**
+   * the /dedupe claim token the change is processed under: kept with a reservation it takes, and the same token asking
+   * again while that reservation lives gets it again (create) instead of create_in_flight
+   */
+  claimToken?: string
   /** how long the store remembers which source item a createKey it handed out belongs to (DEDUPE_TTL) */
   createKeyTtlMs: number
   /** how long what a counterpartHint link records as written into the item counts as its echo (ECHO_WINDOW) */

@@ -34,6 +34,7 @@ export interface CorrelateRequestBody {
   isChild?: boolean
   leaseMs?: number
   reread?: boolean
+  claimToken?: string
   notification?: Json
   changeEvent?: Json
 }
@@ -55,6 +56,8 @@ export interface CorrelateChange {
   leaseMs: number
   /** the state was read again after an earlier_write answer */
   reread: boolean
+  /** the /dedupe claim token the change is processed under: a reservation it took answers it again */
+  claimToken?: string
 }
 
 
@@ -203,6 +206,7 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     series: readSeriesFacts(system, [body.event ?? body.record, payload], { seriesRole: body.seriesRole, isChild: body.isChild }),
     leaseMs: body.leaseMs ?? defaults.leaseMs,
     reread: body.reread === true,
+    claimToken: body.claimToken,
   }
 }
 

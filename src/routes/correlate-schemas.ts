@@ -9,6 +9,7 @@ import {
   itemIdSchema,
   leaseMsSchema,
   notificationSchema,
+  required,
   tenantSchema,
 } from './common-schemas.js'
 
@@ -114,6 +115,14 @@ export const correlateRequestSchema = z
       .boolean({ error: 'must be true or false' })
       .optional()
       .describe('true when the state was read again after an earlier_write answer: read after our latest write was confirmed, a state equal to our earlier write is a person setting the item back, an update.'),
+    claimToken: z
+      .string({ error: required('a string') })
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .optional()
+      .describe(
+        'The /dedupe claim token this change is processed under. The create reservation remembers it: the same claimToken asking again while the reservation lives (its answer was lost, or the flow asks again) gets that reservation again (create / new_item, the same reservation token and createKey) instead of create_in_flight, and what the create will write is taken from this request. Without it, or with another token, a live reservation answers create_in_flight.',
+      ),
     notification: notificationSchema.optional().describe('Native form: one Graph changeNotification; system "outlook", itemId = resourceData.id, changeType as sent.'),
     changeEvent: changeEventSchema
       .optional()

@@ -135,6 +135,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
           createKey: deriveCreateKey(change.tenant, change.system, change.itemId),
           leaseMs: change.leaseMs,
           reread: change.reread,
+          claimToken: change.claimToken,
           createKeyTtlMs: config.dedupeTtlMs,
           echoWindowMs: config.echoWindowMs,
           now: Date.now(),

@@ -247,6 +247,18 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     t.same(create.target, { system: 'salesforce', itemId: null })
   })
 
+  t.test('a /correlate resent with its claimToken gets its reservation again; 20 other claims at once give one create', async (t) => {
+    const api = await client(t)
+    const itemId = outlookId()
+    const body = { system: 'outlook', itemId, changeType: 'created', fields: fieldsA }
+    const first = await api.correlate({ ...body, claimToken: '1.claim-of-this-change' })
+    t.equal(first.action, 'create')
+    const resent = await api.correlate({ ...body, claimToken: '1.claim-of-this-change' })
+    t.same([resent.action, resent.reason, resent.reservation], ['create', 'new_item', first.reservation], 'its answer was lost: the same reservation')
+    const others = await Promise.all(Array.from({ length: 20 }, (_, i) => api.correlate({ ...body, claimToken: `${i + 2}.another-claim` })))
+    t.same([...new Set(others.map((a) => `${a.action}/${a.reason}`))], ['skip/create_in_flight'], 'other claims wait')
+  })
+
   t.test('create reservations: stable createKey; after expiry the next delivery creates again', async (t) => {
     const api = await client(t)
     const itemId = salesforceId()
@@ -610,6 +622,8 @@ export function runCorrelateHttp(t: Test, build: Build): void {
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'moved' }, 'changeType'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', leaseMs: 5 }, 'leaseMs'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'updated', fields: { subject: 'a' }, reread: 'yes' }, 'reread'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', fields: { subject: 'a' }, claimToken: 7 }, 'claimToken'],
+      ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', fields: { subject: 'a' }, claimToken: '' }, 'claimToken'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', fields: { a: 1 }, fingerprint: 'f' }, 'fingerprint'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { system: 'outlook', itemId: 'y' } }, 'counterpartHint.system'],
       ['/correlate', { system: 'outlook', itemId: 'x', changeType: 'created', counterpartHint: { createKey: 'css-12ab' } }, 'counterpartHint.createKey'],

@@ -73,6 +73,37 @@ export function runCorrelateContract(t: Test, store: () => CorrelateStore): void
     t.equal(after.reservation?.expiresAt, T0 + 2 * LEASE)
   })
 
+  t.test('the claim that took a reservation gets it again while it lives; another claim waits', async (t) => {
+    const s = salesforce()
+    const first = await decide(s, { changeType: 'created', token: 'tok-first', claimToken: 'claim-1' })
+    t.equal(first.action, 'create')
+    // Its answer was lost: the same claim asks again, and gets the same reservation.
+    const again = await decide(s, { changeType: 'created', token: 'tok-unused', claimToken: 'claim-1', now: T0 + 5_000 })
+    t.same([again.action, again.reason], ['create', 'new_item'])
+    t.same(again.reservation, first.reservation, 'the same token, expiresAt and createKey')
+    t.same(again.target, { system: 'outlook', itemId: null })
+    const other = await decide(s, { claimToken: 'claim-2', now: T0 + 6_000 })
+    t.same([other.action, other.reason, other.retryAfterMs], ['skip', 'create_in_flight', LEASE - 6_000], 'another claim waits')
+    const none = await decide(s, { now: T0 + 6_000 })
+    t.equal(none.reason, 'create_in_flight', 'so does a request without a claimToken')
+    const after = await decide(s, { claimToken: 'claim-1', token: 'tok-late', now: T0 + LEASE })
+    t.equal(after.reservation?.token, 'tok-late', 'after the lease a new reservation, even for the same claim')
+    t.equal(after.reservation?.expiresAt, T0 + 2 * LEASE)
+  })
+
+  t.test('the same claim asking again writes what it sends now: the copy holding that is our echo', async (t) => {
+    const older = { subject: 'Draft' }
+    const newer = { subject: 'Final' }
+    const o = outlook()
+    const s = salesforce()
+    await decide(o, { changeType: 'created', fingerprint: fingerprintFields(older), state: older, claimToken: 'claim-o' })
+    const again = await decide(o, { changeType: 'created', fingerprint: fingerprintFields(newer), state: newer, claimToken: 'claim-o', now: T0 + 1_000 })
+    t.equal(again.action, 'create')
+    const back = await decide(s, { changeType: 'created', counterpartHint: o, fingerprint: fingerprintFields(newer), now: T0 + 2_000 })
+    t.same([back.action, back.reason], ['skip', 'echo'], 'the copy holds what the second answer was asked with')
+    t.same(back.link?.baseline, newer)
+  })
+
   t.test('a resolution\'s create replacing a gone counterpart (replaces) relinks the source and tombstones the old item', async (t) => {
     const { o, s } = await linkPair({ baseline: { subject: 'A' } })
     const s2 = salesforce()

@@ -40,6 +40,8 @@ interface Reservation {
   expiresAt: number
   createKey: string
   role?: SeriesRole
+  /** the claimToken of the /correlate that took it: the same claim asking again gets it again */
+  by?: string
 }
 
 /**
@@ -191,7 +193,12 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (input.echoBySource || this.inLedger(selfKey, input.fingerprint, now)) return { action: 'skip', reason: 'echo', target: unlinked }
     const held = this.reservations.get(selfKey, now)
     if (held && held.expiresAt > now) {
-      return { action: 'skip', reason: 'create_in_flight', target: unlinked, retryAfterMs: Math.max(1, held.expiresAt - now) }
+      if (input.claimToken === undefined || held.by !== input.claimToken) {
+        return { action: 'skip', reason: 'create_in_flight', target: unlinked, retryAfterMs: Math.max(1, held.expiresAt - now) }
+      }
+      // The same claim asking again (its answer was lost): the reservation it took, writing what it sends now.
+      this.rememberCreated(selfKey, input, now)
+      return { action: 'create', reason: 'new_item', target: unlinked, reservation: { token: held.token, expiresAt: held.expiresAt, createKey: held.createKey } }
     }
     if (input.changeType === 'deleted') return { action: 'skip', reason: 'no_link_for_delete', target: unlinked }
     if (input.role === 'occurrence' || input.role === 'exception') return { action: 'skip', reason: 'series_occurrence', target: unlinked }
@@ -201,16 +208,20 @@ export class MemoryCorrelateStore implements CorrelateStore {
     const createKey = createKeyAfterDelete(input.createKey, deletedAt)
     const reservation = { token: input.token, expiresAt: now + input.leaseMs, createKey }
     // kept past the size bound while it lives, as a dedupe claim is: dropping it would let a second worker create
-    this.reservations.set(selfKey, { ...reservation, role: input.role }, reservation.expiresAt + RESERVATION_GRACE_MS, now, reservation.expiresAt)
+    this.reservations.set(selfKey, { ...reservation, role: input.role, by: input.claimToken }, reservation.expiresAt + RESERVATION_GRACE_MS, now, reservation.expiresAt)
     this.createKeys.set(createKeyOf(tenant, input.createKey), { system, itemId }, now + input.createKeyTtlMs, now)
-    // what this create writes replaces the last one's; a create asked without a state writes what we cannot know
+    this.rememberCreated(selfKey, input, now)
+    return { action: 'create', reason: 'new_item', target: unlinked, reservation }
+  }
+
+  /** What a create writes replaces the last one's; a create asked without a state writes what we cannot know. */
+  private rememberCreated(selfKey: string, input: DecideInput, now: number): void {
     if (input.fingerprint === undefined) {
       this.created.delete(selfKey)
     } else {
       const state = input.state === undefined ? undefined : JSON.stringify(input.state)
       this.created.set(selfKey, { fingerprint: input.fingerprint, state }, now + input.createKeyTtlMs, now)
     }
-    return { action: 'create', reason: 'new_item', target: unlinked, reservation }
   }
 
   async confirm(input: ConfirmInput): Promise<ConfirmResult> {

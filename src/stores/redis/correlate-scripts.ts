@@ -70,11 +70,12 @@ end
  * ARGV: prefix, system, other system, itemId, itemId encoded, changeType, fingerprint, echoBySource ('1' | ''),
  *       hint itemId, hint itemId encoded, role, token, createKey, now, reservation expiresAt, reservation gc time,
  *       reservation pttl, hint by createKey ('1' | ''), createKey entry expiresAt, createKey entry pttl, state JSON,
- *       ledger expiresAt, ledger pttl, reread ('1' | '': no earlier_write).
+ *       ledger expiresAt, ledger pttl, reread ('1' | '': no earlier_write), claimToken ('' none).
  * A hint by createKey becomes an id hint here when the entry names an item of the other system; its link and
  * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
  * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side }, k?: the createKey
- * handed out with create, n?: 1 on an update whose pair this call linked }.
+ * handed out with create, tok?, exp?: the held reservation's token and expiresAt when the same claimToken asks again,
+n?: 1 on an update whose pair this call linked }.
  */
 export const DECIDE_LUA = `${HELPERS}
 local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -212,10 +213,24 @@ if hid ~= '' then
   return reply('skip', 'echo', hid, link)
 end
 
+-- what a create writes replaces the last one's; a create asked without a state writes what we cannot know
+local function rememberCreated()
+  if fp ~= '' then
+    put(KEYS[9], { fp = fp, st = ARGV[21], exp = ARGV[19] }, ARGV[20])
+  else
+    redis.call('DEL', KEYS[9])
+  end
+end
 if echo == '1' or ledgerHit() then return reply('skip', 'echo', '') end
 local held = tonumber(redis.call('HGET', KEYS[2], 'exp') or '')
 if held and held > now then
-  return reply('skip', 'create_in_flight', '', { retry = math.max(1, held - now) })
+  local r = redis.call('HMGET', KEYS[2], 'tok', 'ck', 'by')
+  if ARGV[25] == '' or r[3] ~= ARGV[25] then
+    return reply('skip', 'create_in_flight', '', { retry = math.max(1, held - now) })
+  end
+  -- the same claim asking again (its answer was lost): the reservation it took, writing what it sends now
+  rememberCreated()
+  return reply('create', 'new_item', '', { k = r[2], tok = r[1], exp = held })
 end
 if ctype == 'deleted' then return reply('skip', 'no_link_for_delete', '') end
 if role == 'occurrence' or role == 'exception' then return reply('skip', 'series_occurrence', '') end
@@ -230,14 +245,9 @@ if mark then
     if markUntil ~= '0' then redis.call('SET', KEYS[8], deletedAt .. ':0') end
   end
 end
-put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16] }, ARGV[17])
+put(KEYS[2], { tok = ARGV[12], exp = ARGV[15], ck = ck, role = role, gc = ARGV[16], by = ARGV[25] }, ARGV[17])
 put(KEYS[6], { sys = sys, id = id, ide = ide, exp = ARGV[19] }, ARGV[20])
--- what this create writes replaces the last one's; a create asked without a state writes what we cannot know
-if fp ~= '' then
-  put(KEYS[9], { fp = fp, st = ARGV[21], exp = ARGV[19] }, ARGV[20])
-else
-  redis.call('DEL', KEYS[9])
-end
+rememberCreated()
 return reply('create', 'new_item', '', { k = ck })
 `
 

@@ -149,15 +149,19 @@ export class RedisCorrelateStore implements CorrelateStore {
         String(input.now + input.echoWindowMs),
         String(input.echoWindowMs + LEDGER_GRACE_MS),
         input.reread ? '1' : '',
+        input.claimToken ?? '',
       ),
     )
-    const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink; k?: string; n?: 1 }
+    const reply = JSON.parse(text) as { a: DecideResult['action']; r: DecideResult['reason']; t: string; retry?: number; link?: RawLink; k?: string; tok?: string; exp?: number; n?: 1 }
     const result: DecideResult = {
       action: reply.a,
       reason: reply.r,
       target: { system: other, itemId: reply.t === '' ? null : reply.t },
     }
-    if (reply.a === 'create') result.reservation = { token: input.token, expiresAt, createKey: reply.k ?? input.createKey }
+    if (reply.a === 'create') {
+      result.reservation =
+        reply.tok === undefined ? { token: input.token, expiresAt, createKey: reply.k ?? input.createKey } : { token: reply.tok, expiresAt: Number(reply.exp), createKey: reply.k ?? input.createKey }
+    }
     if (reply.retry !== undefined) result.retryAfterMs = reply.retry
     if (reply.link) result.link = toLink(input.tenant, reply.link)
     if (reply.n === 1) result.linkedNow = true

@@ -25,5 +25,7 @@ var role = salesforceSeriesRole(record)
     (seriesRole: role) if (role != null),
     // read again after earlier_write: the same state is then a person's revert
     (reread: true) if (vars.reread default false),
+    // the claim this change is processed under: resent after a lost answer, /correlate gives our reservation again
+    (claimToken: vars.dedupe.claim.token) if (vars.dedupe.claim.token != null),
     leaseMs: p('sidecar.leaseMs') as Number
 }
