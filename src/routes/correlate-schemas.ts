@@ -121,7 +121,7 @@ export const correlateRequestSchema = z
       .max(256, 'must be at most 256 characters')
       .optional()
       .describe(
-        'The /dedupe claim token this change is processed under. The create reservation remembers it: the same claimToken asking again while the reservation lives (its answer was lost, or the flow asks again) gets that reservation again (create / new_item, the same reservation token and createKey) instead of create_in_flight, and what the create will write is taken from this request. Without it, or with another token, a live reservation answers create_in_flight.',
+        'The /dedupe claim token this change is processed under. The create reservation remembers it: a create asked again with the same claimToken (its answer was lost) while the reservation has at least half the request\'s leaseMs left gets that reservation again (create / new_item, the same reservation token, expiresAt and createKey) instead of create_in_flight, and what the create will write is taken from this request. A delete, a series occurrence or exception, another or no claimToken, or less lease left: create_in_flight, as before.',
       ),
     notification: notificationSchema.optional().describe('Native form: one Graph changeNotification; system "outlook", itemId = resourceData.id, changeType as sent.'),
     changeEvent: changeEventSchema

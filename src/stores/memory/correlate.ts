@@ -193,10 +193,17 @@ export class MemoryCorrelateStore implements CorrelateStore {
     if (input.echoBySource || this.inLedger(selfKey, input.fingerprint, now)) return { action: 'skip', reason: 'echo', target: unlinked }
     const held = this.reservations.get(selfKey, now)
     if (held && held.expiresAt > now) {
-      if (input.claimToken === undefined || held.by !== input.claimToken) {
-        return { action: 'skip', reason: 'create_in_flight', target: unlinked, retryAfterMs: Math.max(1, held.expiresAt - now) }
-      }
-      // The same claim asking again (its answer was lost): the reservation it took, writing what it sends now.
+      // The same claim asking again (its answer was lost) gets the reservation it took, writing what it sends now:
+      // only a create, and only with half a lease (the request's) or more left, as a write begun near the end could
+      // land after the reservation lapsed and the next worker created the same copy.
+      const again =
+        input.claimToken !== undefined &&
+        held.by === input.claimToken &&
+        input.changeType !== 'deleted' &&
+        input.role !== 'occurrence' &&
+        input.role !== 'exception' &&
+        held.expiresAt - now >= input.leaseMs / 2
+      if (!again) return { action: 'skip', reason: 'create_in_flight', target: unlinked, retryAfterMs: Math.max(1, held.expiresAt - now) }
       this.rememberCreated(selfKey, input, now)
       return { action: 'create', reason: 'new_item', target: unlinked, reservation: { token: held.token, expiresAt: held.expiresAt, createKey: held.createKey } }
     }

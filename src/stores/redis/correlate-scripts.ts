@@ -6,7 +6,8 @@
 //                         base (baseline JSON), bfp (the baseline's fingerprint), role, cprole (series roles),
 //                         at (linkedAt), up (updatedAt), exp (tombstones only: when it stops counting), rp ('1' on
 //                         a tombstone made by a confirm's replaces). Both sides are written together.
-//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace)
+//   P res:<system>:<id>   hash, the create reservation: tok, exp, ck (createKey), role, gc (exp + grace), by (the
+//                         claimToken that took it, when one was sent)
 //   P made:<system>:<id>  hash, what we wrote into the unlinked item's copy: fp (fingerprint), st (state JSON), exp
 //                         (when it stops counting). Written with every reservation that has a state (dropped by one
 //                         without), it lives as the ck entry does, past the reservation, until the pair is linked
@@ -75,7 +76,7 @@ end
  * reservation keys are then built from the prefix (undeclared, but in the same slot by the hash tag).
  * Reply JSON: { a: action, r: reason, t: target id ('' none), retry?, link?: { sys, id, s: side }, k?: the createKey
  * handed out with create, tok?, exp?: the held reservation's token and expiresAt when the same claimToken asks again,
-n?: 1 on an update whose pair this call linked }.
+ * n?: 1 on an update whose pair this call linked }.
  */
 export const DECIDE_LUA = `${HELPERS}
 local prefix, sys, other, id, ide, ctype, fp, echo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -224,11 +225,14 @@ end
 if echo == '1' or ledgerHit() then return reply('skip', 'echo', '') end
 local held = tonumber(redis.call('HGET', KEYS[2], 'exp') or '')
 if held and held > now then
+  -- the same claim asking again (its answer was lost): the reservation it took, writing what it sends now; only a
+  -- create, with half the request's lease (ARGV[15] - now) or more left (memory/correlate.ts)
   local r = redis.call('HMGET', KEYS[2], 'tok', 'ck', 'by')
-  if ARGV[25] == '' or r[3] ~= ARGV[25] then
+  local again = ARGV[25] ~= '' and r[3] == ARGV[25] and ctype ~= 'deleted' and role ~= 'occurrence'
+    and role ~= 'exception' and (held - now) * 2 >= tonumber(ARGV[15]) - now
+  if not again then
     return reply('skip', 'create_in_flight', '', { retry = math.max(1, held - now) })
   end
-  -- the same claim asking again (its answer was lost): the reservation it took, writing what it sends now
   rememberCreated()
   return reply('create', 'new_item', '', { k = r[2], tok = r[1], exp = held })
 end
