@@ -688,7 +688,10 @@ export class Worker {
       if (s.deleted) out.deleted = true
       return out
     }
-    const request = { policy: this.d.options.policy, deletePolicy: this.d.options.deletePolicy, outlook: side(outlook), salesforce: side(salesforce) }
+    const request: Record<string, unknown> = { policy: this.d.options.policy, deletePolicy: this.d.options.deletePolicy, outlook: side(outlook), salesforce: side(salesforce) }
+    // The baseline /correlate compared the reads with, not the one stored when /resolve-conflict runs: a confirm of
+    // another worker's write landing in between would make a side read before that write look changed.
+    if (correlation.baseline) request.base = correlation.baseline
     const resolution = await this.d.sidecar.post<Resolution>('/resolve-conflict', request, `${change.cid}:resolve`)
     const { stats, truth } = this.d
     stats.resolve.add(resolution.outcome)

@@ -1,7 +1,9 @@
 %dw 2.0
 // sidecar-request: POST /resolve-conflict
-// Both sides changed since the last sync. No base is sent: the sidecar uses the baseline /correlate/confirm stored
-// for this pair. The answer says what each side must get, in that system's shape.
+// Both sides changed since the last sync. The base is the baseline /correlate answered with, the one it compared the
+// reads with: the one stored when this call runs may be newer (another worker's confirm landed in between), and a side
+// read before that write would then look changed. Without one (none stored yet), the sidecar looks it up itself. The
+// answer says what each side must get, in that system's shape.
 output application/json
 fun side(state) = {
     itemId: state.itemId,
@@ -14,6 +16,7 @@ fun side(state) = {
     tenant: p('sync.tenant'),
     policy: p('sync.conflict.policy'),
     deletePolicy: p('sync.conflict.deletePolicy'),
+    (base: vars.correlation.baseline) if (vars.correlation.baseline != null),
     outlook: side(vars.outlookSide),
     salesforce: side(vars.salesforceSide)
 }
