@@ -689,8 +689,9 @@ export class Worker {
       return out
     }
     const request: Record<string, unknown> = { policy: this.d.options.policy, deletePolicy: this.d.options.deletePolicy, outlook: side(outlook), salesforce: side(salesforce) }
-    // The baseline /correlate compared the reads with, not the one stored when /resolve-conflict runs: a confirm of
-    // another worker's write landing in between would make a side read before that write look changed.
+    // The baseline /correlate judged the reads by, not the one stored when /resolve-conflict runs: a confirm of another
+    // worker's write landing in between would make a side read before that write look changed. (This one errs for a
+    // side read between that write and its confirm, a narrower window; see mule-examples/README.md.)
     if (correlation.baseline) request.base = correlation.baseline
     const resolution = await this.d.sidecar.post<Resolution>('/resolve-conflict', request, `${change.cid}:resolve`)
     const { stats, truth } = this.d

@@ -53,7 +53,7 @@ const requestSchema = z
       .nullable()
       .optional()
       .describe(
-        'The state both sides agreed on at the last sync. Omitted: the baseline stored by /correlate/confirm for the pair, found by outlook.itemId (or outlook.event.id), else salesforce.itemId (or salesforce.record.Id), in this tenant. null, or no stored baseline: every differing field is a conflict.',
+        'The state both sides agreed on at the last sync. Omitted: the baseline stored by /correlate/confirm for the pair, found by outlook.itemId (or outlook.event.id), else salesforce.itemId (or salesforce.record.Id), in this tenant. null, or no stored baseline: every differing field is a conflict. Sent or not, when both ids are given and one of them is linked, both must be that pair\'s (else 400 naming the wrong one).',
       ),
   })
   .describe('Both sides changed the same meeting since the last sync.')
@@ -122,9 +122,10 @@ export const resolveConflictRoutes: FastifyPluginAsyncZod = async (app) => {
       const tenant = body.tenant ?? DEFAULT_TENANT
       let base = body.base
       let baseSource: 'request' | 'stored' | 'none' = body.base ? 'request' : 'none'
-      if (body.base === undefined) {
-        const outlookId = idOf(body.outlook, 'event', 'id')
-        const salesforceId = idOf(body.salesforce, 'record', 'Id')
+      const outlookId = idOf(body.outlook, 'event', 'id')
+      const salesforceId = idOf(body.salesforce, 'record', 'Id')
+      // The pair is looked up even when a base is sent: a resolution must not name an item that is no longer the pair's.
+      if (body.base === undefined || (outlookId && salesforceId)) {
         const now = Date.now()
         let link: LinkRecord | null = null
         if (outlookId) link = await callStore(app, reply, 'resolve_conflict', () => app.store.correlate.getLink(tenant, { system: 'outlook', itemId: outlookId }, now))
@@ -141,7 +142,7 @@ export const resolveConflictRoutes: FastifyPluginAsyncZod = async (app) => {
             errors: [{ path: `${wrong}.itemId`, message: `is not the counterpart of ${other} item ${otherId}` }],
           })
         }
-        if (link?.baseline) {
+        if (body.base === undefined && link?.baseline) {
           base = link.baseline
           baseSource = 'stored'
         }

@@ -224,6 +224,18 @@ t.test('stored baseline from /correlate/confirm is the base when none is given',
   })
   t.equal(otherWay.statusCode, 400)
   t.equal(otherWay.json().errors[0].path, 'outlook.itemId')
+
+  // with a base of its own too: the ids must still be the pair's
+  const withBase = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: { base, outlook: { event: graphEvent() }, salesforce: { itemId: '00U000000000001AAA', fields: base } },
+  })
+  t.equal(withBase.statusCode, 400)
+  t.equal(withBase.json().errors[0].path, 'salesforce.itemId')
+  const rightPair = await app.inject({ method: 'POST', url: '/resolve-conflict', payload: { base, outlook: { event: graphEvent() }, salesforce: { record: sfRecord() } } })
+  t.equal(rightPair.statusCode, 200)
+  t.equal(rightPair.json().baseSource, 'request', 'the base sent is the one used')
   t.match(otherWay.json().detail, /outlook\.itemId: AAMkOTHER is not linked to salesforce item 00U5g00000Xy12ZEAQ \(its counterpart is AAMkAGQ1ZTM3NWYwLTk4ZjYtEvt7QAAA=\)/)
 })
 
