@@ -178,9 +178,8 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     changeOrigin ??= change.changeOrigin
     payload = change.payload
   } else {
-    for (const key of NATIVE_DERIVED) {
-      if (body[key] === undefined) throw new InvalidFieldError(key, 'is required (or send the native form: notification or changeEvent)')
-    }
+    const missing = NATIVE_DERIVED.filter((key) => body[key] === undefined)
+    if (missing.length > 0) throw InvalidFieldError.of(missing.map((path) => ({ path, message: 'is required (or send the native form: notification or changeEvent)' })))
     system = body.system as CorrelateSystem
     itemId = body.itemId as string
     changeType = body.changeType

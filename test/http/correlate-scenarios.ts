@@ -656,4 +656,22 @@ export function runCorrelateHttp(t: Test, build: Build): void {
       )
     }
   })
+
+  t.test('every missing field of the explicit form is named, not only the first', async (t) => {
+    const api = await client(t)
+    const cases: Array<[object, string[]]> = [
+      [{}, ['system', 'itemId', 'changeType']],
+      [{ system: 'outlook' }, ['itemId', 'changeType']],
+      [{ itemId: 'x', fields: { subject: 'a' } }, ['system', 'changeType']],
+    ]
+    for (const [payload, paths] of cases) {
+      const res = await api.post('/correlate', payload)
+      t.equal(res.status, 400, JSON.stringify(payload))
+      t.same(
+        res.body.errors?.map((e: Json) => e.path),
+        paths,
+        `${JSON.stringify(payload)} names ${paths.join(', ')}`,
+      )
+    }
+  })
 }
