@@ -22,7 +22,10 @@ export interface DedupeRequestBody {
 
 export interface DedupeEvent {
   key: ItemKey
+  /** the version the store decides and records */
   version: string
+  /** the version answers report, when it is not `version` (a Graph delete's changeKey) */
+  reportedVersion?: string
   modifiedAt?: number
   changeType?: ChangeType
   fingerprint?: string
@@ -99,6 +102,7 @@ export function readDedupeRequest(
       {
         key: { tenant, system: 'outlook', itemId: change.itemId },
         version: change.version,
+        reportedVersion: change.changeKey === change.version ? undefined : change.changeKey,
         changeType: change.changeType,
         fingerprint,
         gap: false,

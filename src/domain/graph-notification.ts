@@ -10,8 +10,10 @@ export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted'
 export interface GraphChange {
   system: 'outlook'
   itemId: string
-  /** the changeKey: resourceData.@odata.etag without its W/"..." wrapper (a delete's behind DELETE_VERSION_PREFIX) */
+  /** the version the sidecar keeps: the changeKey, a delete's behind DELETE_VERSION_PREFIX */
   version: string
+  /** the changeKey: resourceData.@odata.etag without its W/"..." wrapper, as answers report the version */
+  changeKey: string
   changeType: 'created' | 'updated' | 'deleted'
   /** the mailbox tenant (kept on the record; not the sidecar tenant) */
   graphTenantId?: string
@@ -103,7 +105,8 @@ export function readGraphNotification(raw: unknown, at = 'notification', batchHi
     throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, 'must be the weak ETag W/"<changeKey>" that versions the item')
   }
   // A delete is a version of its own: its etag may name a state an update already delivered (and had committed), and
-  // the delete must not be a duplicate of that update. Its replays still are duplicates of it.
+  // the delete must not be a duplicate of that update. Its replays still are duplicates of it. Answers still report
+  // the changeKey as the contract's version (changeKey); the item's record (GET) shows the version as kept.
   const version = changeType === 'deleted' ? `${DELETE_VERSION_PREFIX}${changeKey}` : changeKey
   if (version.length > MAX_ID_LENGTH) {
     throw new InvalidFieldError(`${at}.resourceData.@odata.etag`, `holds a changeKey longer than ${MAX_ID_LENGTH - (version.length - changeKey.length)} characters`)
@@ -112,6 +115,7 @@ export function readGraphNotification(raw: unknown, at = 'notification', batchHi
     system: 'outlook',
     itemId,
     version,
+    changeKey,
     changeType,
     graphTenantId: kept(raw.tenantId, `${at}.tenantId`),
     subscriptionId: kept(raw.subscriptionId, `${at}.subscriptionId`),

@@ -59,7 +59,7 @@ export const leaseMsSchema = z
 export const notificationSchema = z
   .record(z.string(), z.unknown(), { error: 'must be one Graph changeNotification object' })
   .describe(
-    'Native form: one Microsoft Graph changeNotification (an element of the collection\'s "value"). The sidecar derives system "outlook", itemId = resourceData.id, version = the changeKey inside resourceData.@odata.etag (for a deleted notification "deleted:" and the changeKey, so a delete is never the duplicate of an update that carried the same etag), changeType. Validation and lifecycle notifications are answered with 400 saying where they belong.',
+    'Native form: one Microsoft Graph changeNotification (an element of the collection\'s "value"). The sidecar derives system "outlook", itemId = resourceData.id, version = the changeKey inside resourceData.@odata.etag, changeType. A deleted notification is answered with that changeKey too, but kept as "deleted:" and the changeKey (as the item\'s record shows it), so a delete is never the duplicate of an update that carried the same etag, while its own replays are. Validation and lifecycle notifications are answered with 400 saying where they belong.',
   )
 
 export const changeEventSchema = z

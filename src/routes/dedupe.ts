@@ -69,7 +69,7 @@ export function toClaimInput(event: DedupeEvent, now: number, ttlMs: number, cov
 // Written out: on Node 20 `{ ...event.key, version }` costs ~0.4 us a time (bench/object-spread.mjs).
 function versionedKey(event: DedupeEvent): DedupeResponse['key'] {
   const { key } = event
-  return { tenant: key.tenant, system: key.system, itemId: key.itemId, version: event.version }
+  return { tenant: key.tenant, system: key.system, itemId: key.itemId, version: event.reportedVersion ?? event.version }
 }
 
 /** The answer to one decided event, as /dedupe and each batch result give it (exported for bench/batch-stages.ts). */

@@ -349,10 +349,19 @@ t.test('a Graph delete whose etag names a state already committed is not its dup
   await post('/dedupe/commit', { system: 'outlook', itemId: 'AAMkDEL', token: updated.claim.token })
   const deleted = await post('/dedupe', { notification: notification('ck9', 'deleted', 'AAMkDEL') })
   t.equal(deleted.decision, 'process', 'the delete is written')
-  t.equal(deleted.key.version, 'deleted:ck9')
+  t.equal(deleted.key.version, 'ck9', 'the answer reports the changeKey, as the contract defines a notification\'s version')
   await post('/dedupe/commit', { system: 'outlook', itemId: 'AAMkDEL', token: deleted.claim.token })
   const again = await post('/dedupe', { notification: notification('ck9', 'deleted', 'AAMkDEL') })
   t.equal(again.decision, 'duplicate', 'its replay is a duplicate')
+  t.equal(again.key.version, 'ck9')
+  const batch = await post('/dedupe/batch', { events: [{ notification: notification('ck9', 'updated', 'AAMkDEL') }, { notification: notification('ck9', 'deleted', 'AAMkDEL') }] })
+  t.same(
+    batch.results.map((r: { decision: string; key: { version: string } }) => [r.decision, r.key.version]),
+    [['duplicate', 'ck9'], ['duplicate', 'ck9']],
+    'a batch reports it the same way (the newest a duplicate, the one below is decided too)',
+  )
+  const record = (await app.inject({ method: 'GET', url: '/dedupe/outlook/AAMkDEL' })).json()
+  t.equal(record.last.version, 'deleted:ck9', 'the record shows the version as kept, apart from the update\'s')
 })
 
 t.test('batch: a replay placed after a newer change of its item does not hide that change', async (t) => {
