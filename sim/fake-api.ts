@@ -11,10 +11,18 @@ import type { Side } from './truth.js'
 export type FakeErrorKind = 'unavailable' | 'landed_timeout' | 'not_found' | 'precondition_failed' | 'rejected'
 
 export class FakeApiError extends Error {
+  /**
+   * Set by the worker's retries on the error that ends them when an earlier attempt's answer was lost: that attempt
+   * may have landed. `writeSeq`, the landed write's, is the simulation's bookkeeping, which no real flow has.
+   */
+  afterLostAnswer?: { writeSeq?: number }
+
   constructor(
     readonly system: Side,
     readonly kind: FakeErrorKind,
     message: string,
+    /** landed_timeout: the sequence number of the write that landed (bookkeeping only) */
+    readonly writeSeq?: number,
   ) {
     super(`${system}: ${kind}: ${message}`)
     this.name = 'FakeApiError'
@@ -61,7 +69,7 @@ export class WriteFaults {
     throw new FakeApiError(this.system, 'unavailable', `${op} refused: 503 / 429`)
   }
 
-  landedTimeout(op: string): FakeApiError {
-    return new FakeApiError(this.system, 'landed_timeout', `${op} timed out after the write landed`)
+  landedTimeout(op: string, writeSeq: number): FakeApiError {
+    return new FakeApiError(this.system, 'landed_timeout', `${op} timed out after the write landed`, writeSeq)
   }
 }

@@ -159,7 +159,7 @@ export class FakeOutlook {
         ctx,
         after: groupValues(readGraphEvent(existing.resource).item),
       })
-      if (landedThenTimeout) throw this.faults.landedTimeout('create')
+      if (landedThenTimeout) throw this.faults.landedTimeout('create', write.seq)
       return { value: this.get(existing.resource.id) as GraphResource, writeSeq: write.seq }
     }
     validateGraphWrite(body)
@@ -192,7 +192,7 @@ export class FakeOutlook {
     this.events.get(id)!.lastSyncWriteSeq = write.seq
     this.truth.noteSynced(meeting, 'outlook', after)
     this.emitBurst(id, 'created')
-    if (landedThenTimeout) throw this.faults.landedTimeout('create')
+    if (landedThenTimeout) throw this.faults.landedTimeout('create', write.seq)
     return { value: this.get(id) as GraphResource, writeSeq: write.seq }
   }
 
@@ -216,7 +216,7 @@ export class FakeOutlook {
     stored.lastSyncWriteSeq = write.seq
     this.truth.noteSynced(stored.meeting, 'outlook', after)
     this.emitBurst(id, 'updated')
-    if (landedThenTimeout) throw this.faults.landedTimeout('update')
+    if (landedThenTimeout) throw this.faults.landedTimeout('update', write.seq)
     return { value: this.get(id) as GraphResource, writeSeq: write.seq }
   }
 
@@ -230,7 +230,7 @@ export class FakeOutlook {
     stored.lastWriter = 'sync'
     stored.lastSyncWriteSeq = write.seq
     this.emitDeleted(id)
-    if (landedThenTimeout) throw this.faults.landedTimeout('delete')
+    if (landedThenTimeout) throw this.faults.landedTimeout('delete', write.seq)
     return { value: null, writeSeq: write.seq }
   }
 

@@ -157,7 +157,7 @@ export class FakeSalesforce {
       const write = this.truth.recordWrite({ system: 'salesforce', itemId: existing.Id, meeting: existing.meeting, op: 'create', noop, extraCopy: false, createKeyHit: true, ctx, after })
       this.commitChange(existing, INTEGRATION_USER, true, (r) => applyRest(r, fields), write.seq)
       this.truth.noteSynced(existing.meeting, 'salesforce', after)
-      if (landedThenTimeout) throw this.faults.landedTimeout('upsert')
+      if (landedThenTimeout) throw this.faults.landedTimeout('upsert', write.seq)
       return { value: { id: existing.Id, created: false }, writeSeq: write.seq }
     }
     const record = this.newRecord(INTEGRATION_USER)
@@ -175,7 +175,7 @@ export class FakeSalesforce {
     record.lastSyncWriteSeq = write.seq
     this.truth.noteSynced(meeting, 'salesforce', after)
     this.transaction(INTEGRATION_USER, true).emit('CREATE', record, undefined)
-    if (landedThenTimeout) throw this.faults.landedTimeout('upsert')
+    if (landedThenTimeout) throw this.faults.landedTimeout('upsert', write.seq)
     return { value: { id: record.Id, created: true }, writeSeq: write.seq }
   }
 
@@ -196,7 +196,7 @@ export class FakeSalesforce {
     const write = this.truth.recordWrite({ system: 'salesforce', itemId: id, meeting: record.meeting, op: 'update', noop, extraCopy: false, createKeyHit: false, ctx, after })
     this.commitChange(record, INTEGRATION_USER, true, (r) => applyRest(r, fields), write.seq)
     this.truth.noteSynced(record.meeting, 'salesforce', after)
-    if (landedThenTimeout) throw this.faults.landedTimeout('update')
+    if (landedThenTimeout) throw this.faults.landedTimeout('update', write.seq)
     return { value: null, writeSeq: write.seq }
   }
 
@@ -207,7 +207,7 @@ export class FakeSalesforce {
     const write = this.truth.recordWrite({ system: 'salesforce', itemId: id, meeting: record.meeting, op: 'delete', noop: false, extraCopy: false, createKeyHit: false, ctx })
     record.lastSyncWriteSeq = write.seq
     this.commitDelete(record, INTEGRATION_USER, true)
-    if (landedThenTimeout) throw this.faults.landedTimeout('delete')
+    if (landedThenTimeout) throw this.faults.landedTimeout('delete', write.seq)
     return { value: null, writeSeq: write.seq }
   }
 

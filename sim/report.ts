@@ -43,6 +43,8 @@ export function formatSummary(result: SimResult): string {
     sum(record) === 0 ? '0' : `${n(sum(record))} (${Object.entries(record).map(([k, v]) => `${k.replace('landed_timeout', 'landed then timed out')} ${v}`).join(', ')})`
   push('Faults', `duplicate deliveries ${n(faults.duplicateDeliveries)} · out-of-order deliveries ${n(faults.outOfOrderDeliveries)} · concurrent edits ${n(faults.concurrentEdits)}`)
   push('', `Outlook write failures ${writeFailures(faults.outlookWriteFailures)} · Salesforce write failures ${writeFailures(faults.salesforceWriteFailures)}`)
+  const readBacks = Object.entries(result.flow.calendarRetries).filter(([kind]) => kind.includes(' 412 '))
+  if (readBacks.length > 0) push('', `updates refused (412), then the target read back: ${readBacks.map(([kind, count]) => `${kind} ${n(count)}`).join(' · ')}`)
   push(
     '',
     `worker crashes between claim and commit ${n(sum(faults.workerCrashes))}${sum(faults.workerCrashes) ? ` (${list(faults.workerCrashes)})` : ''} · sidecar SIGKILL ${faults.sidecarKills}${faults.sidecarKills ? ` (serving again after ${downs('sidecar')})` : ''} · Redis SIGKILL ${faults.redisRestarts}${faults.redisRestarts ? ` (back after ${downs('redis')})` : ''}`,

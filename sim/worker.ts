@@ -517,9 +517,13 @@ export class Worker {
     }
   }
 
-  /** One calendar API call with the connector's retries: transient failures again, a few times, then the flow fails. */
+  /**
+   * One calendar API call with the connector's retries: transient failures again, a few times, then the flow fails.
+   * The error that ends the retries says whether an earlier attempt's answer was lost (afterLostAnswer).
+   */
   private async calendar<T>(change: Change, op: string, call: (retryAfterLanded: boolean) => T): Promise<T> {
     let landed = false
+    let lost: FakeApiError | undefined
     for (let attempt = 0; ; attempt++) {
       await sleep(this.d.rng.between(2, 12)) // the request's way to the calendar
       try {
@@ -528,13 +532,42 @@ export class Worker {
         return result
       } catch (error) {
         if (!(error instanceof FakeApiError) || !error.transient || attempt >= CALENDAR_RETRIES) {
-          if (error instanceof FakeApiError) this.d.stats.note(change.system, change.itemId, `${op}: ${error.kind}`)
+          if (error instanceof FakeApiError) {
+            this.d.stats.note(change.system, change.itemId, `${op}: ${error.kind}`)
+            if (lost && error !== lost) error.afterLostAnswer = { writeSeq: lost.writeSeq }
+          }
           throw error
         }
-        if (error.kind === 'landed_timeout') landed = true
+        if (error.kind === 'landed_timeout') {
+          landed = true
+          lost = error
+        }
         this.d.stats.calendarRetries.add(`${error.system} ${error.kind}`)
         await sleep(CALENDAR_RETRY_MS)
       }
+    }
+  }
+
+  /**
+   * A conditional update (If-Match, If-Unmodified-Since) refused with 412: when an attempt's answer was lost, its own
+   * write may be what moved the etag or LastModifiedDate, and the retry is refused by it. So on any 412 the flow reads
+   * the target: when it holds `wrote` in every group `wrote` sets, the write's effect is there, and it is confirmed as
+   * any other; else the 412 stands (the claim is released, the change redelivered). Without this a landed write stayed
+   * unconfirmed and its echo later counted as a person's change. `wrote`: the canonical fields the update was to leave.
+   */
+  private async updateOrLanded(change: Change, system: Side, itemId: string, wrote: PartialCalendarItem, update: () => Promise<{ writeSeq: number }>): Promise<{ writeSeq?: number }> {
+    try {
+      return await update()
+    } catch (error) {
+      if (!(error instanceof FakeApiError) || error.kind !== 'precondition_failed') throw error
+      const now = system === 'outlook' ? await this.readOutlook(itemId) : await this.readSalesforce(itemId)
+      const holds = !now.deleted && now.fields !== undefined && differingGroups(groupValues(now.fields), groupValues({ ...now.fields, ...wrote })).length === 0
+      const after = error.afterLostAnswer ? 'after a lost answer' : 'at once'
+      this.d.stats.calendarRetries.add(`${system} 412 ${after}, read back: ${holds ? 'holds the write' : 'refused'}`)
+      this.d.stats.note(change.system, change.itemId, `update: 412 ${after}; the target ${holds ? 'holds' : 'does not hold'} the write`)
+      if (!holds) throw error
+      // bookkeeping: the write that landed, when it was ours
+      return { writeSeq: error.afterLostAnswer?.writeSeq }
     }
   }
 
@@ -628,15 +661,19 @@ export class Worker {
       return
     }
     const conditional = this.d.options.conditionalWrites && target && !target.deleted && target.itemId === targetId
-    let writeSeq: number
+    let writeSeq: number | undefined
     if (correlation.target.system === 'outlook') {
       const ifMatch = conditional ? (target as OutlookSide).etag : undefined
-      const written = await this.calendar(change, 'update', (landed) => this.d.outlook.update(targetId, { ...writeGraphPatch(patchFields) }, this.writeContext(change, 'update', correlation.reason, landed), ifMatch))
+      const written = await this.updateOrLanded(change, 'outlook', targetId, patchFields, () =>
+        this.calendar(change, 'update', (landed) => this.d.outlook.update(targetId, { ...writeGraphPatch(patchFields) }, this.writeContext(change, 'update', correlation.reason, landed), ifMatch)),
+      )
       writeSeq = written.writeSeq
     } else {
       const since = conditional ? (target as SalesforceSide).modifiedAt : undefined
-      const written = await this.calendar(change, 'update', (landed) =>
-        this.d.salesforce.update(targetId, { ...writeSalesforcePatch(patchFields) }, this.writeContext(change, 'update', correlation.reason, landed), since),
+      const written = await this.updateOrLanded(change, 'salesforce', targetId, patchFields, () =>
+        this.calendar(change, 'update', (landed) =>
+          this.d.salesforce.update(targetId, { ...writeSalesforcePatch(patchFields) }, this.writeContext(change, 'update', correlation.reason, landed), since),
+        ),
       )
       writeSeq = written.writeSeq
     }
@@ -728,8 +765,10 @@ export class Worker {
       let outlookId = outlook.itemId
       let writeSeq: number | undefined
       if (outlookWrite.op === 'update') {
-        const written = await this.calendar(change, 'resolve update', (landed) =>
-          this.d.outlook.update(outlook.itemId, outlookWrite.patch ?? {}, this.writeContext(change, 'resolve', 'both_changed', landed), conditional ? outlook.etag : undefined),
+        const written = await this.updateOrLanded(change, 'outlook', outlook.itemId, normalizeCalendarItem(merged ?? {}, 'merged'), () =>
+          this.calendar(change, 'resolve update', (landed) =>
+            this.d.outlook.update(outlook.itemId, outlookWrite.patch ?? {}, this.writeContext(change, 'resolve', 'both_changed', landed), conditional ? outlook.etag : undefined),
+          ),
         )
         writeSeq = written.writeSeq
       } else if (outlookWrite.op === 'create') {
@@ -759,8 +798,10 @@ export class Worker {
       let salesforceId = salesforce.itemId
       let writeSeq: number | undefined
       if (salesforceWrite.op === 'update') {
-        const written = await this.calendar(change, 'resolve update', (landed) =>
-          this.d.salesforce.update(salesforce.itemId, salesforceWrite.patch ?? {}, this.writeContext(change, 'resolve', 'both_changed', landed), conditional ? salesforce.modifiedAt : undefined),
+        const written = await this.updateOrLanded(change, 'salesforce', salesforce.itemId, normalizeCalendarItem(merged ?? {}, 'merged'), () =>
+          this.calendar(change, 'resolve update', (landed) =>
+            this.d.salesforce.update(salesforce.itemId, salesforceWrite.patch ?? {}, this.writeContext(change, 'resolve', 'both_changed', landed), conditional ? salesforce.modifiedAt : undefined),
+          ),
         )
         writeSeq = written.writeSeq
       } else if (salesforceWrite.op === 'create') {

@@ -1,5 +1,6 @@
 %dw 2.0
 // Write preconditions built from the state a flow read: the write must fail (412) when the item changed since.
+import fromSalesforce from dwl::Canonical
 
 // Salesforce REST reads If-Unmodified-Since as an HTTP date. LastModifiedDate has whole seconds, so an edit made in
 // the same second as our read still passes (README, "Limits").
@@ -13,3 +14,16 @@ fun ifUnmodifiedSince(side, itemId) =
     if (side.itemId != null and side.itemId == itemId and not (side.deleted default true))
         httpDate(side.record.LastModifiedDate)
     else null
+
+// After a 412 on an update: does the Event read back (`row`, null when gone) hold everything the update sent (`sent`,
+// the record without its Id)? A retried update is refused when the attempt before it landed but its answer was lost;
+// the Event then holds the sent fields. Compared as canonical items, so the formats of dates and text do not matter:
+// the Event with the sent fields laid over it reads the same as the Event itself.
+fun holdsWrite(row, sent) =
+    if (row == null or (row.IsDeleted default false) or sent == null) false
+    else do {
+        var sentNames = namesOf(sent)
+        var laidOver = (row filterObject ((value, key) -> not (sentNames contains (key as String)))) ++ sent
+        ---
+        fromSalesforce(row) == fromSalesforce(laidOver)
+    }
