@@ -33,6 +33,8 @@ export interface MeetingProblem {
   outlook: string[]
   salesforce: string[]
   detail?: unknown
+  /** The meeting's story: human actions, sync writes and the listed items' sidecar decisions (the last 60). */
+  timeline?: string[]
 }
 
 export interface LostChange {
@@ -116,19 +118,20 @@ function checkConverged(input: CheckInput): Checks['converged'] {
     const os = outlook.get(meeting.id) ?? []
     const ss = salesforce.get(meeting.id) ?? []
     const ids = { outlook: os.map((o) => o.id), salesforce: ss.map((s) => s.id) }
+    const story = () => meetingTimeline(input, meeting.id, ids)
     if (meeting.deletedAt !== undefined && (os.length + ss.length === 0 || !meeting.mayRevive)) {
       if (os.length + ss.length === 0) deletedOnBoth++
-      else problems.push({ meeting: meeting.id, problem: `deleted in ${meeting.deletedOn} but still present`, ...ids })
+      else problems.push({ meeting: meeting.id, problem: `deleted in ${meeting.deletedOn} but still present`, ...ids, timeline: story() })
       continue
     }
     // From here the meeting must be on both sides, alike and linked (a contested delete may have been undone).
     const overruled = meeting.overruledDeletes?.length ? `, though deleted in ${meeting.overruledDeletes.map((d) => d.side).join(' and ')} while the other copy held an edit not yet synced (update-wins)` : ''
     const revived = meeting.deletedAt !== undefined ? `, revived after a delete in ${meeting.deletedOn} that met an edit of the other copy` : ''
     if (os.length === 0 || ss.length === 0) {
-      problems.push({ meeting: meeting.id, problem: `missing in ${os.length === 0 ? 'Outlook' : 'Salesforce'}${overruled}${revived}`, ...ids })
+      problems.push({ meeting: meeting.id, problem: `missing in ${os.length === 0 ? 'Outlook' : 'Salesforce'}${overruled}${revived}`, ...ids, timeline: story() })
       continue
     }
-    if (os.length > 1 || ss.length > 1) problems.push({ meeting: meeting.id, problem: 'more than one copy on a side', ...ids })
+    if (os.length > 1 || ss.length > 1) problems.push({ meeting: meeting.id, problem: 'more than one copy on a side', ...ids, timeline: story() })
     const o = groupValues(os[0].item)
     const s = groupValues(ss[0].item)
     const differing = differingGroups(o, s)
@@ -138,12 +141,13 @@ function checkConverged(input: CheckInput): Checks['converged'] {
         problem: `differs in ${differing.join(', ')}`,
         ...ids,
         detail: Object.fromEntries(differing.map((g) => [g, { outlook: short(o[g]), salesforce: short(s[g]) }])),
+        timeline: story(),
       })
       continue
     }
     const link = input.links.get(os[0].id)
     if (!link || link.state !== 'linked' || link.salesforce.itemId !== ss[0].id) {
-      problems.push({ meeting: meeting.id, problem: 'equal, but the sidecar does not link the two', ...ids, detail: { link: link ?? null } })
+      problems.push({ meeting: meeting.id, problem: 'equal, but the sidecar does not link the two', ...ids, detail: { link: link ?? null }, timeline: story() })
       continue
     }
     if (os.length === 1 && ss.length === 1) equal++
@@ -234,24 +238,10 @@ function explainLost(input: CheckInput, change: HumanChange, group: Group, final
   const counterpart = change.side === 'outlook' ? input.salesforceItems : input.outlookItems
   const otherId = counterpart.find((i) => i.meeting === change.meeting)?.id
   const rel = (at: number) => `+${((at - input.startedAt) / 1000).toFixed(3)}s`
-  const from = change.at - 10_000
-  const entries: Array<{ at: number; text: string }> = []
-  for (const h of input.truth.human) {
-    if (h.meeting !== change.meeting || h.at < from) continue
-    const what = Object.entries(h.values).map(([g, v]) => `${g}=${short(v ?? '')}`).join(' ')
-    entries.push({ at: h.at, text: `${h.actor} ${h.kind} in ${h.side}${h.seq === change.seq ? ' <== this change' : ''} ${what}` })
-  }
-  for (const w of input.truth.writes) {
-    if (w.meeting !== change.meeting || w.at < from) continue
-    entries.push({ at: w.at, text: `sync write #${w.seq} ${w.op} ${w.system} by worker ${w.ctx.worker} (${w.ctx.flow}/${w.ctx.reason}${w.noop ? ', no-op' : ''}) ${group}=${short(w.after?.[group] ?? '-')}` })
-  }
-  for (const side of ['outlook', 'salesforce'] as const) {
-    const id = side === change.side ? change.itemId : otherId
-    if (!id) continue
-    for (const h of input.stats.historyOf(side, id)) if (h.at >= from) entries.push({ at: h.at, text: `${side} item: ${h.text}` })
-  }
-  entries.sort((a, b) => a.at - b.at)
-  const timeline = entries.slice(0, 60).map((e) => `${rel(e.at)} ${e.text}`)
+  const ids = { outlook: [] as string[], salesforce: [] as string[] }
+  ids[change.side].push(change.itemId)
+  if (otherId) ids[change.side === 'outlook' ? 'salesforce' : 'outlook'].push(otherId)
+  const timeline = meetingTimeline(input, change.meeting, ids, { from: change.at - 10_000, change: change.seq, group })
   const after = input.stats.historyOf(change.side, change.itemId).filter((h) => h.at >= change.at).map((h) => h.text)
   let fate: string
   if (overwrite) {
@@ -288,6 +278,36 @@ function explainLost(input: CheckInput, change: HumanChange, group: Group, final
     fate,
     timeline,
   }
+}
+
+/**
+ * A meeting's story, oldest first: human actions, sync writes and the given items' sidecar decisions. For a lost
+ * change: from 10 s before it, the first 60 lines, each write with the change's group; else the last 60 lines.
+ */
+function meetingTimeline(
+  input: CheckInput,
+  meeting: number,
+  ids: { outlook: string[]; salesforce: string[] },
+  around?: { from: number; change: number; group: Group },
+): string[] {
+  const rel = (at: number) => `+${((at - input.startedAt) / 1000).toFixed(3)}s`
+  const from = around?.from ?? 0
+  const entries: Array<{ at: number; text: string }> = []
+  for (const h of input.truth.human) {
+    if (h.meeting !== meeting || h.at < from) continue
+    const what = Object.entries(h.values).map(([g, v]) => `${g}=${short(v ?? '')}`).join(' ')
+    entries.push({ at: h.at, text: `${h.actor} ${h.kind} in ${h.side} ${h.itemId}${h.seq === around?.change ? ' <== this change' : ''} ${what}` })
+  }
+  for (const w of input.truth.writes) {
+    if (w.meeting !== meeting || w.at < from) continue
+    const value = around ? ` ${around.group}=${short(w.after?.[around.group] ?? '-')}` : ''
+    entries.push({ at: w.at, text: `sync write #${w.seq} ${w.op} ${w.system} ${w.itemId} by worker ${w.ctx.worker} (${w.ctx.flow}/${w.ctx.reason}${w.noop ? ', no-op' : ''}${w.confirmed ? '' : ', unconfirmed'})${value}` })
+  }
+  for (const side of ['outlook', 'salesforce'] as const) {
+    for (const id of ids[side]) for (const h of input.stats.historyOf(side, id)) if (h.at >= from) entries.push({ at: h.at, text: `${side} item ${id}: ${h.text}` })
+  }
+  entries.sort((a, b) => a.at - b.at)
+  return (around ? entries.slice(0, 60) : entries.slice(-60)).map((e) => `${rel(e.at)} ${e.text}`)
 }
 
 function checkLoops(input: CheckInput): Checks['loops'] {
