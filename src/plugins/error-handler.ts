@@ -148,6 +148,9 @@ export function answerClientError(this: FastifyInstance, error: ParserError, soc
   socket.destroy(error)
 }
 
+/** The largest declared body over a route's limit that is read to its end, so that its 413 reaches the client. */
+export const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024
+
 /** Node gives the bytes it was parsing as a Buffer; Fastify's types describe them as their JSON form. */
 type ParserError = Error & { code?: string; rawPacket?: unknown }
 
@@ -180,8 +183,14 @@ export default fp(
     app.setErrorHandler((error: FastifyError, request, reply) => {
       let problem = asProblem(error)
       const limit = request.routeOptions.bodyLimit
-      if (problem.code === 'payload_too_large' && limit !== undefined) {
-        problem = new HttpProblem('payload_too_large', `the request body is larger than this route accepts (${limit} bytes); split it or send less`)
+      if (problem.code === 'payload_too_large') {
+        if (limit !== undefined) problem = new HttpProblem('payload_too_large', `the request body is larger than this route accepts (${limit} bytes); split it or send less`)
+        // Fastify answers a body over the limit before reading it and closes the connection, so a client still
+        // sending the body fails on its write (EPIPE, connection reset) and never reads the 413. A declared body of
+        // up to MAX_DRAINED_BODY_BYTES is read and dropped instead (Node does that on a kept-alive connection), and the
+        // client gets its 413. A larger one, or a chunked one of unknown length, still closes the connection.
+        const declared = Number(request.headers['content-length'])
+        if (declared <= MAX_DRAINED_BODY_BYTES) reply.removeHeader('connection')
       }
       if (problem.code === 'store_unavailable') {
         request.log.warn({ err: error }, 'store unavailable')

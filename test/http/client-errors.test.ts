@@ -1,7 +1,11 @@
 // Requests Node's HTTP parser refuses before any route sees them, over a real socket: problem details, never a crash.
+import { execFile } from 'node:child_process'
 import { connect } from 'node:net'
+import { promisify } from 'node:util'
 import t from 'tap'
 import { buildTestApp } from '../support/app.js'
+
+const run = promisify(execFile)
 
 /** Writes raw bytes and reads until the server closes the connection. */
 function exchange(port: number, raw: string): Promise<{ status: number; headers: string; body: string }> {
@@ -78,4 +82,37 @@ t.test('a request that does not arrive in time is a 408 with problem details', a
   t.equal(Number(answer.slice(9, 12)), 408, 'answered 408, which the Mule flow retries')
   t.match(answer, /connection: close/i)
   t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 408, code: 'request_timeout', retryable: true })
+})
+
+t.test('a body over the limit gets its 413 over a real socket while the client is still sending it', async (t) => {
+  const { app } = await buildTestApp(t)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  // The client runs in a process of its own, as a Mule worker does: the server answers long before it has written
+  // several MiB. Closing the connection then failed the client's write (EPIPE) before it read the answer.
+  const client = `
+    const out = []
+    for (const [path, size] of [['/dedupe', 5 * 1024 * 1024], ['/dedupe/batch', 12 * 1024 * 1024]]) {
+      for (let i = 0; i < 3; i++) {
+        const body = JSON.stringify({ system: 'outlook', itemId: 'big', version: '1', pad: 'a'.repeat(size) })
+        try {
+          const res = await fetch('http://127.0.0.1:${port}' + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          out.push({ path, status: res.status, code: (await res.json()).code })
+        } catch (error) {
+          out.push({ path, error: String(error.cause?.code ?? error.message) })
+        }
+      }
+    }
+    process.stdout.write(JSON.stringify(out))
+  `
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', client], { timeout: 60_000 })
+  const results = JSON.parse(stdout) as Array<{ path: string; status?: number; code?: string; error?: string }>
+  t.equal(results.length, 6)
+  for (const result of results) t.same(result, { path: result.path, status: 413, code: 'payload_too_large' }, `${result.path}: ${JSON.stringify(result)}`)
+  const after = await fetch(`http://127.0.0.1:${port}/dedupe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ system: 'outlook', itemId: 'after-big', version: '1' }),
+  })
+  t.equal(after.status, 200, 'the server goes on serving')
 })
