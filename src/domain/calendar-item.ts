@@ -168,7 +168,8 @@ function readAttendeeEmail(entry: unknown, path: string): string | undefined {
   }
   if (address === null || address === undefined) return undefined
   if (typeof address !== 'string') throw new InvalidFieldError(path, 'must be an e-mail address or { emailAddress: { address } }')
-  const email = address.trim().toLowerCase()
+  // trimmed with inner whitespace collapsed, as every string the fingerprint compares
+  const email = collapseWhitespace(address).toLowerCase()
   return email === '' ? undefined : email
 }
 

@@ -81,6 +81,11 @@ t.test('canonical keys get canonical treatment', async (t) => {
     fingerprintFields({ attendees: ['B@Example.com', { emailAddress: { address: 'a@example.com', name: 'A' } }, 'b@example.com'] }),
     fingerprintFields({ attendees: ['a@example.com', 'b@example.com'] }),
   )
+  t.equal(
+    fingerprintFields({ attendees: [' Room  4 <r4@example.com> ', { emailAddress: { address: 'a@example.com\t' } }] }),
+    fingerprintFields({ attendees: ['a@example.com', 'room 4 <r4@example.com>'] }),
+    'attendee strings are trimmed with inner whitespace collapsed, as every string',
+  )
   t.not(fingerprintFields({ isPrivate: true }), fingerprintFields({ isPrivate: false }))
   t.equal(fingerprintFields({ description: 'y'.repeat(32_010) }), fingerprintFields({ description: 'y'.repeat(32_000) }))
 })
