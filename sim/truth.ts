@@ -5,7 +5,7 @@ import { Samples } from './stats.js'
 export type Side = 'outlook' | 'salesforce'
 export const otherSide = (side: Side): Side => (side === 'outlook' ? 'salesforce' : 'outlook')
 
-/** Units a change is judged in; timing (start, end, isAllDay) is one: the simulated people move a meeting's start and end together. */
+/** Units a change is judged in; timing (start, end, isAllDay) moves as one, as the merge treats it. */
 export const GROUPS = ['subject', 'timing', 'location', 'description', 'showAs', 'isPrivate'] as const
 export type Group = (typeof GROUPS)[number]
 /** Each group's value in its comparison form, as JSON (null: empty). */

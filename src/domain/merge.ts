@@ -134,16 +134,6 @@ export function mergeCalendarItems(input: CanonicalMergeInput): CanonicalMergeRe
     }
     const changed: Record<Side, boolean> = { outlook: !b || !sameUnit(unit, o, b), salesforce: !b || !sameUnit(unit, s, b) }
     const owner = ownerOf(unit, owners)
-    // Both changed the timing, maybe not the same field of it (one moved the start, the other the end): each field
-    // then flows from the side that changed it, as any field does, when the fields together still fit. Under
-    // field-ownership an owned timing stays its owner's, whole.
-    const byField = b && changed.outlook && changed.salesforce && unit.fields === TIMING_FIELDS && !(policy === 'field-ownership' && owner) ? mergeTimingByField(o, s, b) : undefined
-    if (byField) {
-      Object.assign(merged, byField)
-      // a side whose timing moves gets all of it: start, end and isAllDay are written together
-      for (const side of SIDES) if (!sameUnit(unit, values[side], byField)) Object.assign(changes[side], byField)
-      continue
-    }
     let winner: Side | null
     let rule: ConflictRule | undefined
     if (changed.outlook !== changed.salesforce) {
@@ -293,40 +283,13 @@ function completeFromBase(value: UnitValue | undefined, base: UnitValue | undefi
 }
 
 function checkTiming(timing: UnitValue, path: string): void {
-  if (!timingFits(timing)) {
-    throw new InvalidFieldError(joinPath(path, 'end'), 'the timing given does not fit the stored base: send start, end and isAllDay together')
-  }
-}
-
-/** Dates or instants alike (and as isAllDay says), and the end not before the start (after it, for dates). */
-function timingFits(timing: UnitValue): boolean {
   const { start, end, isAllDay } = timing
   const kinds = [start, end].filter((value): value is string => typeof value === 'string').map((value) => value.length === 10)
   const consistent = kinds.every((allDay) => allDay === kinds[0]) && (isAllDay === undefined || isAllDay === null || kinds.length === 0 || kinds[0] === isAllDay)
   const ordered = typeof start !== 'string' || typeof end !== 'string' || (start.length === 10 ? start < end : start <= end)
-  return consistent && ordered
-}
-
-/**
- * The timing when each of its fields changed on one side at most since the base: every field from the side that
- * changed it. Undefined when a field changed on both sides (to different values) or the fields taken together do not
- * fit (a date start with an instant end, an end before the start): then the timing is settled whole, by the policy.
- */
-function mergeTimingByField(o: UnitValue, s: UnitValue, b: UnitValue): UnitValue | undefined {
-  const out: UnitValue = {}
-  for (const field of TIMING_FIELDS) {
-    const [ov, sv, bv] = [o[field], s[field], b[field]]
-    let value
-    if (sameFieldValue(field, ov, sv)) value = ov ?? sv
-    else {
-      const outlookMoved = !sameFieldValue(field, ov, bv)
-      const salesforceMoved = !sameFieldValue(field, sv, bv)
-      if (outlookMoved && salesforceMoved) return undefined
-      value = outlookMoved ? ov : sv
-    }
-    if (value !== undefined) out[field] = value as never
+  if (!consistent || !ordered) {
+    throw new InvalidFieldError(joinPath(path, 'end'), 'the timing given does not fit the stored base: send start, end and isAllDay together')
   }
-  return timingFits(out) ? out : undefined
 }
 
 function sameUnit(unit: Unit, a: UnitValue, b: UnitValue): boolean {

@@ -112,7 +112,7 @@ export const resolveConflictRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['resolve-conflict'],
         summary: 'Both sides changed: what does each side get?',
-        description: `Three-way merge of the two sides against the base, field by field, settled by the policy. Timing (start, end, isAllDay) is written as one unit: a start changed on one side and an end on the other both flow when together they fit (dates with dates, the end after the start); a timing field changed on both sides, or changes that do not fit together, settle the whole timing by the policy (under field-ownership an owner of start, end or isAllDay owns the whole timing). Compared as Salesforce can hold them (lossy mappings: ${lossyTable}). Every outcome is HTTP 200; 400 names the wrong field; 503 with Retry-After when the stored base must be read and the store is unavailable (either STORE_OUTAGE_POLICY).`,
+        description: `Three-way merge of the two sides against the base, field by field, settled by the policy. Timing (start, end, isAllDay) moves as one unit. Compared as Salesforce can hold them (lossy mappings: ${lossyTable}). Every outcome is HTTP 200; 400 names the wrong field; 503 with Retry-After when the stored base must be read and the store is unavailable (either STORE_OUTAGE_POLICY).`,
         body: requestSchema,
         response: { 200: responseSchema, ...errorResponses },
       },

@@ -104,33 +104,6 @@ t.test('timing moves as a unit and never mixes all-day with timed', async (t) =>
   )
 })
 
-t.test('timing: a start changed on one side and an end on the other both flow, when together they fit', async (t) => {
-  const startEarlier = { start: '2026-03-10T13:30:00.000Z' }
-  const endLater = { end: '2026-03-10T15:30:00.000Z' }
-  const both = { start: '2026-03-10T13:30:00.000Z', end: '2026-03-10T15:30:00.000Z', isAllDay: false }
-  for (const policy of ['three-way-merge', 'last-modified-wins', 'outlook-wins', 'salesforce-wins', 'field-ownership'] as const) {
-    const result = merge(startEarlier, endLater, { policy })
-    t.equal(result.outcome, 'resolved', policy)
-    t.same(result.conflicts, [], `${policy}: no conflict, each field changed on one side only`)
-    t.same(result.merged, { ...base, ...both }, policy)
-    t.same(result.writes, { outlook: { op: 'update', fields: both }, salesforce: { op: 'update', fields: both } }, `${policy}: each side gets the whole timing`)
-  }
-  // the same field moved on both sides: the timing is settled whole, by the policy
-  const sameField = merge({ start: '2026-03-10T13:30:00.000Z' }, { start: '2026-03-10T13:45:00.000Z' })
-  t.same(sameField.conflicts.map((c) => [c.field, c.winner]), [['start', 'salesforce']])
-  // together they do not fit (the new start after the new end): whole, by the policy
-  const crossed = merge({ start: '2026-03-10T15:15:00.000Z', end: '2026-03-10T16:00:00.000Z' }, { end: '2026-03-10T14:30:00.000Z' })
-  t.same(crossed.merged?.start, base.start, 'later modifiedAt: Salesforce\'s timing, whole')
-  t.same(crossed.merged?.end, '2026-03-10T14:30:00.000Z')
-  t.same(crossed.conflicts.map((c) => c.field), ['start', 'end'])
-  const mixed = merge({ start: '2026-03-11', end: '2026-03-12', isAllDay: true }, { end: '2026-03-10T16:00:00.000Z' }, { policy: 'outlook-wins' })
-  t.same(mixed.merged, { ...base, start: '2026-03-11', end: '2026-03-12', isAllDay: true }, 'an all-day side never mixes with a timed end')
-  // field-ownership with an owner of the timing: the owner's timing, whole (the other side's end change is reverted)
-  const owned = merge(startEarlier, endLater, { policy: 'field-ownership', fieldOwners: { start: 'outlook' } })
-  t.same(owned.merged, { ...base, ...startEarlier }, 'owned timing stays the owner\'s')
-  t.same(owned.writes, { salesforce: { op: 'update', fields: { start: startEarlier.start, end: base.end, isAllDay: false } } })
-})
-
 t.test('partial sides: an absent field is unknown, taken as unchanged since the base', async (t) => {
   const result = mergeCalendarItems({ base, outlook: { item: { subject: 'O' } }, salesforce: { item: { location: 'Room 9' } } })
   t.equal(result.outcome, 'resolved')
