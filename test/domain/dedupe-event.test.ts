@@ -40,9 +40,10 @@ t.test('Graph notifications', async (t) => {
     tenantId: 'tid',
     resourceData: { id: 'AAMk=Case', '@odata.etag': 'W/"ck1"' },
   })
-  t.same(change, { system: 'outlook', itemId: 'AAMk=Case', version: 'ck1', changeType: 'created', graphTenantId: 'tid', subscriptionId: 's', resource: undefined })
+  t.same(change, { system: 'outlook', itemId: 'AAMk=Case', version: 'ck1', changeKey: 'ck1', changeType: 'created', graphTenantId: 'tid', subscriptionId: 's', resource: undefined })
   const deleted = readGraphNotification({ subscriptionId: 's', changeType: 'deleted', resourceData: { id: 'AAMk=Case', '@odata.etag': 'W/"ck1"' } })
   t.equal(deleted.version, 'deleted:ck1', 'a delete is a version of its own, even with the etag of a state delivered before')
+  t.equal(deleted.changeKey, 'ck1', 'answers report the changeKey')
   const longKey = 'k'.repeat(1020)
   t.equal(readGraphNotification({ changeType: 'updated', resourceData: { id: 'x', '@odata.etag': `W/"${longKey}"` } }).version, longKey)
   t.equal(pathOf(() => readGraphNotification({ changeType: 'deleted', resourceData: { id: 'x', '@odata.etag': `W/"${longKey}"` } })), 'notification.resourceData.@odata.etag', 'the prefix counts in the limit')
