@@ -551,17 +551,18 @@ export class Worker {
   /**
    * A conditional update (If-Match, If-Unmodified-Since) refused with 412: when an attempt's answer was lost, its own
    * write may be what moved the etag or LastModifiedDate, and the retry is refused by it. So on any 412 the flow reads
-   * the target: when it holds `wrote` in every group `wrote` sets, the write's effect is there, and it is confirmed as
-   * any other; else the 412 stands (the claim is released, the change redelivered). Without this a landed write stayed
-   * unconfirmed and its echo later counted as a person's change. `wrote`: the canonical fields the update was to leave.
+   * the target: when it holds `confirms` (all the confirm will record as written and as baseline, not only what the
+   * update sent), the write's effect is there and it is confirmed as any other; else the 412 stands (the claim is
+   * released, the change redelivered). Without this a landed write stayed unconfirmed and its echo later counted as a
+   * person's change.
    */
-  private async updateOrLanded(change: Change, system: Side, itemId: string, wrote: PartialCalendarItem, update: () => Promise<{ writeSeq: number }>): Promise<{ writeSeq?: number }> {
+  private async updateOrLanded(change: Change, system: Side, itemId: string, confirms: PartialCalendarItem, update: () => Promise<{ writeSeq: number }>): Promise<{ writeSeq?: number }> {
     try {
       return await update()
     } catch (error) {
       if (!(error instanceof FakeApiError) || error.kind !== 'precondition_failed') throw error
       const now = system === 'outlook' ? await this.readOutlook(itemId) : await this.readSalesforce(itemId)
-      const holds = !now.deleted && now.fields !== undefined && differingGroups(groupValues(now.fields), groupValues({ ...now.fields, ...wrote })).length === 0
+      const holds = !now.deleted && now.fields !== undefined && differingGroups(groupValues(now.fields), groupValues({ ...now.fields, ...confirms })).length === 0
       const after = error.afterLostAnswer ? 'after a lost answer' : 'at once'
       this.d.stats.calendarRetries.add(`${system} 412 ${after}, read back: ${holds ? 'holds the write' : 'refused'}`)
       this.d.stats.note(change.system, change.itemId, `update: 412 ${after}; the target ${holds ? 'holds' : 'does not hold'} the write`)
@@ -664,13 +665,13 @@ export class Worker {
     let writeSeq: number | undefined
     if (correlation.target.system === 'outlook') {
       const ifMatch = conditional ? (target as OutlookSide).etag : undefined
-      const written = await this.updateOrLanded(change, 'outlook', targetId, patchFields, () =>
+      const written = await this.updateOrLanded(change, 'outlook', targetId, fields, () =>
         this.calendar(change, 'update', (landed) => this.d.outlook.update(targetId, { ...writeGraphPatch(patchFields) }, this.writeContext(change, 'update', correlation.reason, landed), ifMatch)),
       )
       writeSeq = written.writeSeq
     } else {
       const since = conditional ? (target as SalesforceSide).modifiedAt : undefined
-      const written = await this.updateOrLanded(change, 'salesforce', targetId, patchFields, () =>
+      const written = await this.updateOrLanded(change, 'salesforce', targetId, fields, () =>
         this.calendar(change, 'update', (landed) =>
           this.d.salesforce.update(targetId, { ...writeSalesforcePatch(patchFields) }, this.writeContext(change, 'update', correlation.reason, landed), since),
         ),
