@@ -49,7 +49,7 @@ export const dedupeKeySchema = z
     tenant: z.string().describe('tenant'),
     system: z.string().describe('system'),
     itemId: z.string().describe('item id'),
-    version: z.string().describe('the version decided'),
+    version: z.string().describe('the version decided; for a native Graph notification its changeKey, a deleted one\'s too. A delete is kept as deleted:<changeKey> (last, history and the item\'s record show that form), apart from an update with the same changeKey: a flow that sends a Graph delete again in the explicit form sends that form as its version.'),
   })
   .describe('What was decided.')
 
