@@ -131,6 +131,12 @@ export function asProblem(error: unknown): HttpProblem {
  */
 export function answerClientError(this: FastifyInstance, error: ParserError, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
+  // A 413 already answered this request; what fails now is the reading of its dropped body (a client that stopped
+  // sending it, say): a second answer would be read as the next request's, so the connection just closes.
+  if (drainingSockets.has(socket)) {
+    socket.destroy(error)
+    return
+  }
   this.log.debug({ err: error }, 'request refused by the HTTP parser')
   // A response is on this connection. When its request arrived whole, the refused bytes are a later request on the
   // keep-alive connection, and bytes written now would be read as the earlier one's answer (a 400 for a claim that
@@ -150,6 +156,9 @@ export function answerClientError(this: FastifyInstance, error: ParserError, soc
 
 /** The largest declared body over a route's limit that is read to its end, so that its 413 reaches the client. */
 export const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024
+
+/** Connections whose request was answered 413 while its body is still being read and dropped. */
+const drainingSockets = new WeakSet<Duplex>()
 
 /** Node gives the bytes it was parsing as a Buffer; Fastify's types describe them as their JSON form. */
 type ParserError = Error & { code?: string; rawPacket?: unknown }
@@ -187,10 +196,19 @@ export default fp(
         if (limit !== undefined) problem = new HttpProblem('payload_too_large', `the request body is larger than this route accepts (${limit} bytes); split it or send less`)
         // Fastify answers a body over the limit before reading it and closes the connection, so a client still
         // sending the body fails on its write (EPIPE, connection reset) and never reads the 413. A declared body of
-        // up to MAX_DRAINED_BODY_BYTES is read and dropped instead (Node does that on a kept-alive connection), and the
-        // client gets its 413. A larger one, or a chunked one of unknown length, still closes the connection.
+        // up to MAX_DRAINED_BODY_BYTES is read and dropped instead (Node does that on a kept-alive connection, within
+        // the request timeout), and the client gets its 413; a body that stops coming closes the connection at that
+        // timeout with no second answer (answerClientError). A larger one, or a chunked one of unknown length, still
+        // closes the connection at once.
         const declared = Number(request.headers['content-length'])
-        if (declared <= MAX_DRAINED_BODY_BYTES) reply.removeHeader('connection')
+        if (declared <= MAX_DRAINED_BODY_BYTES) {
+          reply.removeHeader('connection')
+          if (!request.raw.complete) {
+            const socket = request.raw.socket
+            drainingSockets.add(socket)
+            request.raw.once('end', () => drainingSockets.delete(socket))
+          }
+        }
       }
       if (problem.code === 'store_unavailable') {
         request.log.warn({ err: error }, 'store unavailable')

@@ -116,3 +116,44 @@ t.test('a body over the limit gets its 413 over a real socket while the client i
   })
   t.equal(after.status, 200, 'the server goes on serving')
 })
+
+t.test('after a 413 the rest of the body is read and dropped: the next request on the connection is answered, a stalled body gets no second answer', async (t) => {
+  const { app } = await buildTestApp(t)
+  ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
+  app.server.headersTimeout = 300
+  app.server.requestTimeout = 300
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  const over = 2 * 1024 * 1024
+  const head = (length: number) => `POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`
+  const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]))
+
+  // pipelined: the whole oversized body, then a small request on the same connection
+  const small = JSON.stringify({ system: 'outlook', itemId: 'after-drain', version: '1' })
+  const pipelined = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk) => {
+      text += chunk
+      if (statuses(text).length === 2 && text.endsWith('}')) socket.end()
+    })
+    socket.on('error', reject)
+    socket.on('close', () => resolve(text))
+    socket.write(head(over) + 'a'.repeat(over) + head(Buffer.byteLength(small)) + small)
+  })
+  t.same(statuses(pipelined), [413, 200], 'the 413, then the next request\'s own answer')
+  t.match(pipelined, /"decision":"process"/)
+
+  // a body that stops half way: the 413, then the connection closes at the request timeout with nothing more
+  const stalled = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk) => (text += chunk))
+    socket.on('error', reject)
+    socket.on('close', () => resolve(text))
+    socket.write(head(over) + 'a'.repeat(over / 2))
+  })
+  t.same(statuses(stalled), [413], 'one answer: no 408 after the 413 of the same request')
+})
