@@ -4,7 +4,7 @@ import type { CorrelateSystem, CounterpartHint, ItemRef, SeriesRole } from './co
 import { readGraphEvent } from './graph-event.js'
 import { readGraphNotification } from './graph-notification.js'
 import { canonicalizeFields, fingerprintFromNative } from './fingerprint.js'
-import { InvalidFieldError } from './invalid-field.js'
+import { InvalidFieldError, type InvalidField } from './invalid-field.js'
 import { DEFAULT_TENANT } from './keys.js'
 import { otherSystem, type TargetState } from './correlate-rules.js'
 import { readSeriesFacts, type SeriesFacts } from './correlate-series.js'
@@ -142,13 +142,24 @@ function readCounterpartHint(hint: CorrelateRequestBody['counterpartHint'], othe
 
 const NATIVE_DERIVED = ['system', 'itemId', 'changeType'] as const
 
+/**
+ * The explicit form's missing fields (system, itemId, changeType) of a body that sends neither notification nor
+ * changeEvent; the route also adds these beside a schema's refusal, so one answer names every field to fix.
+ */
+export function correlateExplicitFormErrors(body: unknown): InvalidField[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return []
+  const record = body as Record<string, unknown>
+  if (record.notification !== undefined || record.changeEvent !== undefined) return []
+  return NATIVE_DERIVED.filter((key) => record[key] === undefined).map((path) => ({ path, message: 'is required (or send the native form: notification or changeEvent)' }))
+}
+
 /** One item change to correlate; native forms give system, itemId, changeType (and changedBy, changeOrigin). */
 export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { leaseMs: number }): CorrelateChange {
   const natives = given(body, ['notification', 'changeEvent'] as const)
   if (natives.length > 1) throw new InvalidFieldError('changeEvent', 'send one of notification or changeEvent, not both')
   if (natives.length === 1) {
-    const extra = NATIVE_DERIVED.find((key) => body[key] !== undefined)
-    if (extra) throw new InvalidFieldError(extra, `is derived from ${natives[0]}; do not send it with the native form`)
+    const extra = NATIVE_DERIVED.filter((key) => body[key] !== undefined)
+    if (extra.length > 0) throw InvalidFieldError.of(extra.map((path) => ({ path, message: `is derived from ${natives[0]}; do not send it with the native form` })))
   }
 
   let system: CorrelateSystem
@@ -178,8 +189,8 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     changeOrigin ??= change.changeOrigin
     payload = change.payload
   } else {
-    const missing = NATIVE_DERIVED.filter((key) => body[key] === undefined)
-    if (missing.length > 0) throw InvalidFieldError.of(missing.map((path) => ({ path, message: 'is required (or send the native form: notification or changeEvent)' })))
+    const missing = correlateExplicitFormErrors(body)
+    if (missing.length > 0) throw InvalidFieldError.of(missing)
     system = body.system as CorrelateSystem
     itemId = body.itemId as string
     changeType = body.changeType

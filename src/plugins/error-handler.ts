@@ -83,6 +83,17 @@ export function invalidInput(errors: FieldError[]): HttpProblem {
   return new HttpProblem('invalid_input', errors.map((e) => `${e.path || 'body'}: ${e.message}`).join('; '), { errors })
 }
 
+/**
+ * A schema's refusal with what a route's own checks find wrong beside it (fields the schema did not name), so one
+ * answer names every field to fix. Built on the refusal only, so a valid request pays nothing.
+ */
+export function refusalWith(validationError: Error, more: readonly FieldError[]): HttpProblem {
+  const problem = asProblem(validationError)
+  const named = new Set(problem.errors?.map((error) => error.path))
+  const added = more.filter((error) => !named.has(error.path))
+  return added.length === 0 ? problem : invalidInput([...(problem.errors ?? []), ...added])
+}
+
 /** Maps any thrown value to an HttpProblem; unknown errors become a generic 500. */
 export function asProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error

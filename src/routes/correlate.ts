@@ -5,11 +5,12 @@ import type { z } from 'zod'
 import { isEchoBySource } from '../domain/correlate-echo.js'
 import { deriveCreateKey } from '../domain/correlate-key.js'
 import { describeCorrelateReasons, explainCorrelate } from '../domain/correlate-reasons.js'
-import { readConfirmRequest, readCorrelateRequest, type CorrelateChange } from '../domain/correlate-request.js'
+import { correlateExplicitFormErrors, readConfirmRequest, readCorrelateRequest, type CorrelateChange } from '../domain/correlate-request.js'
 import { otherSystem, targetMovedFromBaseline } from '../domain/correlate-rules.js'
 import { notificationCollectionError } from '../domain/graph-notification.js'
 import { DEFAULT_TENANT } from '../domain/keys.js'
 import { HttpProblem } from '../errors.js'
+import { refusalWith } from '../plugins/error-handler.js'
 import type { CorrelateReason, DecideResult, LinkRecord } from '../stores/correlate-store.js'
 import { isoOf, tenantQuerySchema } from './common-schemas.js'
 import {
@@ -113,8 +114,11 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
         body: correlateRequestSchema,
         response: { 200: correlateResponseSchema, ...errorResponses },
       },
+      attachValidation: true,
     },
     async (request, reply) => {
+      // beside the schema's findings, the explicit form's missing fields
+      if (request.validationError) throw refusalWith(request.validationError, correlateExplicitFormErrors(request.body))
       const change = readCorrelateRequest(request.body, { leaseMs: config.defaultLeaseMs })
       if (change.series.child) {
         app.metrics.decisions.inc({ endpoint: 'correlate', decision: 'skip' })

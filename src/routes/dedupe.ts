@@ -12,7 +12,7 @@ import { DEFAULT_TENANT } from '../domain/keys.js'
 import { readInstant } from '../domain/salesforce-change-event.js'
 import { HttpProblem, toProblem } from '../errors.js'
 import { findBadValue } from '../plugins/body-guard.js'
-import { asProblem, invalidInput, oneEntryPerField, plainZodMessage } from '../plugins/error-handler.js'
+import { asProblem, oneEntryPerField, plainZodMessage, refusalWith } from '../plugins/error-handler.js'
 import type { ClaimInput, ClaimResult, LastCommitted } from '../stores/dedupe-store.js'
 import { giveBackClaims } from '../stores/give-back.js'
 import { isoOf, itemParamsSchema, tenantQuerySchema } from './common-schemas.js'
@@ -86,17 +86,6 @@ export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
 
-/**
- * A /dedupe body the schema refused, with the explicit form's missing fields and unreadable modifiedAt beside the
- * schema's findings, so one answer names every field to fix. Done here, on the refusal, so a valid request pays nothing.
- */
-function refusedBody(validationError: Error, body: unknown): HttpProblem {
-  const problem = asProblem(validationError)
-  const named = new Set(problem.errors?.map((error) => error.path))
-  const more = explicitFormErrors(body).filter((error) => !named.has(error.path))
-  if (more.length === 0) return problem
-  return invalidInput([...(problem.errors ?? []), ...more])
-}
 
 /**
  * An event that takes the re-read of a gap event below it is answered as a gap event. Like one, it keeps no
@@ -146,7 +135,8 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      if (request.validationError) throw refusedBody(request.validationError, request.body)
+      // beside the schema's findings, the explicit form's missing fields and unreadable modifiedAt
+      if (request.validationError) throw refusalWith(request.validationError, explicitFormErrors(request.body))
       const [event] = readDedupeRequest(request.body, defaults(false))
       const now = Date.now()
       const result = await callStore(app, reply, 'dedupe', () => store.claim(toClaimInput(event, now, app.config.dedupeTtlMs)), () => failOpenClaim(event, now))

@@ -657,12 +657,17 @@ export function runCorrelateHttp(t: Test, build: Build): void {
     }
   })
 
-  t.test('every missing field of the explicit form is named, not only the first', async (t) => {
+  t.test('every missing or wrong field of the explicit form is named, not only the first', async (t) => {
     const api = await client(t)
     const cases: Array<[object, string[]]> = [
       [{}, ['system', 'itemId', 'changeType']],
       [{ system: 'outlook' }, ['itemId', 'changeType']],
       [{ itemId: 'x', fields: { subject: 'a' } }, ['system', 'changeType']],
+      // the schema's findings and the missing fields in one answer
+      [{ system: 'gmail' }, ['system', 'itemId', 'changeType']],
+      [{ system: 'outlook', itemId: 5 }, ['itemId', 'changeType']],
+      // every field sent beside a native form
+      [{ notification: {}, system: 'outlook', itemId: 'x' }, ['system', 'itemId']],
     ]
     for (const [payload, paths] of cases) {
       const res = await api.post('/correlate', payload)
