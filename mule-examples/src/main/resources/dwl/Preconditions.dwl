@@ -15,10 +15,11 @@ fun ifUnmodifiedSince(side, itemId) =
         httpDate(side.record.LastModifiedDate)
     else null
 
-// After a 412 on an update: does the Event read back (`row`, null when gone) hold everything the update sent (`sent`,
-// the record without its Id)? A retried update is refused when the attempt before it landed but its answer was lost;
-// the Event then holds the sent fields. Compared as canonical items, so the formats of dates and text do not matter:
-// the Event with the sent fields laid over it reads the same as the Event itself.
+// After a 412 on an update: does the Event read back (`row`, null when gone) hold everything the update's confirm
+// records (`sent`: the record sent without its Id, or for a resolution's patch the whole merged item as Event fields)?
+// A retried update is refused when the attempt before it landed but its answer was lost; the Event then holds them.
+// Compared as canonical items, so the formats of dates and text do not matter: the Event with `sent` laid over it
+// reads the same as the Event itself.
 fun holdsWrite(row, sent) =
     if (row == null or (row.IsDeleted default false) or sent == null) false
     else do {
