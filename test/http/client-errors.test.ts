@@ -7,20 +7,43 @@ import { buildTestApp } from '../support/app.js'
 
 const run = promisify(execFile)
 
-/** Writes raw bytes and reads until the server closes the connection. */
-function exchange(port: number, raw: string): Promise<{ status: number; headers: string; body: string }> {
+/**
+ * Writes raw bytes and reads what comes back until the server closes the connection, or until `enough` says the
+ * text read so far is all the test waits for. `end`: half-close after writing (the client sends nothing more).
+ */
+function readRaw(port: number, raw: string, options: { end?: boolean; enough?: (text: string) => boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     let text = ''
     socket.setEncoding('utf8')
-    socket.on('data', (chunk) => (text += chunk))
-    socket.on('error', reject)
-    socket.on('close', () => {
-      const split = text.indexOf('\r\n\r\n')
-      resolve({ status: Number(text.slice(9, 12)), headers: text.slice(0, split), body: text.slice(split + 4) })
+    socket.on('data', (chunk) => {
+      text += chunk
+      if (options.enough?.(text)) socket.end()
     })
-    socket.end(raw)
+    socket.on('error', reject)
+    socket.on('close', () => resolve(text))
+    if (options.end) socket.end(raw)
+    else socket.write(raw)
   })
+}
+
+/** Writes raw bytes, half-closes, and reads the one answer until the server closes the connection. */
+async function exchange(port: number, raw: string): Promise<{ status: number; headers: string; body: string }> {
+  const text = await readRaw(port, raw, { end: true })
+  const split = text.indexOf('\r\n\r\n')
+  return { status: Number(text.slice(9, 12)), headers: text.slice(0, split), body: text.slice(split + 4) }
+}
+
+/** An app whose request timeouts are short enough for a test (server.ts: 30 s, checked every 30 s), listening. */
+async function appWithShortTimeouts(t: Parameters<typeof buildTestApp>[0]): Promise<number> {
+  const { app } = await buildTestApp(t)
+  // Node reads these when the server starts listening. The checking interval is a createServer option Node keeps on
+  // the server; its types do not declare the property.
+  ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
+  app.server.headersTimeout = 300
+  app.server.requestTimeout = 300
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return (app.server.address() as { port: number }).port
 }
 
 t.test('the HTTP parser refuses: oversized request line or header, bytes that are not HTTP; each gets problem details', async (t) => {
@@ -60,25 +83,9 @@ t.test('the HTTP parser refuses: oversized request line or header, bytes that ar
 })
 
 t.test('a request that does not arrive in time is a 408 with problem details', async (t) => {
-  const { app } = await buildTestApp(t)
-  // Node reads these when the server starts listening; short ones keep the test quick (server.ts: 30 s, checked every 30 s).
-  // The checking interval is a createServer option Node keeps on the server; its types do not declare the property.
-  ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
-  app.server.headersTimeout = 300
-  app.server.requestTimeout = 300
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = app.server.address() as { port: number }
-
-  const answer = await new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    let text = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk) => (text += chunk))
-    socket.on('error', reject)
-    socket.on('close', () => resolve(text))
-    // the headers promise 40 bytes of body; 1 arrives, then nothing
-    socket.write('POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{')
-  })
+  const port = await appWithShortTimeouts(t)
+  // the headers promise 40 bytes of body; 1 arrives, then nothing
+  const answer = await readRaw(port, 'POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{')
   t.equal(Number(answer.slice(9, 12)), 408, 'answered 408, which the Mule flow retries')
   t.match(answer, /connection: close/i)
   t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 408, code: 'request_timeout', retryable: true })
@@ -118,42 +125,20 @@ t.test('a body over the limit gets its 413 over a real socket while the client i
 })
 
 t.test('after a 413 the rest of the body is read and dropped: the next request on the connection is answered, a stalled body gets no second answer', async (t) => {
-  const { app } = await buildTestApp(t)
-  ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
-  app.server.headersTimeout = 300
-  app.server.requestTimeout = 300
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = app.server.address() as { port: number }
+  const port = await appWithShortTimeouts(t)
   const over = 2 * 1024 * 1024
   const head = (length: number) => `POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`
   const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]))
 
   // pipelined: the whole oversized body, then a small request on the same connection
   const small = JSON.stringify({ system: 'outlook', itemId: 'after-drain', version: '1' })
-  const pipelined = await new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    let text = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk) => {
-      text += chunk
-      if (statuses(text).length === 2 && text.endsWith('}')) socket.end()
-    })
-    socket.on('error', reject)
-    socket.on('close', () => resolve(text))
-    socket.write(head(over) + 'a'.repeat(over) + head(Buffer.byteLength(small)) + small)
+  const pipelined = await readRaw(port, head(over) + 'a'.repeat(over) + head(Buffer.byteLength(small)) + small, {
+    enough: (text) => statuses(text).length === 2 && text.endsWith('}'),
   })
   t.same(statuses(pipelined), [413, 200], 'the 413, then the next request\'s own answer')
   t.match(pipelined, /"decision":"process"/)
 
   // a body that stops half way: the 413, then the connection closes at the request timeout with nothing more
-  const stalled = await new Promise<string>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    let text = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk) => (text += chunk))
-    socket.on('error', reject)
-    socket.on('close', () => resolve(text))
-    socket.write(head(over) + 'a'.repeat(over / 2))
-  })
+  const stalled = await readRaw(port, head(over) + 'a'.repeat(over / 2))
   t.same(statuses(stalled), [413], 'one answer: no 408 after the 413 of the same request')
 })
