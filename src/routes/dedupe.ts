@@ -86,7 +86,6 @@ export function respond(event: DedupeEvent, result: ClaimResult): DedupeResponse
 
 const FAIL_OPEN_PREFIX = 'fail-open:'
 
-
 /**
  * An event that takes the re-read of a gap event below it is answered as a gap event. Like one, it keeps no
  * fingerprint: the state written after the re-read is not its fields, so they must not be what a later event is
