@@ -39,7 +39,7 @@ const bool = (fallback: boolean) =>
       const text = raw.trim().toLowerCase()
       if (['true', '1', 'yes'].includes(text)) return true
       if (['false', '0', 'no'].includes(text)) return false
-      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${raw}"` })
+      ctx.addIssue({ code: 'custom', message: `must be true or false (1 or 0, yes or no are taken too), got "${raw}"` })
       return z.NEVER
     })
 

@@ -59,6 +59,8 @@ t.test('refuses to start open on a non-loopback address', async (t) => {
   t.throws(() => loadConfig({ HOST: '0.0.0.0' }), /API_TOKENS/)
   t.equal(loadConfig({ HOST: '0.0.0.0', API_TOKENS: 'a,b' }).apiTokens.length, 2)
   t.equal(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: 'true' }).allowUnauthenticated, true)
+  t.throws(() => loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: 'off' }), /ALLOW_UNAUTHENTICATED: must be true or false \(1 or 0, yes or no are taken too\)/, 'the refusal says what is taken')
+  t.throws(() => loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED: 'no' }), /API_TOKENS/, 'no is false: still refused open')
   t.equal(loadConfig({ HOST: '::1' }).host, '::1')
   t.equal(loadConfig({ HOST: '0.0.0.0' }, { api: false }).host, '0.0.0.0', 'a process without business routes (the standalone pre-filter) needs no token')
 })
