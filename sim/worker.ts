@@ -522,12 +522,12 @@ export class Worker {
    * The error that ends the retries says whether an earlier attempt's answer was lost (afterLostAnswer).
    */
   private async calendar<T>(change: Change, op: string, call: (retryAfterLanded: boolean) => T): Promise<T> {
-    let landed = false
+    // the last attempt whose answer was lost after its write landed
     let lost: FakeApiError | undefined
     for (let attempt = 0; ; attempt++) {
       await sleep(this.d.rng.between(2, 12)) // the request's way to the calendar
       try {
-        const result = call(landed)
+        const result = call(lost !== undefined)
         await sleep(this.d.rng.between(2, 12)) // and the answer's way back
         return result
       } catch (error) {
@@ -538,10 +538,7 @@ export class Worker {
           }
           throw error
         }
-        if (error.kind === 'landed_timeout') {
-          landed = true
-          lost = error
-        }
+        if (error.kind === 'landed_timeout') lost = error
         this.d.stats.calendarRetries.add(`${error.system} ${error.kind}`)
         await sleep(CALENDAR_RETRY_MS)
       }
