@@ -1,6 +1,6 @@
 // The one error handler: every failure leaves as problem details; 5xx bodies never carry internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { maxHeaderSize } from 'node:http'
+import { maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
@@ -171,6 +171,9 @@ export const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024
 /** Connections whose request was answered 413 while its body is still being read and dropped. */
 const drainingSockets = new WeakSet<Duplex>()
 
+/** Requests that asked `Expect: 100-continue` and have not been sent 100 Continue. */
+const awaitingContinue = new WeakSet<IncomingMessage>()
+
 /** Node gives the bytes it was parsing as a Buffer; Fastify's types describe them as their JSON form. */
 type ParserError = Error & { code?: string; rawPacket?: unknown }
 
@@ -211,8 +214,10 @@ export default fp(
         // the request timeout), and the client gets its 413; a body that stops coming closes the connection at that
         // timeout with no second answer (answerClientError). A larger one, or a chunked one of unknown length, still
         // closes the connection at once.
+        // A client that asked `Expect: 100-continue` was not told to go on (see awaitingContinue): it sends no body,
+        // so there is none to read, and the connection closes.
         const declared = Number(request.headers['content-length'])
-        if (declared <= MAX_DRAINED_BODY_BYTES) {
+        if (declared <= MAX_DRAINED_BODY_BYTES && !awaitingContinue.has(request.raw)) {
           reply.removeHeader('connection')
           if (!request.raw.complete) {
             const socket = request.raw.socket
@@ -227,6 +232,26 @@ export default fp(
         request.log.error({ err: error }, 'request failed')
       }
       return sendProblem(request, reply, problem)
+    })
+    // Node answers `Expect: 100-continue` with 100 as soon as the headers arrive, before any route is found, so a
+    // client would send a body its route then refuses unread. The answer waits for the route instead: 100 when the
+    // declared length fits the route's body limit (or no length is declared), and no 100 when it does not, so that
+    // the client gets the 413 without sending the body. A request answered before its body is parsed (401, 404)
+    // gets no 100 either. Only a real server emits checkContinue; inject never does.
+    app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      awaitingContinue.add(req)
+      app.server.emit('request', req, res)
+    })
+    app.addHook('preParsing', (request, reply, payload, done) => {
+      if (awaitingContinue.has(request.raw)) {
+        const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit
+        const declared = Number(request.headers['content-length'])
+        if (!(declared > (limit ?? Number.POSITIVE_INFINITY))) {
+          awaitingContinue.delete(request.raw)
+          reply.raw.writeContinue()
+        }
+      }
+      done(null, payload)
     })
     // The methods a 405 may name in its Allow header: every one a route registered after this plugin uses.
     const routedMethods = new Set<string>()

@@ -142,3 +142,46 @@ t.test('after a 413 the rest of the body is read and dropped: the next request o
   const stalled = await readRaw(port, head(over) + 'a'.repeat(over / 2))
   t.same(statuses(stalled), [413], 'one answer: no 408 after the 413 of the same request')
 })
+
+t.test('Expect: 100-continue is answered once the route is known: 100 for a body within its limit, the 413 at once for one over it', async (t) => {
+  const { app } = await buildTestApp(t, { BODY_LIMIT_BYTES: '2048' })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  // A client that waits for 100 Continue before it sends the body, as curl and Java clients do when asked to, and
+  // reads until the server closes the connection or its last answer is in.
+  const ask = (path: string, body: string) =>
+    new Promise<{ text: string; sentBody: boolean }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1')
+      let text = ''
+      let sentBody = false
+      socket.setEncoding('utf8')
+      socket.on('data', (chunk) => {
+        text += chunk
+        if (!sentBody && text.startsWith('HTTP/1.1 100 ')) {
+          sentBody = true
+          socket.write(body)
+        }
+        if (/\r\n\r\n\{.*\}$/s.test(text)) socket.end()
+      })
+      socket.on('error', reject)
+      socket.on('close', () => resolve({ text, sentBody }))
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`)
+    })
+  const event = (itemId: string, pad: number) => ({ system: 'outlook', itemId, version: '1', meta: { pad: 'a'.repeat(pad) } })
+
+  const fits = await ask('/dedupe', JSON.stringify(event('fits', 100)))
+  t.ok(fits.sentBody, 'a body within the limit is asked for')
+  t.match(fits.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /)
+  t.match(fits.text, /"decision":"process"/)
+
+  const over = await ask('/dedupe', JSON.stringify(event('over', 4000)))
+  t.notOk(over.sentBody, 'no 100 Continue: the client never sends a body the route refuses')
+  t.match(over.text, /^HTTP\/1\.1 413 /)
+  t.match(over.text, /connection: close/i, 'no body follows, so the connection closes rather than wait for one')
+  t.match(JSON.parse(over.text.slice(over.text.indexOf('\r\n\r\n') + 4)), { status: 413, code: 'payload_too_large' })
+
+  // the batch route has a limit of its own (BATCH_BODY_LIMIT_BYTES): the same size is within it
+  const batch = await ask('/dedupe/batch', JSON.stringify({ events: [event('in-batch', 4000)] }))
+  t.ok(batch.sentBody, 'the route\'s own limit decides')
+  t.match(batch.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /)
+})
