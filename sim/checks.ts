@@ -303,8 +303,13 @@ function meetingTimeline(
     const value = around ? ` ${around.group}=${short(w.after?.[around.group] ?? '-')}` : ''
     entries.push({ at: w.at, text: `sync write #${w.seq} ${w.op} ${w.system} ${w.itemId} by worker ${w.ctx.worker} (${w.ctx.flow}/${w.ctx.reason}${w.noop ? ', no-op' : ''}${w.confirmed ? '' : ', unconfirmed'})${value}` })
   }
+  // Every copy the meeting ever had on a side, not only the ones left: a deleted or replaced copy's decisions tell
+  // what happened to it.
+  const copies = { outlook: new Set(ids.outlook), salesforce: new Set(ids.salesforce) }
+  for (const h of input.truth.human) if (h.meeting === meeting) copies[h.side].add(h.itemId)
+  for (const w of input.truth.writes) if (w.meeting === meeting) copies[w.system].add(w.itemId)
   for (const side of ['outlook', 'salesforce'] as const) {
-    for (const id of ids[side]) for (const h of input.stats.historyOf(side, id)) if (h.at >= from) entries.push({ at: h.at, text: `${side} item ${id}: ${h.text}` })
+    for (const id of copies[side]) for (const h of input.stats.historyOf(side, id)) if (h.at >= from) entries.push({ at: h.at, text: `${side} item ${id}: ${h.text}` })
   }
   entries.sort((a, b) => a.at - b.at)
   return (around ? entries.slice(0, 60) : entries.slice(-60)).map((e) => `${rel(e.at)} ${e.text}`)
