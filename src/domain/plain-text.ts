@@ -5,6 +5,9 @@ import { convert, type HtmlToTextOptions } from 'html-to-text'
 // printing the href as well would make the same body read differently from the two systems.
 const HTML_OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
+  // HTML's own whitespace only. The converter's default adds the zero-width space (U+200B), which would make a body
+  // holding one read as a space in HTML but keep it in plain text, so one text fingerprinted two ways.
+  whitespaceCharacters: ' \t\r\n\f',
   selectors: [
     { selector: 'a', options: { ignoreHref: true } },
     { selector: 'img', format: 'skip' },

@@ -67,6 +67,10 @@ t.test('HTML bodies compare by their text; body and description are one field', 
   t.equal(fingerprintFields({ description: html }), fingerprintFields({ body: text }))
   t.equal(fingerprintFields({ body: { contentType: 'text', content: ' Agenda: Q1 numbers\nSee the plan ' } }), fingerprintFields({ description: text }))
   t.equal(fingerprintFields({ description: 'if a < b and c > d' }), fingerprintFields({ description: 'if a < b  and c > d' }), 'text with angle brackets stays text')
+  // a zero-width space is a character in both forms, not whitespace in one of them
+  const zeroWidth = 'Budget\u200bline review'
+  t.equal(fingerprintFields({ body: { contentType: 'html', content: `<html><body><div>${zeroWidth}</div></body></html>` } }), fingerprintFields({ description: zeroWidth }))
+  t.not(fingerprintFields({ description: zeroWidth }), fingerprintFields({ description: 'Budget line review' }))
 })
 
 t.test('canonical keys get canonical treatment', async (t) => {
