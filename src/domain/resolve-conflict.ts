@@ -48,6 +48,8 @@ export interface ResolveConflictInput {
 export interface SideWrite<Patch> {
   op: 'update' | 'create' | 'delete'
   patch?: Patch
+  /** Salesforce only: the invitees' emails the copy must list (EventRelation rows, which no Event patch holds). */
+  attendees?: string[]
 }
 
 export interface ResolveConflictResult {
@@ -61,8 +63,9 @@ export interface ResolveConflictResult {
 
 /**
  * Both sides changed since the last sync: what each must get. Pure; throws InvalidFieldError (path dotted from the
- * request body root) for bad input. A write whose patch would be empty in that system's shape (e.g. attendees
- * only, which a Salesforce Event cannot hold) is left out.
+ * request body root) for bad input. A write whose patch would be empty in that system's shape is left out. Attendees
+ * a Salesforce copy must change are its `attendees` (the whole list): a Salesforce Event cannot hold them, so an
+ * update of attendees alone has that and no patch.
  */
 export function resolveConflict(input: ResolveConflictInput): ResolveConflictResult {
   if (!isPlainObject(input)) throw new InvalidFieldError('body', 'must be an object')
@@ -82,7 +85,9 @@ export function resolveConflict(input: ResolveConflictInput): ResolveConflictRes
   }
   if (result.writes.salesforce) {
     const write = shapeWrite(result.writes.salesforce, writeSalesforcePatch)
-    if (write) writes.salesforce = write
+    const attendees = result.writes.salesforce.op === 'delete' ? undefined : result.writes.salesforce.fields?.attendees
+    if (attendees !== undefined) writes.salesforce = { ...(write ?? { op: 'update' }), attendees: attendees ?? [] }
+    else if (write) writes.salesforce = write
   }
   const out: ResolveConflictResult = { outcome: result.outcome, merged: result.merged, writes, conflicts: result.conflicts }
   if (warnings.length > 0) out.warnings = warnings

@@ -59,11 +59,21 @@ const requestSchema = z
   .describe('Both sides changed the same meeting since the last sync.')
   .meta({ id: 'ResolveConflictRequest' })
 
-const writeSchema = (system: string) =>
+const writeShape = (system: string) => ({
+  op: z.enum(['update', 'create', 'delete']).describe('update: apply patch; create: the item was deleted here and the update won: create it from patch; delete: delete it here.'),
+  patch: z.record(z.string(), z.unknown()).optional().describe(`Only the fields this side must change, in ${system}'s shape.`),
+})
+const writeSchema = (system: string) => z.object(writeShape(system)).describe(`What ${system} must get.`)
+const salesforceWriteSchema = (system: string) =>
   z
     .object({
-      op: z.enum(['update', 'create', 'delete']).describe('update: apply patch; create: the item was deleted here and the update won: create it from patch; delete: delete it here.'),
-      patch: z.record(z.string(), z.unknown()).optional().describe(`Only the fields this side must change, in ${system}'s shape.`),
+      ...writeShape(system),
+      attendees: z
+        .array(z.string())
+        .optional()
+        .describe(
+          'Only when the invitees must change (attendees were sent, from either side): the lower-case emails, sorted, the Salesforce copy must list after the write, the whole list. A Salesforce Event cannot hold them, so patch never does: add and delete its EventRelation rows to match (after the create, for op create). An update of attendees alone has no patch. Flows that send no attendees never get it.',
+        ),
     })
     .describe(`What ${system} must get.`)
 
@@ -76,7 +86,7 @@ const responseSchema = z
     writes: z
       .object({
         outlook: writeSchema('Graph (event properties; start/end as { dateTime, timeZone: "UTC" }; body as text)').optional(),
-        salesforce: writeSchema('Salesforce Event (StartDateTime/EndDateTime; all-day: IsAllDayEvent, ActivityDate, DurationInMinutes = 1440 x days)').optional(),
+        salesforce: salesforceWriteSchema('Salesforce Event (StartDateTime/EndDateTime; all-day: IsAllDayEvent, ActivityDate, DurationInMinutes = 1440 x days)').optional(),
       })
       .describe('Per side; a side with nothing to write has no key.'),
     conflicts: z

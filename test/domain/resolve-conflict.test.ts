@@ -100,15 +100,37 @@ t.test('update wins over delete: the deleted side gets a create with the whole i
   t.same(tombstone, { outcome: 'resolved', merged: null, writes: { salesforce: { op: 'delete' } }, conflicts: [] }, 'a delta tombstone counts as deleted')
 })
 
-t.test('attendee-only changes have nothing to write into Salesforce', async (t) => {
+t.test('attendees a Salesforce copy must change are its write\'s attendees, never its patch', async (t) => {
   const result = resolveConflict({
     outlook: { fields: { ...base, attendees: ['a@example.com'] } },
     salesforce: { fields: base },
     base: { ...base, attendees: [] },
   })
   t.equal(result.outcome, 'resolved')
-  t.same(result.writes, {})
+  t.same(result.writes, { salesforce: { op: 'update', attendees: ['a@example.com'] } }, 'attendees alone: no patch, the whole list to match')
   t.same(result.merged?.attendees, ['a@example.com'])
+
+  // Read from both systems (the record's EventRelations), an Outlook invitee added beside a Salesforce subject edit:
+  // Salesforce gets the invitee with its write, so the next resolution does not find it removed there.
+  const both = resolveConflict({
+    outlook: { fields: { ...base, attendees: ['b@example.com', 'A@example.com'] } },
+    salesforce: { record: { ...record, Subject: 'Renamed', EventRelations: { records: [{ IsInvitee: true, Relation: { Email: 'a@example.com' } }] } } },
+    base: { ...base, attendees: ['a@example.com'] },
+  })
+  t.same(both.writes.salesforce, { op: 'update', attendees: ['a@example.com', 'b@example.com'] })
+  t.same(both.writes.outlook?.patch, { subject: 'Renamed' })
+
+  const recreated = resolveConflict({
+    outlook: { fields: { ...base, subject: 'Moved on', attendees: ['a@example.com'] } },
+    salesforce: { deleted: true },
+    base: { ...base, attendees: [] },
+  })
+  t.equal(recreated.writes.salesforce?.op, 'create')
+  t.same(recreated.writes.salesforce?.attendees, ['a@example.com'], 'a copy made anew lists the invitees too')
+  t.notOk('attendees' in (recreated.writes.salesforce?.patch ?? {}))
+
+  const untouched = resolveConflict({ outlook: { fields: { ...base, subject: 'Only the subject' } }, salesforce: { fields: base }, base })
+  t.same(untouched.writes.salesforce, { op: 'update', patch: { Subject: 'Only the subject' } }, 'no attendees sent, none in the write')
 })
 
 t.test('custom Outlook zones are read as UTC and flagged', async (t) => {

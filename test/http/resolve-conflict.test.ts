@@ -67,6 +67,37 @@ t.test('a plain-text Description with angle brackets or tag-like words stays tex
   }
 })
 
+t.test('attendees read from both systems: Salesforce gets the invitees it must list beside its patch, and then agrees', async (t) => {
+  const { app } = await buildTestApp(t)
+  const invitees = (...emails: string[]) => ({ totalSize: emails.length, done: true, records: emails.map((email) => ({ IsInvitee: true, Relation: { Email: email } })) })
+  const graphAttendees = (...emails: string[]) => emails.map((address) => ({ type: 'required', emailAddress: { address, name: address } }))
+  const start = { ...base, attendees: ['ann@example.com'] }
+  const first = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: {
+      outlook: { event: graphEvent({ attendees: graphAttendees('Ann@example.com', 'bob@example.com') }) },
+      salesforce: { record: sfRecord({ Location: 'Room 5', EventRelations: invitees('ann@example.com') }) },
+      base: start,
+    },
+  })
+  t.equal(first.statusCode, 200)
+  const body = first.json()
+  t.same(body.writes.salesforce, { op: 'update', attendees: ['ann@example.com', 'bob@example.com'] }, 'no Event field, so no patch')
+  t.same(body.writes.outlook, { op: 'update', patch: { location: { displayName: 'Room 5' } } })
+  // the flow added Bob's EventRelation: read again with the merged state as base, the two sides agree
+  const after = await app.inject({
+    method: 'POST',
+    url: '/resolve-conflict',
+    payload: {
+      outlook: { event: graphEvent({ location: { displayName: 'Room 5' }, attendees: graphAttendees('ann@example.com', 'bob@example.com') }) },
+      salesforce: { record: sfRecord({ Location: 'Room 5', EventRelations: invitees('bob@example.com', 'ann@example.com') }) },
+      base: body.merged,
+    },
+  })
+  t.equal(after.json().outcome, 'in_sync')
+})
+
 t.test('three-way merge: one-sided changes flow both ways, a both-sided change is settled by modifiedAt', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({
