@@ -4,7 +4,7 @@ import type { FlowStats } from './flow-stats.js'
 import type { SimOptions } from './options.js'
 import type { Link } from './sidecar-client.js'
 import { Tally } from './stats.js'
-import { differingGroups, groupValues, type Group, type GroupValues, type HumanChange, type Side, type SyncWrite, type Truth } from './truth.js'
+import { differingGroups, groupValues, otherSide, type Group, type GroupValues, type HumanChange, type Side, type SyncWrite, type Truth } from './truth.js'
 
 export interface LiveItem {
   id: string
@@ -62,6 +62,8 @@ export interface Checks {
     supersededByDelete: number
     settledByPolicy: Record<string, number>
     lost: LostChange[]
+    /** changes back to the synced value that a resolution read as no change (mergeSawNoChange): not failures */
+    mergeLimit: LostChange[]
   }
   loops: {
     ok: boolean
@@ -175,6 +177,7 @@ function checkLost(input: CheckInput): Checks['lost'] {
   }
   const settledByPolicy = new Tally()
   const lost: LostChange[] = []
+  const mergeLimit: LostChange[] = []
   let humanChanges = 0
   let applied = 0
   let superseded = 0
@@ -213,13 +216,40 @@ function checkLost(input: CheckInput): Checks['lost'] {
         if (verdict !== 'lost') verdict = 'policy'
         continue
       }
+      if (mergeSawNoChange(truth, change, group)) {
+        mergeLimit.push(explainLost(input, change, group, final))
+        if (verdict !== 'lost') verdict = 'policy'
+        continue
+      }
       verdict = 'lost'
       lost.push(explainLost(input, change, group, final))
     }
     if (verdict === 'applied') applied++
     else if (verdict === 'superseded') superseded++
   }
-  return { ok: lost.length === 0, humanChanges, applied, superseded, supersededByDelete, settledByPolicy: settledByPolicy.toObject(), lost }
+  return { ok: lost.length === 0, humanChanges, applied, superseded, supersededByDelete, settledByPolicy: settledByPolicy.toObject(), lost, mergeLimit }
+}
+
+/**
+ * The three-way merge's limit (design.md: a field changed on one side only flows): a person set the group back to
+ * the synced value while the other copy changed it, and neither the value in between nor the return was synced
+ * before a resolution. The merge then read this side as unchanged from its base, and the other side's value flowed.
+ * No flow built on the contract can tell that return from no change, so such a change is reported apart, not lost.
+ */
+function mergeSawNoChange(truth: Truth, change: HumanChange, group: Group): boolean {
+  const value = change.values[group]
+  const other = otherSide(change.side)
+  return truth.resolutions.some(
+    (r) =>
+      r.meeting === change.meeting &&
+      r.at >= change.at &&
+      r.base?.[group] === value &&
+      r.sides?.[change.side]?.[group] === value &&
+      r.sides?.[other] !== undefined &&
+      r.sides[other]![group] !== value &&
+      r.merged !== undefined &&
+      r.merged[group] === r.sides[other]![group],
+  )
 }
 
 /** A /resolve-conflict answer after the change that gave this group to the other side (or to a person). */

@@ -119,10 +119,17 @@ export class Desk {
     const pending = this.truth.pendingOn(meeting, other)
     const editWaiting = differing.some((group) => pending.some((change) => change.values[group] === theirValues[group]))
     if (editWaiting && this.policy.resolveBaseline === 'last') return 'must-survive'
+    // The other copy's edit not synced yet, which this side made too (the same value, by its own person): when this
+    // side's edit is synced first the two meet as no conflict and the delete then stands; when the other copy's edit
+    // reaches the sidecar first, the deleted side is read gone, its own edit unseen, and update-wins undoes the delete.
+    const mineValues = groupValues(mine)
+    const sameEditWaiting = pending.some((change) =>
+      Object.entries(change.values).some(([group, value]) => value === theirValues[group as Group] && value === mineValues[group as Group]),
+    )
     const unconfirmed = (writer: { syncWriteSeq?: number } | undefined) =>
       writer?.syncWriteSeq !== undefined && this.truth.writes.some((w) => w.seq === writer.syncWriteSeq && !w.confirmed)
     const lastWriter = (s: Side, id: string) => (s === 'outlook' ? this.outlook.lastWriterOf(id) : this.salesforce.lastWriterOf(id))
-    if (editWaiting || unconfirmed(lastWriter(side, itemId)) || unconfirmed(lastWriter(other, otherId))) return 'may-survive'
+    if (editWaiting || sameEditWaiting || unconfirmed(lastWriter(side, itemId)) || unconfirmed(lastWriter(other, otherId))) return 'may-survive'
     return undefined
   }
 }

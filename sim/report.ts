@@ -64,9 +64,12 @@ export function formatSummary(result: SimResult): string {
   check(
     'no change lost',
     c.lost.ok,
-    `${c.lost.lost.length} lost of ${n(c.lost.humanChanges)} human changes (${n(c.lost.applied)} applied on both sides, ${n(c.lost.superseded)} superseded by a later edit, ${n(c.lost.supersededByDelete)} by a delete, ${policy} settled by the conflict policy${policy ? `: ${list(c.lost.settledByPolicy)}` : ''})`,
+    `${c.lost.lost.length} lost of ${n(c.lost.humanChanges)} human changes (${n(c.lost.applied)} applied on both sides, ${n(c.lost.superseded)} superseded by a later edit, ${n(c.lost.supersededByDelete)} by a delete, ${policy} settled by the conflict policy${policy ? `: ${list(c.lost.settledByPolicy)}` : ''}, ${c.lost.mergeLimit.length} back to the synced value and read as no change by the merge)`,
   )
   for (const lost of c.lost.lost.slice(0, 6)) lines.push(`          meeting ${lost.meeting}, ${lost.side} ${lost.group} edit at ${s(lost.changedAtMs)}: ${lost.fate}`)
+  for (const limit of c.lost.mergeLimit.slice(0, 3)) {
+    lines.push(`          (merge limit) meeting ${limit.meeting}, ${limit.side} ${limit.group} set back to the synced value at ${s(limit.changedAtMs)} while the other copy changed it: ${limit.fate}`)
+  }
   check(
     'no loop',
     c.loops.ok,

@@ -89,6 +89,10 @@ export interface ResolutionRecord {
   meeting?: number
   outcome: string
   conflicts: Array<{ field: string; winner: string; rule: string }>
+  /** What the merge was given and gave, by group: its base, each side it read (absent: deleted), and merged. */
+  base?: GroupValues
+  sides?: { outlook?: GroupValues; salesforce?: GroupValues }
+  merged?: GroupValues
 }
 
 export interface MeetingTruth {

@@ -737,6 +737,12 @@ export class Worker {
       meeting: truth.meetingOf('outlook', outlook.itemId) ?? truth.meetingOf('salesforce', salesforce.itemId),
       outcome: resolution.outcome,
       conflicts: (resolution.conflicts ?? []).map((c) => ({ field: c.field, winner: c.winner ?? 'none', rule: c.rule })),
+      base: correlation.baseline && groupValues(correlation.baseline as PartialCalendarItem),
+      sides: {
+        outlook: outlook.deleted || !outlook.fields ? undefined : groupValues(outlook.fields),
+        salesforce: salesforce.deleted || !salesforce.fields ? undefined : groupValues(salesforce.fields),
+      },
+      merged: resolution.merged ? groupValues(resolution.merged as PartialCalendarItem) : undefined,
     })
 
     if (resolution.outcome === 'needs_review') {
