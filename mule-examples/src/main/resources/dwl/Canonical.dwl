@@ -105,7 +105,8 @@ fun fromOutlook(event) = do {
         location: tidy(event.location.displayName),
         description: bodyText(event.body),
         showAs: event.showAs default "busy",
-        isPrivate: ["private", "confidential"] contains (event.sensitivity default "normal")
+        // as the sidecar reads a Graph event: every sensitivity that hides details is private (Salesforce has one flag)
+        isPrivate: ["private", "confidential", "personal"] contains (event.sensitivity default "normal")
     }
 }
 
