@@ -126,8 +126,13 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
   if (typeof transactionKey !== 'string' || transactionKey.length === 0) throw new InvalidFieldError(`${hp}.transactionKey`, 'must be a non-empty string')
   if (transactionKey.length > MAX_TRANSACTION_KEY) throw new InvalidFieldError(`${hp}.transactionKey`, `must be at most ${MAX_TRANSACTION_KEY} characters`)
   const sequenceNumber = header.sequenceNumber
-  if (typeof sequenceNumber !== 'number' || !Number.isInteger(sequenceNumber) || sequenceNumber < 0) {
-    throw new InvalidFieldError(`${hp}.sequenceNumber`, 'must be a non-negative integer')
+  if (typeof sequenceNumber !== 'number' || !Number.isSafeInteger(sequenceNumber) || sequenceNumber < 0) {
+    throw new InvalidFieldError(`${hp}.sequenceNumber`, 'must be a non-negative integer (at most 2^53 - 1)')
+  }
+  // Every change event carries it; without it a DELETE would be undated, and an undated delete makes every later event
+  // of the record stale, a dated restore included.
+  if (header.commitTimestamp === undefined || header.commitTimestamp === null) {
+    throw new InvalidFieldError(`${hp}.commitTimestamp`, 'is required: the commit time every ChangeEventHeader carries (epoch ms)')
   }
   const commitTimestamp = readInstant(header.commitTimestamp, `${hp}.commitTimestamp`)
   const lastModified = readInstant(payload.LastModifiedDate, `${path}.LastModifiedDate`)
