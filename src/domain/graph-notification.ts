@@ -32,9 +32,11 @@ export function isValidationNotification(n: Record<string, unknown>): boolean {
 /**
  * A body that is a Graph notification collection ({ "value": [ ... ] }, what Graph posts and Event Hubs carries)
  * rather than one change: the error that says how to send it, or undefined when the body is something else.
- * `at` prefixes the path (a batch event's position); `batchHint` points to /dedupe/batch for several notifications.
+ * `at` prefixes the path (a batch event's position). `hint` says where its notifications go: to /dedupe one at a
+ * time or to /dedupe/batch ('batch'), one call each (/correlate: 'one-each'), or as the batch's events ('events',
+ * a collection posted to /dedupe/batch as its body).
  */
-export function notificationCollectionError(body: unknown, at = '', batchHint = true): InvalidFieldError | undefined {
+export function notificationCollectionError(body: unknown, at = '', hint: 'batch' | 'one-each' | 'events' = 'batch'): InvalidFieldError | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined
   const { value, system, notification, changeEvent } = body as Record<string, unknown>
   if (!Array.isArray(value) || system !== undefined || notification !== undefined || changeEvent !== undefined) return undefined
@@ -43,7 +45,9 @@ export function notificationCollectionError(body: unknown, at = '', batchHint = 
     `${at}value`,
     validation
       ? 'is a Graph notification collection holding a validation message: answer it from the subscription endpoint, not here'
-      : `is a Graph notification collection: send one notification as { "notification": ... }${batchHint ? ', or several to /dedupe/batch as { "events": [ { "notification": ... }, ... ] }' : ', one call each'}`,
+      : hint === 'events'
+        ? 'is a Graph notification collection: send its notifications as the batch\'s events, { "events": [ { "notification": ... }, ... ] }'
+        : `is a Graph notification collection: send one notification as { "notification": ... }${hint === 'batch' ? ', or several to /dedupe/batch as { "events": [ { "notification": ... }, ... ] }' : ', one call each'}`,
   )
 }
 

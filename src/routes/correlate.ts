@@ -97,7 +97,7 @@ export const correlateRoutes: FastifyPluginAsyncZod = async (app) => {
     '/correlate',
     {
       // A Graph notification collection posted as it came would only be told `system` is missing.
-      preValidation: (request, _reply, done) => done(notificationCollectionError(request.body, '', false)),
+      preValidation: (request, _reply, done) => done(notificationCollectionError(request.body, '', 'one-each')),
       schema: {
         tags: ['correlate'],
         summary: 'What to do with this change: create, update, delete, resolve or skip',

@@ -209,6 +209,12 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       bodyLimit: app.config.batchBodyLimitBytes,
       config: { bodyGuard: 'per-event' },
+      // A Graph collection posted as the body is told how to send it, rather than only that events is missing.
+      preValidation: (request, _reply, done) => {
+        const body = request.body
+        const wrapped = typeof body === 'object' && body !== null && 'events' in body
+        done(wrapped ? undefined : notificationCollectionError(body, '', 'events'))
+      },
       // Only the envelope is validated up front: an invalid event is rejected on its own and the rest proceeds.
       validatorCompiler: (route) => validatorCompiler({ ...route, schema: batchEnvelopeSchema }),
       schema: {
