@@ -214,10 +214,10 @@ export default fp(
         // the request timeout), and the client gets its 413; a body that stops coming closes the connection at that
         // timeout with no second answer (answerClientError). A larger one, or a chunked one of unknown length, still
         // closes the connection at once.
-        // A client that asked `Expect: 100-continue` was not told to go on (see awaitingContinue): it sends no body,
-        // so there is none to read, and the connection closes.
+        // So is one whose client asked `Expect: 100-continue` and was not told to go on (see checkContinue): it may
+        // send the body anyway, as RFC 9110 lets it, or stop and close the connection.
         const declared = Number(request.headers['content-length'])
-        if (declared <= MAX_DRAINED_BODY_BYTES && !awaitingContinue.has(request.raw)) {
+        if (declared <= MAX_DRAINED_BODY_BYTES) {
           reply.removeHeader('connection')
           if (!request.raw.complete) {
             const socket = request.raw.socket
@@ -236,10 +236,15 @@ export default fp(
     // Node answers `Expect: 100-continue` with 100 as soon as the headers arrive, before any route is found, so a
     // client would send a body its route then refuses unread. The answer waits for the route instead: 100 when the
     // declared length fits the route's body limit (or no length is declared), and no 100 when it does not, so that
-    // the client gets the 413 without sending the body. A request answered before its body is parsed (401, 404)
-    // gets no 100 either. Only a real server emits checkContinue; inject never does.
+    // a client that waits gets the 413 without sending the body. A request answered before its body is read (a 401,
+    // say) gets no 100 either. Node would close the connection after such an answer, and a client that sends its
+    // body without waiting (RFC 9110 allows it) would then fail on its write, the answer unread: the connection is
+    // kept, and what body comes is read and dropped, as after any early answer. Only a real server emits
+    // checkContinue; inject never does.
     app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       awaitingContinue.add(req)
+      // (a Node-internal flag: were it renamed, Node would close the connection as before)
+      ;(res as ServerResponse & { _expect_continue?: boolean })._expect_continue = false
       app.server.emit('request', req, res)
     })
     app.addHook('preParsing', (request, reply, payload, done) => {
