@@ -44,7 +44,7 @@ const MAX_EPOCH_MS = 8.64e15
 
 /** Salesforce object API names run to about 40 characters; the GAP_OVERFLOW item id is overflow:<entityName>. */
 const MAX_ENTITY_NAME = 255
-/** The version transactionKey:sequenceNumber stays within MAX_ID_LENGTH: a number prints in at most 23 characters. */
+/** The version transactionKey:sequenceNumber stays within MAX_ID_LENGTH: a safe integer prints in at most 16 digits. */
 const MAX_TRANSACTION_KEY = 1000
 
 /** Whether the YYYY-MM-DD that starts `text` is a day of the calendar (month 1-12, day within that month). */

@@ -60,7 +60,7 @@ const requestSchema = z
   .meta({ id: 'ResolveConflictRequest' })
 
 const writeShape = (system: string) => ({
-  op: z.enum(['update', 'create', 'delete']).describe('update: apply patch; create: the item was deleted here and the update won: create it from patch; delete: delete it here.'),
+  op: z.enum(['update', 'create', 'delete']).describe('update: apply patch (a Salesforce update of attendees alone has none); create: the item was deleted here and the update won: create it from patch; delete: delete it here.'),
   patch: z.record(z.string(), z.unknown()).optional().describe(`Only the fields this side must change, in ${system}'s shape.`),
 })
 const writeSchema = (system: string) => z.object(writeShape(system)).describe(`What ${system} must get.`)
@@ -72,7 +72,7 @@ const salesforceWriteSchema = (system: string) =>
         .array(z.string())
         .optional()
         .describe(
-          'Only when the invitees must change (attendees were sent, from either side): the lower-case emails, sorted, the Salesforce copy must list after the write, the whole list. A Salesforce Event cannot hold them, so patch never does: add and delete its EventRelation rows to match (after the create, for op create). An update of attendees alone has no patch. Flows that send no attendees never get it.',
+          'Only when the invitees must change (attendees were sent, from either side, or the stored baseline holds them): the lower-case emails, sorted, the Salesforce copy must list after the write, the whole list. A Salesforce Event cannot hold them, so patch never does: add and delete its invitee EventRelation rows (IsInvitee true; leave the WhoId/WhatId relations alone) to match, after the create for op create. An update of attendees alone has no patch. An EventRelation names a User, Contact or Lead, so an invitee Salesforce does not know cannot be added: read the rows back and confirm the state reached as the baseline, or leave attendees out.',
         ),
     })
     .describe(`What ${system} must get.`)
