@@ -235,20 +235,24 @@ function checkLost(input: CheckInput): Checks['lost'] {
  * the synced value while the other copy changed it, and neither the value in between nor the return was synced
  * before a resolution. The merge then read this side as unchanged from its base, and the other side's value flowed.
  * No flow built on the contract can tell that return from no change, so such a change is reported apart, not lost.
+ * Judged by the simulation's own record, not the sidecar's: the value is the one the last confirmed sync write of the
+ * meeting before the change left (a baseline the sidecar held wrongly does not count), and the first resolution of
+ * the meeting after the change read it so.
  */
 function mergeSawNoChange(truth: Truth, change: HumanChange, group: Group): boolean {
   const value = change.values[group]
+  const synced = truth.writes.filter((w) => w.meeting === change.meeting && w.confirmed && w.at < change.at && w.after !== undefined).at(-1)
+  if (synced?.after?.[group] !== value) return false
   const other = otherSide(change.side)
-  return truth.resolutions.some(
-    (r) =>
-      r.meeting === change.meeting &&
-      r.at >= change.at &&
-      r.base?.[group] === value &&
-      r.sides?.[change.side]?.[group] === value &&
-      r.sides?.[other] !== undefined &&
-      r.sides[other]![group] !== value &&
-      r.merged !== undefined &&
-      r.merged[group] === r.sides[other]![group],
+  const first = truth.resolutions.find((r) => r.meeting === change.meeting && r.at >= change.at)
+  const otherValue = first?.sides?.[other]?.[group]
+  return (
+    first !== undefined &&
+    first.base?.[group] === value &&
+    first.sides?.[change.side]?.[group] === value &&
+    otherValue !== undefined &&
+    otherValue !== value &&
+    first.merged?.[group] === otherValue
   )
 }
 

@@ -119,12 +119,19 @@ export class Desk {
     const pending = this.truth.pendingOn(meeting, other)
     const editWaiting = differing.some((group) => pending.some((change) => change.values[group] === theirValues[group]))
     if (editWaiting && this.policy.resolveBaseline === 'last') return 'must-survive'
-    // The other copy's edit not synced yet, which this side made too (the same value, by its own person): when this
-    // side's edit is synced first the two meet as no conflict and the delete then stands; when the other copy's edit
-    // reaches the sidecar first, the deleted side is read gone, its own edit unseen, and update-wins undoes the delete.
+    // The other copy's edit not synced yet, which a person on this side made too (the same value, also not synced):
+    // when this side's edit is synced first the two meet as no conflict and the delete then stands; when the other
+    // copy's edit reaches the sidecar first, the deleted side is read gone, its own edit unseen, and update-wins
+    // undoes the delete.
     const mineValues = groupValues(mine)
+    const minePending = this.truth.pendingOn(meeting, side)
     const sameEditWaiting = pending.some((change) =>
-      Object.entries(change.values).some(([group, value]) => value === theirValues[group as Group] && value === mineValues[group as Group]),
+      Object.entries(change.values).some(
+        ([group, value]) =>
+          value === theirValues[group as Group] &&
+          value === mineValues[group as Group] &&
+          minePending.some((own) => own.values[group as Group] === value),
+      ),
     )
     const unconfirmed = (writer: { syncWriteSeq?: number } | undefined) =>
       writer?.syncWriteSeq !== undefined && this.truth.writes.some((w) => w.seq === writer.syncWriteSeq && !w.confirmed)
