@@ -214,8 +214,8 @@ export default fp(
         // the request timeout), and the client gets its 413; a body that stops coming closes the connection at that
         // timeout with no second answer (answerClientError). A larger one, or a chunked one of unknown length, still
         // closes the connection at once.
-        // So is one whose client asked `Expect: 100-continue` and was not told to go on (see checkContinue): it may
-        // send the body anyway, as RFC 9110 lets it, or stop and close the connection.
+        // A client that asked `Expect: 100-continue` and got this answer instead of 100 (see checkContinue) is served
+        // alike: it may send the body anyway, as RFC 9110 lets it, or stop and close the connection.
         const declared = Number(request.headers['content-length'])
         if (declared <= MAX_DRAINED_BODY_BYTES) {
           reply.removeHeader('connection')
