@@ -184,6 +184,10 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
     if (change.overflow) {
       throw new InvalidFieldError(`${change.headerPath}.changeType`, 'is GAP_OVERFLOW: it names no record; resync the object instead of correlating it')
     }
+    // Pairs are calendar events: an Account's or an EventRelation's change would otherwise be answered create.
+    if (change.entityName !== 'Event') {
+      throw new InvalidFieldError(`${change.headerPath}.entityName`, `is ${JSON.stringify(change.entityName.slice(0, 60))}: /correlate pairs Salesforce Events with Outlook events; send EventChangeEvent's changes only`)
+    }
     ;({ system, itemId, changeType } = change)
     changedBy ??= change.commitUser
     changeOrigin ??= change.changeOrigin
@@ -198,6 +202,13 @@ export function readCorrelateRequest(body: CorrelateRequestBody, defaults: { lea
 
   // Child events are Salesforce's (an invitee's copy): on an Outlook item the flag would skip a real change.
   if (body.isChild === true && system !== 'salesforce') throw new InvalidFieldError('isChild', 'applies to Salesforce events only (an invitee\'s child event); an Outlook item has none')
+  // The same for Salesforce's commit facts: on an Outlook item they would make a person's change our echo.
+  if (system === 'outlook') {
+    const salesforceOnly = (['changedBy', 'changeOrigin'] as const).filter((key) => body[key] !== undefined)
+    if (salesforceOnly.length > 0) {
+      throw InvalidFieldError.of(salesforceOnly.map((path) => ({ path, message: 'applies to Salesforce changes only (commitUser / LastModifiedById, changeOrigin); an Outlook item has none' })))
+    }
+  }
   const other = otherSystem(system)
   const hint = readCounterpartHint(body.counterpartHint, other)
   const target = readTarget(body, other)

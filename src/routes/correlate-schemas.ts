@@ -86,14 +86,14 @@ export const correlateRequestSchema = z
       .max(64, 'must be at most 64 characters')
       .optional()
       .describe(
-        'Salesforce commitUser or LastModifiedById (15 or 18 characters). A change by one of SALESFORCE_INTEGRATION_USER_IDS is our echo when no state (fields, event, record, fingerprint) is sent, or the item is unlinked; with a state, the state decides for a linked item (a person may have changed it after our write). Taken from the change event header with the native form.',
+        'Salesforce commitUser or LastModifiedById (15 or 18 characters). A change by one of SALESFORCE_INTEGRATION_USER_IDS is our echo when no state (fields, event, record, fingerprint) is sent, or the item is unlinked; with a state, the state decides for a linked item (a person may have changed it after our write). Taken from the change event header with the native form. Salesforce items only: on an Outlook item it is a 400.',
       ),
     changeOrigin: z
       .string({ error: 'must be a string' })
       .max(1024, 'must be at most 1024 characters')
       .optional()
       .describe(
-        'Salesforce changeOrigin, e.g. "com/salesforce/api/rest/62.0;client=c3-sync". When its client= value equals SALESFORCE_CLIENT_ID exactly the change is our echo, under the same condition as changedBy (no state sent, or an unlinked item). Taken from the change event header with the native form.',
+        'Salesforce changeOrigin, e.g. "com/salesforce/api/rest/62.0;client=c3-sync". When its client= value equals SALESFORCE_CLIENT_ID exactly the change is our echo, under the same condition as changedBy (no state sent, or an unlinked item). Taken from the change event header with the native form. Salesforce items only: on an Outlook item it is a 400.',
       ),
     counterpartHint: counterpartHintSchema.optional(),
     targetFields: fieldsSchema
@@ -127,7 +127,7 @@ export const correlateRequestSchema = z
     changeEvent: changeEventSchema
       .optional()
       .describe(
-        'Native form: a Salesforce change event (CometD envelope, wrapped or decoded payload); itemId = the one id in recordIds, changedBy = commitUser, changeOrigin from the header, IsChild and series fields from the payload. Several recordIds: call once per id with the explicit form.',
+        'Native form: a Salesforce change event (CometD envelope, wrapped or decoded payload); itemId = the one id in recordIds, changedBy = commitUser, changeOrigin from the header, IsChild and series fields from the payload. Several recordIds: call once per id with the explicit form. entityName must be Event (another object\'s change is a 400).',
       ),
   })
   .describe(

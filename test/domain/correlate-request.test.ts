@@ -55,6 +55,16 @@ t.test('explicit form', async (t) => {
   t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'updated', isChild: true }, defaults)), 'isChild', 'child events are Salesforce\'s')
   t.equal(readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'updated', isChild: false }, defaults).series.child, false)
   t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'updated', isChild: true }, defaults).series.child, true)
+  // Salesforce's commit facts on an Outlook item would make a person's change our echo
+  const outlookWith = (extra: Record<string, unknown>) => () => readCorrelateRequest({ notification: notification('created'), fields, ...extra }, defaults)
+  t.equal(pathOf(outlookWith({ changedBy: '0055g00000INTEGAAQ' })), 'changedBy')
+  t.equal(pathOf(outlookWith({ changeOrigin: 'x;client=c3-sync' })), 'changeOrigin')
+  t.equal(pathOf(() => readCorrelateRequest({ system: 'outlook', itemId: 'x', changeType: 'updated', changedBy: 'u' }, defaults)), 'changedBy')
+  t.equal(readCorrelateRequest({ system: 'salesforce', itemId: 'x', changeType: 'updated', changedBy: 'u' }, defaults).changedBy, 'u')
+  // pairs are calendar events: another object's change event is refused, not answered create
+  for (const entityName of ['Account', 'EventRelation']) {
+    t.equal(pathOf(() => readCorrelateRequest({ changeEvent: changeEvent({}, { entityName }) }, defaults)), 'changeEvent.payload.ChangeEventHeader.entityName', entityName)
+  }
 })
 
 t.test('event and record stand in for fields and fingerprint the same meeting alike', async (t) => {
