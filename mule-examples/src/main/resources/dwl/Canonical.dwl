@@ -47,9 +47,12 @@ fun fromSalesforceShowAs(value): String = value match {
     else -> "busy"
 }
 
+// As the sidecar folds them: workingElsewhere is working but not here, so Free (as Dynamics maps it); tentative and
+// unknown are Busy.
 fun toSalesforceShowAs(value): String = value match {
     case "oof" -> "OutOfOffice"
     case "free" -> "Free"
+    case "workingElsewhere" -> "Free"
     else -> "Busy"
 }
 
@@ -110,14 +113,15 @@ fun fromOutlook(event) = do {
     }
 }
 
+// Cut to a Salesforce field's limit, without the spaces the cut leaves at its end, as the sidecar writes it.
 fun clip(text, length: Number) =
-    if (text == null or sizeOf(text) <= length) text else text[0 to length - 1]
+    if (text == null or sizeOf(text) <= length) text else (text[0 to length - 1] replace /\s+$/ with "")
 
 // Salesforce Event fields; all-day events are a date plus a whole number of days.
 fun toSalesforce(item) = {
     Subject: clip(item.subject, 255),
     Location: clip(item.location, 255),
-    Description: item.description,
+    Description: clip(item.description, 32000),
     ShowAs: toSalesforceShowAs(item.showAs),
     IsPrivate: item.isPrivate default false,
     IsAllDayEvent: item.isAllDay default false
