@@ -763,9 +763,15 @@ export class Worker {
     const conditional = this.d.options.conditionalWrites
     const outlookWrite = resolution.writes?.outlook
     const salesforceWrite = resolution.writes?.salesforce
-    // With `last`, the baseline moves only when every write of the resolution has landed.
-    const baselineWith = (side: Side) => (this.d.options.resolveBaseline === 'each' || side === (salesforceWrite ? 'salesforce' : 'outlook') ? (merged ?? undefined) : undefined)
-    if (outlookWrite) {
+    // The counterpart is written first and the source's own item last. Were the source written first and the other
+    // write then failed, the redelivered change would read our write in the source, an echo, and the other side would
+    // never get it; this way the redelivery finds the counterpart moved from the baseline and resolves again.
+    // With `last`, the baseline moves only when every write of the resolution has landed, with the last one's confirm.
+    const sides: Side[] = source.system === 'outlook' ? ['salesforce', 'outlook'] : ['outlook', 'salesforce']
+    const last = sides.filter((side) => (side === 'outlook' ? outlookWrite : salesforceWrite) !== undefined).at(-1)
+    const baselineWith = (side: Side) => (this.d.options.resolveBaseline === 'each' || side === last ? (merged ?? undefined) : undefined)
+    const writeOutlook = async () => {
+      if (!outlookWrite) return
       let outlookId = outlook.itemId
       let writeSeq: number | undefined
       if (outlookWrite.op === 'update') {
@@ -798,7 +804,8 @@ export class Worker {
       this.d.truth.markConfirmed(writeSeq)
       if (outlookWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.deleteOurCopy(change, 'outlook', outlookId, 'refused_resolution_create')
     }
-    if (salesforceWrite) {
+    const writeSalesforce = async () => {
+      if (!salesforceWrite) return
       let salesforceId = salesforce.itemId
       let writeSeq: number | undefined
       if (salesforceWrite.op === 'update') {
@@ -831,6 +838,7 @@ export class Worker {
       this.d.truth.markConfirmed(writeSeq)
       if (salesforceWrite.op === 'create' && !confirmed.linked && confirmed.reason) await this.deleteOurCopy(change, 'salesforce', salesforceId, 'refused_resolution_create')
     }
+    for (const side of sides) await (side === 'outlook' ? writeOutlook() : writeSalesforce())
   }
 
   /** A copy we just made whose confirm was refused: it would stay unlinked for good (already gone is fine). */
