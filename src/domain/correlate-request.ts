@@ -254,6 +254,15 @@ export interface ConfirmChange {
   replaces?: ItemRef
 }
 
+/** `written` says what the write left in the target, so it must hold it: `{}` would link and record no echo. */
+function writtenFingerprintOf(written: NonNullable<ConfirmRequestBody['written']>, system: CorrelateSystem): string | undefined {
+  const fingerprint = fingerprintOfState(written, system, 'written.')
+  if (given(written, ['fields', 'event', 'record', 'fingerprint'] as const).length === 0) {
+    throw new InvalidFieldError('written', 'must hold one of fields, fingerprint, event or record: what the write left in target')
+  }
+  return fingerprint
+}
+
 export function readConfirmRequest(body: ConfirmRequestBody): ConfirmChange {
   if (body.source.system === body.target.system) {
     throw new InvalidFieldError('target.system', `must be "${otherSystem(body.source.system)}": a link pairs an Outlook item with a Salesforce item`)
@@ -272,7 +281,7 @@ export function readConfirmRequest(body: ConfirmRequestBody): ConfirmChange {
     tenant: body.tenant ?? DEFAULT_TENANT,
     source: body.source,
     target: body.target,
-    writtenFingerprint: body.written ? fingerprintOfState(body.written, body.target.system, 'written.') : undefined,
+    writtenFingerprint: body.written ? writtenFingerprintOf(body.written, body.target.system) : undefined,
     baseline,
     reservationToken: body.reservationToken,
     deleted: body.deleted === true,

@@ -223,7 +223,7 @@ export const confirmRequestSchema = z
       })
       .optional()
       .describe(
-        'What you wrote into target (one of fields, fingerprint, event, record): the echo ledger. It replaces the target\'s earlier entry: for ECHO_WINDOW a change of target with this fingerprint is skip / echo, as often as it repeats; the write it replaced is skip / earlier_write for a lease (read again, with reread), then a real change.',
+        'What you wrote into target (one of fields, fingerprint, event, record; {} is a 400): the echo ledger. It replaces the target\'s earlier entry: for ECHO_WINDOW a change of target with this fingerprint is skip / echo, as often as it repeats; the write it replaced is skip / earlier_write for a lease (read again, with reread), then a real change.',
       ),
     baseline: baselineSchema.optional(),
     reservationToken: z

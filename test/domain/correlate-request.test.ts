@@ -163,5 +163,6 @@ t.test('confirm request', async (t) => {
   t.equal(pathOf(() => readConfirmRequest({ source: o, target: { ...o, itemId: 'p' } })), 'target.system')
   t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, written: { fields, fingerprint: 'x' } })), 'written.fingerprint')
   t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, written: { event: {} } })), 'written.event', 'the target is in Salesforce')
+  t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, written: {} })), 'written', 'an empty written would link and record no echo')
   t.equal(pathOf(() => readConfirmRequest({ source: o, target: s, baseline: { end: 'nope' } })), 'baseline.end')
 })
