@@ -215,10 +215,15 @@ export default fp(
         // timeout with no second answer (answerClientError). A larger one, or a chunked one of unknown length, still
         // closes the connection at once.
         // A client that asked `Expect: 100-continue` and got this answer instead of 100 (see checkContinue) is served
-        // alike: it may send the body anyway, as RFC 9110 lets it, or stop and close the connection.
+        // alike: it may send the body anyway, as RFC 9110 lets it, or stop and close the connection (one that does
+        // neither waits for the request timeout, with no second answer).
         const declared = Number(request.headers['content-length'])
         if (declared <= MAX_DRAINED_BODY_BYTES) {
           reply.removeHeader('connection')
+          // Node closes the connection after a final answer to an Expect request that got no 100, and a client that
+          // sends its body without waiting (RFC 9110 allows it) would then fail on its write, the 413 unread. (A
+          // Node-internal flag: were it renamed, Node would close the connection as before.)
+          if (awaitingContinue.has(request.raw)) (reply.raw as ServerResponse & { _expect_continue?: boolean })._expect_continue = false
           if (!request.raw.complete) {
             const socket = request.raw.socket
             drainingSockets.add(socket)
@@ -236,15 +241,12 @@ export default fp(
     // Node answers `Expect: 100-continue` with 100 as soon as the headers arrive, before any route is found, so a
     // client would send a body its route then refuses unread. The answer waits for the route instead: 100 when the
     // declared length fits the route's body limit (or no length is declared), and no 100 when it does not, so that
-    // a client that waits gets the 413 without sending the body. A request answered before its body is read (a 401,
-    // say) gets no 100 either. Node would close the connection after such an answer, and a client that sends its
-    // body without waiting (RFC 9110 allows it) would then fail on its write, the answer unread: the connection is
-    // kept, and what body comes is read and dropped, as after any early answer. Only a real server emits
-    // checkContinue; inject never does.
+    // a client that waits gets the 413 without sending the body (the 413 keeps the connection for a body sent
+    // anyway, above). A request answered before its body is read (a 401, say) gets no 100 either, and Node closes
+    // its connection: no body is read that the client may never send. Only a real server emits checkContinue;
+    // inject never does.
     app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       awaitingContinue.add(req)
-      // (a Node-internal flag: were it renamed, Node would close the connection as before)
-      ;(res as ServerResponse & { _expect_continue?: boolean })._expect_continue = false
       app.server.emit('request', req, res)
     })
     app.addHook('preParsing', (request, reply, payload, done) => {

@@ -35,8 +35,8 @@ async function exchange(port: number, raw: string): Promise<{ status: number; he
 }
 
 /** An app whose request timeouts are short enough for a test (server.ts: 30 s, checked every 30 s), listening. */
-async function appWithShortTimeouts(t: Parameters<typeof buildTestApp>[0]): Promise<number> {
-  const { app } = await buildTestApp(t)
+async function appWithShortTimeouts(t: Parameters<typeof buildTestApp>[0], env: Record<string, string> = {}): Promise<number> {
+  const { app } = await buildTestApp(t, env)
   // Node reads these when the server starts listening. The checking interval is a createServer option Node keeps on
   // the server; its types do not declare the property.
   ;(app.server as typeof app.server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100
@@ -196,4 +196,13 @@ t.test('Expect: 100-continue is answered once the route is known: 100 for a body
   const batch = await ask('/dedupe/batch', JSON.stringify({ events: [event('in-batch', 4000)] }))
   t.ok(batch.sentBody, 'the route\'s own limit decides')
   t.match(batch.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /)
+})
+
+t.test('Expect: 100-continue answered early for another reason (a 401): one answer, and the connection closes', async (t) => {
+  const port = await appWithShortTimeouts(t, { API_TOKENS: 'a-token-of-sixteen-chars-or-more' })
+  const body = JSON.stringify({ system: 'outlook', itemId: 'no-token', version: '1' })
+  // the client waits for 100 Continue and sends nothing; the server must not wait for the body (a 408 would follow)
+  const answer = await readRaw(port, `POST /dedupe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`)
+  t.same([...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1])), [401])
+  t.match(answer, /connection: close/i)
 })
