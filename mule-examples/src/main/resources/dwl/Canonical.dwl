@@ -113,7 +113,8 @@ fun fromOutlook(event) = do {
     }
 }
 
-// Cut to a Salesforce field's limit, without the spaces (Unicode ones too, (?U)) the cut leaves at its end, as the sidecar writes it.
+// Cut to a Salesforce field's limit, without the spaces the cut leaves at its end (Unicode ones too: (?U)), as the
+// sidecar writes it.
 fun clip(text, length: Number) =
     if (text == null or sizeOf(text) <= length) text else (text[0 to length - 1] replace /(?U)\s+$/ with "")
 
