@@ -214,15 +214,13 @@ export default fp(
         // the request timeout), and the client gets its 413; a body that stops coming closes the connection at that
         // timeout with no second answer (answerClientError). A larger one, or a chunked one of unknown length, still
         // closes the connection at once.
-        // A client that asked `Expect: 100-continue` and got this answer instead of 100 (see checkContinue) is served
-        // alike: it may send the body anyway, as RFC 9110 lets it, or stop and close the connection (one that does
-        // neither waits for the request timeout, with no second answer).
         const declared = Number(request.headers['content-length'])
         if (declared <= MAX_DRAINED_BODY_BYTES) {
           reply.removeHeader('connection')
-          // Node closes the connection after a final answer to an Expect request that got no 100, and a client that
-          // sends its body without waiting (RFC 9110 allows it) would then fail on its write, the 413 unread. (A
-          // Node-internal flag: were it renamed, Node would close the connection as before.)
+          // So for a client that asked `Expect: 100-continue` and got this instead of 100 (see checkContinue): it may
+          // send the body anyway, as RFC 9110 lets it, or close the connection (one that does neither waits for the
+          // request timeout, with no second answer). Node would close it, failing an eager client's write with the
+          // 413 unread. (A Node-internal flag: were it renamed, Node would close the connection as before.)
           if (awaitingContinue.has(request.raw)) (reply.raw as ServerResponse & { _expect_continue?: boolean })._expect_continue = false
           if (!request.raw.complete) {
             const socket = request.raw.socket
