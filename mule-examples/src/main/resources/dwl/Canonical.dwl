@@ -58,7 +58,14 @@ fun toSalesforceShowAs(value): String = value match {
 
 fun fromSalesforce(record) = do {
     var allDay = record.IsAllDayEvent default false
-    var days = max([1, ceil((record.DurationInMinutes default 1440) / 1440)])
+    // As the sidecar reads an all-day Event: ActivityDate (else the start's date), then DurationInMinutes in whole
+    // days, else EndDateTime's date as the last day (never before the first), else one day; the end is exclusive.
+    var allDayStart = day(record.ActivityDate default (record.StartDateTime default record.ActivityDateTime))
+    var allDayEnd =
+        if (allDayStart == null) null
+        else if (record.DurationInMinutes != null) addDays(allDayStart, max([1, ceil(record.DurationInMinutes / 1440)]))
+        else if (record.EndDateTime != null) addDays(max([allDayStart, day(record.EndDateTime)]), 1)
+        else addDays(allDayStart, 1)
     var timedStart = record.StartDateTime default record.ActivityDateTime
     var timedEnd =
         if (allDay or timedStart == null) null
@@ -67,8 +74,8 @@ fun fromSalesforce(record) = do {
     ---
     {
         subject: tidy(record.Subject),
-        start: if (allDay) day(record.ActivityDate) else instant(timedStart),
-        end: if (allDay) addDays(day(record.ActivityDate), days) else instant(timedEnd),
+        start: if (allDay) allDayStart else instant(timedStart),
+        end: if (allDay) allDayEnd else instant(timedEnd),
         isAllDay: allDay,
         location: tidy(record.Location),
         description: tidy(record.Description),
