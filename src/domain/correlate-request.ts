@@ -255,11 +255,9 @@ export interface ConfirmChange {
 }
 
 /** `written` says what the write left in the target, so it must hold it: `{}` would link and record no echo. */
-function writtenFingerprintOf(written: NonNullable<ConfirmRequestBody['written']>, system: CorrelateSystem): string | undefined {
+function writtenFingerprintOf(written: NonNullable<ConfirmRequestBody['written']>, system: CorrelateSystem): string {
   const fingerprint = fingerprintOfState(written, system, 'written.')
-  if (given(written, ['fields', 'event', 'record', 'fingerprint'] as const).length === 0) {
-    throw new InvalidFieldError('written', 'must hold one of fields, fingerprint, event or record: what the write left in target')
-  }
+  if (fingerprint === undefined) throw new InvalidFieldError('written', 'must hold one of fields, fingerprint, event or record: what the write left in target')
   return fingerprint
 }
 

@@ -249,9 +249,9 @@ export default fp(
     })
     app.addHook('preParsing', (request, reply, payload, done) => {
       if (awaitingContinue.has(request.raw)) {
-        const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit
-        const declared = Number(request.headers['content-length'])
-        if (!(declared > (limit ?? Number.POSITIVE_INFINITY))) {
+        const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? Number.POSITIVE_INFINITY
+        // no declared length (chunked) reads as NaN: told to go on, as the limit is checked while reading
+        if (!(Number(request.headers['content-length']) > limit)) {
           awaitingContinue.delete(request.raw)
           reply.raw.writeContinue()
         }
