@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import { HttpProblem } from './errors.js'
 import auth from './plugins/auth.js'
 import bodyGuard from './plugins/body-guard.js'
+import coalesceWrites from './plugins/coalesce-writes.js'
 import { correlationIdFrom, CORRELATION_HEADER } from './plugins/correlation-id.js'
 import docs from './plugins/docs.js'
 import errorHandler, { answerClientError, sendProblem } from './plugins/error-handler.js'
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     done()
   })
 
+  await app.register(coalesceWrites)
   await app.register(metrics, { metrics: deps.metrics ?? createMetrics() })
   await app.register(errorHandler)
   await app.register(auth, { tokens: config.apiTokens })
