@@ -118,8 +118,11 @@ export async function registerApiGuards(api: FastifyInstance, config: Config): P
       // memory store's Map growing past a million entries) leaves samples in the window and is no overload. With
       // a shorter window under-pressure reads a window without samples as infinite delay and answers 429.
       sampleInterval: Math.max(250, config.maxEventLoopDelayMs),
-      pressureHandler: (request, reply, type) => {
-        sendProblem(request, reply, new HttpProblem('overloaded', `the sidecar is overloaded (${type}); retry after the Retry-After delay`, { retryAfterSeconds: 1 }))
+      // Refused by a rejected promise, which ends the request's hooks: a handler that sent the answer itself would let
+      // the request go on to its route (an answer is only sent once written, see coalesce-writes.ts), and the claim
+      // the caller never hears of would hold the item until its lease ran out.
+      pressureHandler: async (_request, _reply, type) => {
+        throw new HttpProblem('overloaded', `the sidecar is overloaded (${type}); retry after the Retry-After delay`, { retryAfterSeconds: 1 })
       },
     })
   }

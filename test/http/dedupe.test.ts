@@ -718,23 +718,39 @@ t.test('50 identical concurrent claims give exactly one process', async (t) => {
 })
 
 t.test('overload: a blocked event loop sheds business calls with 429 and Retry-After; health stays open', async (t) => {
-  const { app } = await buildTestApp(t, { MAX_EVENT_LOOP_DELAY_MS: '50' })
+  const { app, store } = await buildTestApp(t, { MAX_EVENT_LOOP_DELAY_MS: '50' })
+  // over a real socket: a body that arrives after the headers is what an answer sent too early would let through
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const claim = (itemId: string) =>
+    fetch(`${url}/dedupe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ system: 'outlook', itemId, version: '1' }) })
   // hold the event loop again and again, as an overloaded process would, until the sampler notices
-  let res = await app.inject({ method: 'GET', url: '/healthz' })
+  let res = await fetch(`${url}/healthz`)
+  let itemId = ''
   const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
+  for (let i = 0; Date.now() < deadline; i++) {
     const stall = Date.now() + 200
     while (Date.now() < stall) {
       // busy
     }
     await new Promise((r) => setTimeout(r, 1))
-    res = await app.inject({ method: 'POST', url: '/dedupe', payload: { system: 'outlook', itemId: 'o', version: '1' } })
-    if (res.statusCode !== 200) break
+    itemId = `o-${i}`
+    res = await claim(itemId)
+    if (res.status !== 200) break
   }
-  t.equal(res.statusCode, 429)
-  t.equal(res.headers['retry-after'], '1')
-  t.equal(res.json().code, 'overloaded')
-  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+  t.equal(res.status, 429)
+  t.equal(res.headers.get('retry-after'), '1')
+  t.equal(((await res.json()) as { code: string }).code, 'overloaded')
+  t.equal((await fetch(`${url}/healthz`)).status, 200)
+  // shed means not run: the refused claim took nothing, so its retry once the load is gone is processed
+  t.equal(await store.dedupe.get({ tenant: 'default', system: 'outlook', itemId }, Date.now()), null, 'the shed request claimed nothing')
+  let retry = res
+  for (let attempt = 0; attempt < 40 && retry.status !== 200; attempt++) {
+    await new Promise((r) => setTimeout(r, 250))
+    retry = await claim(itemId)
+  }
+  t.equal(retry.status, 200)
+  t.equal(((await retry.json()) as { decision: string }).decision, 'process', 'the retry is processed, not in_flight behind a claim nobody holds')
 })
 
 t.test('overload: single pauses shorter than MAX_EVENT_LOOP_DELAY_MS are not overload', async (t) => {

@@ -23,6 +23,33 @@ t.test('an answer is written once the pass that handled it ends, not from inside
   t.equal(endedInPass, false, 'the answer was still held when the pass ended')
 })
 
+t.test('an answer whose write fails is answered by the error handler, and the server still closes', async (t) => {
+  const app = Fastify()
+  await app.register(coalesceWrites)
+  // Node refuses a header value holding a line break when the answer is written, which is after the pass here.
+  app.get('/bad-header', async (_request, reply) => {
+    reply.header('x-broken', 'a\nb')
+    return { ok: true }
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/bad-header', agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+    })
+    req.on('error', reject)
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer in 10 s')))
+    req.end()
+  })
+  t.equal(answer.status, 500, 'the client is answered, not left waiting')
+  t.match(JSON.parse(answer.body), { statusCode: 500 })
+  await app.close()
+  t.pass('the server closed')
+})
+
 t.test('every answer reaches its own request, among many at once over shared connections', async (t) => {
   const { app } = await buildTestApp(t)
   await app.listen({ host: '127.0.0.1', port: 0 })
