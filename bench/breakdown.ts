@@ -3,6 +3,9 @@
 //   bare route            the baseline of `npm run bench`
 //   bare route + N us     the same with a busy loop of N us (BREAKDOWN_SPIN_US, default 3,6,10): how requests/s
 //                         fall as the server gets slower, and what it pays beyond N once it is the slower side
+//   + coalesced writes    the bare route writing its answers as the sidecar does (src/plugins/coalesce-writes.ts),
+//                         with the largest busy loop: what the sidecar's way of writing gains a route that is slower
+//                         than its client, apart from the route's own work
 //   sidecar stack         the sidecar's app (logger, correlation id, metrics, body guard, overload check), no schema
 //   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
@@ -24,6 +27,12 @@ const steps: Array<{ name: string; after?: string; target: Target; path: string 
     target: serverTarget(`spin ${us}`, 'bench/baseline-server.ts', bareRoute({ BASELINE_SPIN_US: String(us) })),
     path: '/dedupe',
   })),
+  {
+    name: `bare route + ${Math.max(...SPINS_US)} us busy loop + coalesced writes`,
+    after: `bare route + ${Math.max(...SPINS_US)} us busy loop`,
+    target: serverTarget('spin coalesced', 'bench/baseline-server.ts', bareRoute({ BASELINE_SPIN_US: String(Math.max(...SPINS_US)), BASELINE_COALESCE: '1' })),
+    path: '/dedupe',
+  },
   { name: 'sidecar stack, no schema', after: 'bare route', ...sidecarStep('/breakdown/stack') },
   { name: '+ zod request validation', after: 'sidecar stack, no schema', ...sidecarStep('/breakdown/validated') },
   { name: '+ memory claim', after: '+ zod request validation', ...sidecarStep('/breakdown/claimed') },
