@@ -1,9 +1,10 @@
 // Answers are written together once the event loop's pass over ready sockets ends, not one by one as each is ready.
 //
-// A sidecar runs beside its Mule worker and is called over loopback. There, each write to a client that waits in the
-// kernel wakes that client from inside the write, and on a VM the wake-up (an interrupt to the other core) costs more
-// than the sidecar's own work for a request. Held until the pass ends (setImmediate), the answers to all the requests
-// read in that pass go out in one burst: the first write wakes the client, the rest find it awake.
+// On the Mule host the sidecar is called over loopback. There, each write to a client that waits in the kernel wakes
+// that client from inside the write, and on a VM the wake-up (an interrupt to the other core) costs about as much as
+// the sidecar's own work for a request. Held until the pass ends (setImmediate), the answers to all the requests read
+// in that pass go out in one burst: the first write wakes the client, the rest find it awake. Over a network the
+// write wakes nobody, and the hold saves less.
 //
 // The cost is latency under load: an answer waits while the other requests read in the same pass are parsed, validated
 // and decided (or sent to Redis); the latency histogram counts that wait. Under light load a pass holds one request.
