@@ -84,6 +84,13 @@ export function readInstant(value: unknown, path: string): number | undefined {
   throw new InvalidFieldError(path, 'must be an ISO-8601 date-time with a zone (e.g. 2026-03-09T09:30:05Z) or epoch milliseconds')
 }
 
+/** A header text that may be absent (or null); any other type is a 400 naming it. */
+function optionalText(value: unknown, path: string, what: string): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw new InvalidFieldError(path, `must be a string: ${what}`)
+  return value
+}
+
 const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
 
 /** Finds the decoded payload and where it sits, whichever envelope carries it. */
@@ -153,6 +160,11 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     ids = recordIds as string[]
   }
 
+  // Who made the change and through which client decide whether it is our own echo (/correlate): one of another type
+  // is refused rather than read as no one.
+  const commitUser = optionalText(header.commitUser, `${hp}.commitUser`, 'the id of the user who committed the change')
+  const changeOrigin = optionalText(header.changeOrigin, `${hp}.changeOrigin`, 'the API and client the change came through')
+
   const { ChangeEventHeader: _header, ...fields } = payload
   return ids.map((itemId) => ({
     system: 'salesforce' as const,
@@ -165,8 +177,8 @@ export function readSalesforceChangeEvent(raw: unknown, at = 'changeEvent'): Sal
     sourceChangeType: rawType,
     headerPath: hp,
     entityName,
-    commitUser: typeof header.commitUser === 'string' ? header.commitUser : undefined,
-    changeOrigin: typeof header.changeOrigin === 'string' ? header.changeOrigin : undefined,
+    commitUser,
+    changeOrigin,
     changedFields: stringList(header.changedFields),
     nulledFields: stringList(header.nulledFields),
     payload: fields,

@@ -65,7 +65,7 @@ export const notificationSchema = z
 export const changeEventSchema = z
   .record(z.string(), z.unknown(), { error: 'must be a Salesforce change event object' })
   .describe(
-    'Native form: a Salesforce change event as the CometD message { schema, payload, event }, the wrapped { data, channel }, or the decoded payload { ChangeEventHeader, ... }. system "salesforce", itemId = the one id in recordIds, version = transactionKey:sequenceNumber, modifiedAt = LastModifiedDate or commitTimestamp. The header must carry entityName, changeType, transactionKey, sequenceNumber, commitTimestamp and (but for GAP_OVERFLOW) recordIds, as every change event does (400 naming the one missing). Several recordIds: use /dedupe/batch.',
+    'Native form: a Salesforce change event as the CometD message { schema, payload, event }, the wrapped { data, channel }, or the decoded payload { ChangeEventHeader, ... }. system "salesforce", itemId = the one id in recordIds, version = transactionKey:sequenceNumber, modifiedAt = LastModifiedDate or commitTimestamp. The header must carry entityName, changeType, transactionKey, sequenceNumber, commitTimestamp and (but for GAP_OVERFLOW) recordIds, as every change event does (400 naming the one missing); commitUser and changeOrigin, when present, are strings. Several recordIds: use /dedupe/batch.',
   )
 
 // Any other parameter is refused: a misspelt tenant (?tennant=acme) would otherwise read or delete the default tenant's record.

@@ -119,6 +119,12 @@ t.test('Salesforce change events in every envelope', async (t) => {
       message: /is required/,
     })
   }
+  // who committed the change and how decide an echo (/correlate): another type is refused, not read as no one
+  t.equal(pathOf(() => readSalesforceChangeEvent({ ChangeEventHeader: header({ commitUser: 5 }) })), 'changeEvent.ChangeEventHeader.commitUser')
+  t.equal(pathOf(() => readSalesforceChangeEvent({ ChangeEventHeader: header({ changeOrigin: ['rest'] }) })), 'changeEvent.ChangeEventHeader.changeOrigin')
+  const [withoutUser] = readSalesforceChangeEvent({ ChangeEventHeader: header({ commitUser: null, changeOrigin: '' }) })
+  t.equal(withoutUser.commitUser, undefined, 'a null commitUser reads as none')
+  t.equal(withoutUser.changeOrigin, '', 'an empty changeOrigin (a change made in the UI) is kept')
 })
 
 t.test('instants', async (t) => {
