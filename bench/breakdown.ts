@@ -6,7 +6,8 @@
 //   + coalesced writes    the bare route writing its answers as the sidecar does (src/plugins/coalesce-writes.ts),
 //                         with the largest busy loop: what the sidecar's way of writing gains a route that is slower
 //                         than its client, apart from the route's own work
-//   sidecar stack         the sidecar's app (logger, correlation id, metrics, body guard, overload check), no schema
+//   sidecar stack         the sidecar's app (logger, correlation id, metrics, body guard, overload check, answers
+//                         written together once per pass), no schema
 //   + zod validation      the /dedupe request schema (answers are serialised with JSON.stringify, unchecked)
 //   + memory claim        readDedupeRequest and the memory store's claim
 //   /dedupe               the real route: reasons, claim token, last state, decision metrics

@@ -11,7 +11,8 @@
 //
 // A held answer is not sent yet (`reply.sent` is false until it is written), so code that sends an answer and then
 // lets the request go on would run the route as well: hooks refuse by passing an error (or throwing), never by
-// sending and continuing.
+// sending and continuing. Likewise an async handler that calls `reply.send()` returns the reply (or the payload),
+// never undefined: Fastify would send again for a reply it sees unsent.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 
