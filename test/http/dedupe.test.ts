@@ -770,3 +770,29 @@ t.test('overload: single pauses shorter than MAX_EVENT_LOOP_DELAY_MS are not ove
   }
   t.same([...new Set(statuses)], [200], 'every call answered 200')
 })
+
+t.test('a change event whose commitUser or changeOrigin is not a string: a 400 naming it, alone in a batch', async (t) => {
+  const { app } = await buildTestApp(t)
+  const badUser = changeEventPayload('UPDATE', ['00U5g00000BadUsEAA'])
+  ;(badUser.ChangeEventHeader as Record<string, unknown>).commitUser = 5
+  const badOrigin = changeEventPayload('UPDATE', ['00U5g00000BadOrEAA'])
+  ;(badOrigin.ChangeEventHeader as Record<string, unknown>).changeOrigin = { string: 'rest' }
+  for (const url of ['/dedupe', '/correlate']) {
+    const res = await app.inject({ method: 'POST', url, payload: { changeEvent: badUser } })
+    t.equal(res.statusCode, 400, url)
+    t.same(res.json().errors.map((e: { path: string }) => e.path), ['changeEvent.ChangeEventHeader.commitUser'], `${url} names commitUser`)
+  }
+  const batch = await app.inject({
+    method: 'POST',
+    url: '/dedupe/batch',
+    payload: { events: [{ changeEvent: badUser }, { changeEvent: changeEventPayload('UPDATE', ['00U5g00000GoodxEAA']) }, { changeEvent: badOrigin }] },
+  })
+  t.equal(batch.statusCode, 200)
+  const results = batch.json().results as Array<{ decision: string; error?: { errors: Array<{ path: string }> } }>
+  t.same(results.map((r) => r.decision), ['rejected', 'process', 'rejected'], 'the good event is decided, each bad one rejected alone')
+  t.equal(results[0].error?.errors[0].path, 'events.0.changeEvent.ChangeEventHeader.commitUser')
+  t.equal(results[2].error?.errors[0].path, 'events.2.changeEvent.ChangeEventHeader.changeOrigin')
+  // the refused events claimed nothing: sent again correctly, they are processed
+  const fixed = changeEventPayload('UPDATE', ['00U5g00000BadUsEAA'])
+  t.equal((await app.inject({ method: 'POST', url: '/dedupe', payload: { changeEvent: fixed } })).json().decision, 'process')
+})
