@@ -24,7 +24,10 @@ export type * from '../domain/dedupe-model.js'
  */
 export interface DedupeStore {
   claim(input: ClaimInput): Promise<ClaimResult>
-  /** Claims several items in one round trip where the backend allows; results in input order. */
+  /**
+   * Claims several items in one round trip where the backend allows; results in input order, each claim made in that
+   * order. Each claim is atomic; the call as a whole is not: other calls may run between its claims.
+   */
   claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]>
   commit(input: CommitInput): Promise<CommitResult>
   /** The sync wrote into the item: it now holds `fingerprint` (see domain/dedupe-rules.ts decideWritten). */

@@ -753,6 +753,54 @@ t.test('overload: a blocked event loop sheds business calls with 429 and Retry-A
   t.equal(((await retry.json()) as { decision: string }).decision, 'process', 'the retry is processed, not in_flight behind a claim nobody holds')
 })
 
+t.test('a batch that fans out to thousands of claims lets other requests in between, on the memory store', async (t) => {
+  // without the overload check, so that nothing but the order is seen
+  const { app, store } = await buildTestApp(t, { MAX_EVENT_LOOP_DELAY_MS: '0' })
+  // the order in which the store is asked (the real store; only the calls are noted)
+  const seen: string[] = []
+  const claimOne = store.dedupe.claim.bind(store.dedupe)
+  const claimMany = store.dedupe.claimMany.bind(store.dedupe)
+  store.dedupe.claim = (input) => {
+    seen.push('single')
+    return claimOne(input)
+  }
+  store.dedupe.claimMany = async (inputs) => {
+    seen.push(`batch of ${inputs.length}`)
+    try {
+      return await claimMany(inputs)
+    } finally {
+      seen.push('batch done')
+    }
+  }
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const post = (path: string, body: unknown) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  // 80 change events of 100 records each: 8,000 claims, in 8 turns
+  const recordIds = (event: number) => Array.from({ length: 100 }, (_, i) => `00U${String(event * 1_000 + i).padStart(13, '0')}AQ`)
+  const events = Array.from({ length: 80 }, (_, event) => ({ changeEvent: changeEventPayload('UPDATE', recordIds(event), event + 1) }))
+  // single claims one after another, from before the batch is sent until its answer is in
+  let batchAnswered = false
+  const singles = (async () => {
+    const decisions: string[] = []
+    for (let i = 0; !batchAnswered; i++) {
+      const res = await post('/dedupe', { system: 'outlook', itemId: `single-${i}`, version: '1' })
+      decisions.push(((await res.json()) as { decision: string }).decision)
+    }
+    return decisions
+  })()
+  const batch = await post('/dedupe/batch', { events })
+  const results = ((await batch.json()) as { results: Array<Array<{ decision: string }>> }).results
+  batchAnswered = true
+  const decisions = await singles
+  t.equal(batch.status, 200)
+  t.equal(results.flat().filter((result) => result.decision === 'process').length, 8_000, 'every record claimed')
+  t.ok(decisions.length > 0 && decisions.every((decision) => decision === 'process'), 'every single claim processed')
+  const start = seen.indexOf('batch of 8000')
+  const done = seen.indexOf('batch done')
+  t.ok(start >= 0 && done > start, 'the batch claimed its records in one store call')
+  t.ok(seen.slice(start, done).includes('single'), `a single claim was decided while the batch's were (${seen.slice(start, done + 1).join(', ')})`)
+})
+
 t.test('overload: single pauses shorter than MAX_EVENT_LOOP_DELAY_MS are not overload', async (t) => {
   // A major GC or the memory store's Map growing past a million entries holds the loop for 100-300 ms once.
   const { app } = await buildTestApp(t, { MAX_EVENT_LOOP_DELAY_MS: '1000' })

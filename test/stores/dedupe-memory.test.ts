@@ -1,6 +1,6 @@
 // The dedupe contract on the memory store, plus what only the memory store has: the item bound.
 import t from 'tap'
-import { MemoryDedupeStore } from '../../src/stores/memory/dedupe.js'
+import { CLAIMS_PER_TURN, MemoryDedupeStore } from '../../src/stores/memory/dedupe.js'
 import { runDedupeContract } from './dedupe-contract.js'
 
 runDedupeContract(t, 'memory', async () => new MemoryDedupeStore({ maxItems: 10_000 }))
@@ -15,6 +15,22 @@ t.test('memory: expiry follows the clock the caller passes', async (t) => {
   t.not(await store.get(key('a'), T0 + 4_999), null)
   t.equal(await store.get(key('a'), T0 + 5_000), null)
   t.equal((await store.claim(claim('a', T0 + 5_000))).reason, 'new_version', 'an expired record is gone for claims too')
+})
+
+t.test('memory: a claimMany of more than CLAIMS_PER_TURN lets other calls in between its turns, in input order', async (t) => {
+  const store = new MemoryDedupeStore({ maxItems: 10_000 })
+  const count = CLAIMS_PER_TURN * 2 + 10
+  const inputs = Array.from({ length: count }, (_, i) => claim(`many-${i}`, T0))
+  inputs.push(claim('many-0', T0)) // the first item again, last: it finds the call's own claim
+  const many = store.claimMany(inputs)
+  // made once the call's first turn is done: it takes an item of the call's last turn first
+  const other = await store.claim(claim(`many-${count - 5}`, T0))
+  t.equal(other.decision, 'process', 'the other call ran before the rest of claimMany')
+  const results = await many
+  t.equal(results.length, count + 1)
+  t.equal(results[count - 5].decision, 'in_flight', 'the call found the other claim when its turn came')
+  t.equal(results.filter((result) => result.decision === 'process').length, count - 1)
+  t.equal(results[count].decision, 'in_flight', 'its claims ran in input order')
 })
 
 t.test('memory: MEMORY_MAX_ITEMS bounds the items, least recently used first', async (t) => {

@@ -1,5 +1,6 @@
 // The embedded DedupeStore: the shared rules applied to items in a bounded TTL map. Each method runs its
 // read-decide-write synchronously, so it is atomic within the one process that owns the map.
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import {
   HISTORY_LIMIT,
   REMEMBERED_TOKEN_LIMIT,
@@ -46,6 +47,15 @@ class MemoryItem implements DedupeItemState {
   meta?: Record<string, string> = undefined
 }
 
+/**
+ * The most claims of one claimMany decided in one turn of the event loop. A /dedupe/batch whose Salesforce change
+ * events fan out to tens of thousands of items would otherwise hold the loop for a second or more, and every other
+ * request (other workers' claims, /healthz) would wait for it. Each claim stays atomic; the call as a whole is not, on
+ * either store (the Redis store sends a call's claims in several scripts). A batch of up to 500 single-item events
+ * takes one turn.
+ */
+export const CLAIMS_PER_TURN = 1_000
+
 export interface MemoryDedupeOptions {
   maxItems: number
 }
@@ -69,7 +79,15 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
-    return inputs.map((input) => this.claimNow(input))
+    if (inputs.length <= CLAIMS_PER_TURN) return inputs.map((input) => this.claimNow(input))
+    const results: ClaimResult[] = []
+    for (let start = 0; start < inputs.length; start += CLAIMS_PER_TURN) {
+      // the other requests read meanwhile go first; the rest of this call's claims then run in order
+      if (start > 0) await nextTurn()
+      const end = Math.min(inputs.length, start + CLAIMS_PER_TURN)
+      for (let i = start; i < end; i++) results.push(this.claimNow(inputs[i]))
+    }
+    return results
   }
 
   async commit(input: CommitInput): Promise<CommitResult> {
