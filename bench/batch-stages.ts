@@ -2,6 +2,9 @@
 // HTTP: each stage of the route timed over batches of 100 unique explicit events, as `npm run bench` sends them.
 // The store runs at its default bound (BENCH_MEMORY_MAX_ITEMS sets another), filled first so that it evicts as a
 // long-running one does. Garbage collection lands in whichever stage allocates when it runs.
+// A last pass, timed apart, gives the bytes each stage allocates an event: the heap's growth across the stage, from
+// batches in which no collection ran (one would shrink the heap between two stages, and such a batch is left out).
+import v8 from 'node:v8'
 import { newestFirstByItem } from '../src/domain/batch-collapse.js'
 import { readDedupeRequest } from '../src/domain/dedupe-event.js'
 import { loadConfig } from '../src/config.js'
@@ -20,13 +23,18 @@ const makeBodies = (count: number) => Array.from({ length: count }, () => JSON.s
 const STAGES = ['JSON.parse', 'zod (envelope + each event)', 'readDedupeRequest', 'collapse by item', 'memory claim', 'answer objects', 'JSON.stringify'] as const
 type Stage = (typeof STAGES)[number]
 
-/** One batch through the route's stages; adds each stage's milliseconds to `spent`. */
-async function decide(text: string, spent: Record<Stage, number>) {
-  let mark = performance.now()
+/**
+ * One batch through the route's stages; adds each stage's milliseconds to `spent`, or with `measure` 'bytes' its
+ * heap growth in bytes. Answers false when the heap shrank between two stages (a collection ran): no bytes then.
+ */
+async function decide(text: string, spent: Record<Stage, number>, measure: 'time' | 'bytes' = 'time'): Promise<boolean> {
+  const read = measure === 'time' ? () => performance.now() : () => v8.getHeapStatistics().used_heap_size
+  const grown: Array<[Stage, number]> = []
+  let mark = read()
   const lap = (stage: Stage) => {
-    const now = performance.now()
-    spent[stage] += now - mark
-    mark = now
+    const now = read()
+    grown.push([stage, now - mark])
+    mark = measure === 'time' ? now : read() // (not counting the statistics object just made)
   }
   const body = JSON.parse(text) as { events: unknown[] }
   lap('JSON.parse')
@@ -45,6 +53,9 @@ async function decide(text: string, spent: Record<Stage, number>) {
   lap('answer objects')
   JSON.stringify(answer)
   lap('JSON.stringify')
+  if (measure === 'bytes' && grown.some(([, delta]) => delta < 0)) return false
+  for (const [stage, delta] of grown) spent[stage] += delta
+  return true
 }
 
 // Fill the store to its bound (or with BATCHES batches, if fewer), so the rounds measure a store that evicts.
@@ -66,3 +77,14 @@ process.stdout.write(
 for (const stage of STAGES) process.stdout.write(`| ${stage} | ${microsPerEvent(median(rounds.map((spent) => spent[stage])))} |\n`)
 const totals = rounds.map((spent) => STAGES.reduce((sum, stage) => sum + spent[stage], 0))
 process.stdout.write(`| all stages | ${microsPerEvent(median(totals))} |\n`)
+
+// Bytes: a tenth of a round's batches, each counted only if no collection ran during it.
+const bytes = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>
+let counted = 0
+const sample = makeBodies(Math.max(1, Math.round(BATCHES / 10)))
+for (const text of sample) if (await decide(text, bytes, 'bytes')) counted++
+if (counted === 0) throw new Error('a collection ran during every batch of the bytes pass')
+const bytesPerEvent = (total: number) => Math.round(total / (counted * BATCH))
+process.stdout.write(`\nbytes allocated an event (heap growth, ${counted} of ${sample.length} batches without a collection)\n\n| stage | bytes per event |\n|---|---|\n`)
+for (const stage of STAGES) process.stdout.write(`| ${stage} | ${bytesPerEvent(bytes[stage])} |\n`)
+process.stdout.write(`| all stages | ${bytesPerEvent(STAGES.reduce((sum, stage) => sum + bytes[stage], 0))} |\n`)
