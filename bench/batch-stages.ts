@@ -78,10 +78,11 @@ for (const stage of STAGES) process.stdout.write(`| ${stage} | ${microsPerEvent(
 const totals = rounds.map((spent) => STAGES.reduce((sum, stage) => sum + spent[stage], 0))
 process.stdout.write(`| all stages | ${microsPerEvent(median(totals))} |\n`)
 
-// Bytes: a tenth of a round's batches, each counted only if no collection ran during it.
+// Bytes: a tenth of a round's batches (20 at least), each counted only if no collection ran during it (about one
+// batch in thirty has one).
 const bytes = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>
 let counted = 0
-const sample = makeBodies(Math.max(1, Math.round(BATCHES / 10)))
+const sample = makeBodies(Math.max(20, Math.round(BATCHES / 10)))
 for (const text of sample) if (await decide(text, bytes, 'bytes')) counted++
 if (counted === 0) throw new Error('a collection ran during every batch of the bytes pass')
 const bytesPerEvent = (total: number) => Math.round(total / (counted * BATCH))

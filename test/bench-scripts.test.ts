@@ -9,7 +9,7 @@ const root = new URL('..', import.meta.url)
 
 const scripts: Array<{ script: string; env: Record<string, string>; prints: RegExp; nodeArgs?: string[] }> = [
   { script: 'bench/redis-claim-cost.ts', env: { BENCH_CALLS: '2' }, prints: /\| claim script \(CLAIM_MANY_LUA\) \| \d+\.\d \|/ },
-  { script: 'bench/batch-stages.ts', env: { BENCH_BATCHES: '5' }, prints: /\| all stages \| \d+\.\d+ \|/ },
+  { script: 'bench/batch-stages.ts', env: { BENCH_BATCHES: '5' }, prints: /\| all stages \| \d+\.\d+ \|[\s\S]*bytes allocated an event[\s\S]*\| all stages \| \d+ \|/ },
   { script: 'bench/memory-footprint.ts', env: { FOOTPRINT_ITEMS: '1000' }, prints: /"items":1000,"bytesPerItem":\d+/, nodeArgs: ['--expose-gc'] },
   { script: 'bench/prefilter-collapse.ts', env: { BENCH_NOTIFICATIONS: '1000' }, prints: /"notifications":1000,.*"checkpointAtLastEvent":true/ },
 ]
