@@ -613,4 +613,23 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     )
     t.same(await store.claimMany([]), [])
   })
+
+  check('a claimMany made in several steps makes each claim when its step runs, at the caller\'s clock moved on', async (t, store) => {
+    // more than one step holds on either store (1,000 claims a turn on memory, 500 a script call on Redis)
+    const keys = Array.from({ length: 1_010 }, () => freshKey())
+    const many = store.claimMany(keys.map((key) => claimOf(key, 'v1')))
+    // the first step is under way: the process is held 50 ms before the next can run
+    const until = performance.now() + 50
+    while (performance.now() < until) {
+      // busy
+    }
+    const results = await many
+    t.equal(results.filter((result) => result.decision === 'process').length, keys.length)
+    const first = results[0].claim!.expiresAt
+    const last = results.at(-1)!.claim!.expiresAt
+    t.equal(first, T0 + LEASE, 'the first step claims at the time given')
+    t.ok(last - first >= 50, `the last claim's lease counts from when it was made (${last - first} ms after the first's)`)
+    const record = await store.get(keys.at(-1)!, T0 + 1_000)
+    t.ok(record && record.history[0].at >= T0 + 50, 'and its history says when')
+  })
 }
