@@ -1,5 +1,6 @@
-// The benchmark scripts that need no build still run: each at a tiny size, so a change to what they call (a script's
-// arguments, a stage's signature) fails here rather than on the day someone measures. Their figures are not checked.
+// The benchmark scripts that need no build still run (large-batch.ts runs the sources for it): each at a tiny size, so
+// a change to what they call (a script's arguments, a stage's signature) fails here rather than on the day someone
+// measures. Their figures are not checked.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
@@ -11,6 +12,7 @@ const scripts: Array<{ script: string; env: Record<string, string>; prints: RegE
   { script: 'bench/redis-claim-cost.ts', env: { BENCH_CALLS: '2' }, prints: /\| claim script \(CLAIM_MANY_LUA\) \| \d+\.\d \|/ },
   { script: 'bench/batch-stages.ts', env: { BENCH_BATCHES: '5' }, prints: /\| all stages \| \d+\.\d+ \|[\s\S]*bytes allocated an event[\s\S]*\| all stages \| \d+ \|/ },
   { script: 'bench/memory-footprint.ts', env: { FOOTPRINT_ITEMS: '1000' }, prints: /"items":1000,"bytesPerItem":\d+/, nodeArgs: ['--expose-gc'] },
+  { script: 'bench/large-batch.ts', env: { BENCH_EVENTS: '3', BENCH_RECORDS: '4', BENCH_SERVER: 'src/server.ts' }, prints: /\| memory \| \d+ \| \d+ \| [\d.]+ \|\n\| redis \| \d+ \| \d+ \| [\d.]+ \|/ },
   { script: 'bench/prefilter-collapse.ts', env: { BENCH_NOTIFICATIONS: '1000' }, prints: /"notifications":1000,.*"checkpointAtLastEvent":true/ },
 ]
 

@@ -31,6 +31,11 @@ t.test('memory: a claimMany of more than CLAIMS_PER_TURN lets other calls in bet
   t.equal(results[count - 5].decision, 'in_flight', 'the call found the other claim when its turn came')
   t.equal(results.filter((result) => result.decision === 'process').length, count - 1)
   t.equal(results[count].decision, 'in_flight', 'its claims ran in input order')
+
+  // up to CLAIMS_PER_TURN, one turn: the call is done before anything else runs
+  const whole = store.claimMany(Array.from({ length: CLAIMS_PER_TURN }, (_, i) => claim(`whole-${i}`, T0)))
+  t.equal((await store.claim(claim(`whole-${CLAIMS_PER_TURN - 1}`, T0))).decision, 'in_flight', 'its last item was claimed already')
+  t.equal((await whole).filter((result) => result.decision === 'process').length, CLAIMS_PER_TURN)
 })
 
 t.test('memory: MEMORY_MAX_ITEMS bounds the items, least recently used first', async (t) => {
