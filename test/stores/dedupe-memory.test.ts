@@ -38,6 +38,26 @@ t.test('memory: a claimMany of more than CLAIMS_PER_TURN lets other calls in bet
   t.equal((await whole).filter((result) => result.decision === 'process').length, CLAIMS_PER_TURN)
 })
 
+t.test('memory: a claimMany that fails partway gives back the claims it granted, as the Redis store does', async (t) => {
+  for (const [count, failing] of [
+    [10, 6],
+    [CLAIMS_PER_TURN + 500, CLAIMS_PER_TURN + 200], // in a later turn
+  ]) {
+    const inputs = Array.from({ length: count }, (_, i) => claim(`failing-${count}-${i}`, T0))
+    const store = new MemoryDedupeStore({ maxItems: 10_000 })
+    // a claim that cannot be made (a fault, standing for any error thrown while claiming)
+    Object.defineProperty(inputs[failing], 'version', {
+      get() {
+        throw new Error('no version')
+      },
+    })
+    await t.rejects(store.claimMany(inputs), /no version/)
+    await new Promise((resolve) => setImmediate(resolve)) // the releases are sent without waiting
+    const again = await store.claimMany(inputs.slice(0, failing))
+    t.equal(again.filter((result) => result.decision === 'process').length, failing, `every item the failed call of ${count} claimed is free again`)
+  }
+})
+
 t.test('memory: MEMORY_MAX_ITEMS bounds the items, least recently used first', async (t) => {
   const store = new MemoryDedupeStore({ maxItems: 3 })
   // the claims' 1 s leases have lapsed by the time the bound has to drop one

@@ -17,6 +17,7 @@ import {
 } from '../../domain/dedupe-rules.js'
 import { itemMapKey, type ItemKey } from '../../domain/keys.js'
 import { laterBy } from '../dedupe-store.js'
+import { giveBackClaims } from '../give-back.js'
 import type {
   ClaimInput,
   ClaimResult,
@@ -81,19 +82,28 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
-    if (inputs.length <= CLAIMS_PER_TURN) return inputs.map((input) => this.claimNow(input))
     const results: ClaimResult[] = []
     const began = performance.now()
-    for (let start = 0; start < inputs.length; start += CLAIMS_PER_TURN) {
-      // the other requests read meanwhile go first; the rest of this call's claims then run in order, at the
-      // caller's clock moved on by the time spent (laterBy)
-      let spent = 0
-      if (start > 0) {
-        await nextTurn()
-        spent = performance.now() - began
+    try {
+      for (let start = 0; start < inputs.length; start += CLAIMS_PER_TURN) {
+        // the other requests read meanwhile go first; the rest of this call's claims then run in order, at the
+        // caller's clock moved on by the time spent (laterBy)
+        let spent = 0
+        if (start > 0) {
+          await nextTurn()
+          spent = performance.now() - began
+        }
+        const end = Math.min(inputs.length, start + CLAIMS_PER_TURN)
+        for (let i = start; i < end; i++) results.push(this.claimNow(laterBy(inputs[i], spent)))
       }
-      const end = Math.min(inputs.length, start + CLAIMS_PER_TURN)
-      for (let i = start; i < end; i++) results.push(this.claimNow(laterBy(inputs[i], spent)))
+    } catch (error) {
+      // as on Redis: the caller hears only the failure, so the claims granted before it go back (a claim throws only
+      // on a fault)
+      giveBackClaims(
+        this,
+        results.flatMap((result, i) => (result.decision === 'process' && result.claim ? [{ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }] : [])),
+      )
+      throw error
     }
     return results
   }
