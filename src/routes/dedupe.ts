@@ -228,6 +228,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const body = request.body as unknown as z.infer<typeof batchEnvelopeSchema>
+      const now = Date.now()
       // covers: the versions of the item's older events in the batch that a claim for this one supersedes; superseded:
       // those its decision leaves superseded, for the item's history
       // claimed: the store's answer, kept beside the response for its reason code
@@ -260,8 +261,7 @@ export const dedupeRoutes: FastifyPluginAsyncZod = async (app) => {
       })
 
       const slots = perEvent.flatMap((entry) => entry.slots)
-      // each round of store calls claims at the time it is sent: a later round's leases count from then
-      const claimAll = (claiming: Slot[], now = Date.now()) =>
+      const claimAll = (claiming: Slot[]) =>
         callStore(
           app,
           reply,

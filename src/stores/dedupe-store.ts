@@ -22,16 +22,6 @@ export type * from '../domain/dedupe-model.js'
  * - Every decision and every commit/release/write is appended to the item's history (newest first, 20 kept).
  * - Each step is atomic: 50 concurrent claims on one item give exactly one `process`.
  */
-/**
- * A claim of a claimMany that runs in several steps (turns of the event loop, script calls) is made when its step
- * runs: at the caller's clock moved on by the time the call has spent, so its lease, TTL and history count from then,
- * as a request's arriving meanwhile do.
- */
-export function laterBy(input: ClaimInput, spentMs: number): ClaimInput {
-  const spent = Math.floor(spentMs)
-  return spent > 0 ? { ...input, now: input.now + spent } : input
-}
-
 export interface DedupeStore {
   claim(input: ClaimInput): Promise<ClaimResult>
   /**

@@ -614,22 +614,19 @@ export function runDedupeContract(t: Test, name: string, makeStore: MakeDedupeSt
     t.same(await store.claimMany([]), [])
   })
 
-  check('a claimMany made in several steps makes each claim when its step runs, at the caller\'s clock moved on', async (t, store) => {
-    // more than one step holds on either store (1,000 claims a turn on memory, 500 a script call on Redis)
-    const keys = Array.from({ length: 1_010 }, () => freshKey())
-    const many = store.claimMany(keys.map((key) => claimOf(key, 'v1')))
-    // the first step is under way: the process is held 50 ms before the next can run
+  check('a claimMany made in several steps claims every step at the time it was given: one item, one claim', async (t, store) => {
+    // more than one step holds on either store (1,000 claims a turn on memory, 500 a script call on Redis); the item
+    // comes first and last, with a lease shorter than the time between its steps
+    const item = freshKey()
+    const inputs = [claimOf(item, 'first', { leaseMs: 20 }), ...Array.from({ length: 1_009 }, () => claimOf(freshKey(), 'v1')), claimOf(item, 'last')]
+    const many = store.claimMany(inputs)
     const until = performance.now() + 50
     while (performance.now() < until) {
-      // busy
+      // busy: whatever the steps' order, they are more than the lease apart in time
     }
     const results = await many
-    t.equal(results.filter((result) => result.decision === 'process').length, keys.length)
-    const first = results[0].claim!.expiresAt
-    const last = results.at(-1)!.claim!.expiresAt
-    t.equal(first, T0 + LEASE, 'the first step claims at the time given')
-    t.ok(last - first >= 50, `the last claim's lease counts from when it was made (${last - first} ms after the first's)`)
-    const record = await store.get(keys.at(-1)!, T0 + 1_000)
-    t.ok(record && record.history[0].at >= T0 + 50, 'and its history says when')
+    t.equal(results[0].decision, 'process')
+    t.equal(results.at(-1)!.decision, 'in_flight', 'the last step still finds the first claim live: the call granted the item one claim')
+    t.equal(results.filter((result) => result.decision === 'process').length, inputs.length - 1)
   })
 }

@@ -16,7 +16,6 @@ import {
   type SeenVersion,
 } from '../../domain/dedupe-rules.js'
 import { itemMapKey, type ItemKey } from '../../domain/keys.js'
-import { laterBy } from '../dedupe-store.js'
 import { giveBackClaims } from '../give-back.js'
 import type {
   ClaimInput,
@@ -53,9 +52,9 @@ class MemoryItem implements DedupeItemState {
 /**
  * The most claims of one claimMany decided in one turn of the event loop. The claims of a /dedupe/batch whose
  * Salesforce change events fan out to tens of thousands of items would otherwise hold the loop as long as they take
- * (50,000: about 0.4 s), and every other request (other workers' claims, /healthz) would wait for them. Each claim stays atomic; the call as a whole is not, on
- * either store (the Redis store sends a call's claims in several scripts). A batch of up to 500 single-item events
- * takes one turn.
+ * (a few hundred ms for 50,000), and every other request (other workers' claims, /healthz) would wait for them.
+ * Each claim stays atomic; the call as a whole is not, on either store (the Redis store sends a call's claims in
+ * several scripts). A call of up to 1,000 claims (a batch of up to 500 single-item events) takes one turn.
  */
 export const CLAIMS_PER_TURN = 1_000
 
@@ -83,25 +82,23 @@ export class MemoryDedupeStore implements DedupeStore {
 
   async claimMany(inputs: ClaimInput[]): Promise<ClaimResult[]> {
     const results: ClaimResult[] = []
-    const began = performance.now()
     try {
       for (let start = 0; start < inputs.length; start += CLAIMS_PER_TURN) {
-        // the other requests read meanwhile go first; the rest of this call's claims then run in order, at the
-        // caller's clock moved on by the time spent (laterBy)
-        let spent = 0
-        if (start > 0) {
-          await nextTurn()
-          spent = performance.now() - began
-        }
+        // The other requests read meanwhile go first; the rest of this call's claims then run in order, each at the
+        // `now` it was given. A batch's claims share one `now`, so a later turn never finds an earlier turn's claim
+        // lapsed however long the turns take: one batch grants one item one claim at most.
+        if (start > 0) await nextTurn()
         const end = Math.min(inputs.length, start + CLAIMS_PER_TURN)
-        for (let i = start; i < end; i++) results.push(this.claimNow(laterBy(inputs[i], spent)))
+        for (let i = start; i < end; i++) results.push(this.claimNow(inputs[i]))
       }
     } catch (error) {
-      // as on Redis: the caller hears only the failure, so the claims granted before it go back (a claim throws only
-      // on a fault)
+      // the caller hears only the failure, so the claims granted before it go back, as on Redis (a claim throws only
+      // on a fault; one that throws after taking its item keeps it for its lease)
       giveBackClaims(
         this,
-        results.flatMap((result, i) => (result.decision === 'process' && result.claim ? [{ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }] : [])),
+        results.flatMap((result, i) =>
+          result.decision === 'process' && result.claim ? [{ key: inputs[i].key, token: result.claim.token, now: inputs[i].now }] : [],
+        ),
       )
       throw error
     }

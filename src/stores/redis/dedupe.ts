@@ -14,7 +14,6 @@ import type {
   LastCommitted,
   WrittenInput,
 } from '../dedupe-store.js'
-import { laterBy } from '../dedupe-store.js'
 import { giveBackClaims } from '../give-back.js'
 import { createNonce } from '../nonce.js'
 import { guard, toStoreError, type RedisClient } from './connection.js'
@@ -250,11 +249,8 @@ export class RedisDedupeStore implements DedupeStore {
     // Salesforce events fan out) go in such calls one after another, so no call runs into the command timeout: one
     // that did would answer 503 for claims the script had already granted.
     const results: ClaimResult[] = []
-    const began = performance.now()
     for (let start = 0; start < inputs.length; start += CLAIMS_PER_CALL) {
-      // a later call claims at the caller's clock moved on by the time spent (laterBy)
-      const spent = start > 0 ? performance.now() - began : 0
-      const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL).map((input) => laterBy(input, spent))
+      const part = inputs.length <= CLAIMS_PER_CALL ? inputs : inputs.slice(start, start + CLAIMS_PER_CALL)
       let settled: Array<PromiseSettledResult<ClaimResult>>
       try {
         settled = await Promise.allSettled(await this.together(part, this.claimScript))
