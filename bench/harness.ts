@@ -55,7 +55,12 @@ export const serverTarget = (name: string, script: string, env: () => Promise<Re
     const port = await freePort()
     const child = node(script, { ...(await env()), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' })
     const url = `http://127.0.0.1:${port}`
-    await waitReady(url, child)
+    try {
+      await waitReady(url, child)
+    } catch (error) {
+      await stop(child) // a server that did not come up is not left behind
+      throw error
+    }
     return { url, child }
   },
 })
