@@ -33,8 +33,13 @@ async function decide(text: string, spent: Record<Stage, number>, measure: 'time
   let mark = read()
   const lap = (stage: Stage) => {
     const now = read()
-    grown.push([stage, now - mark])
-    mark = measure === 'time' ? now : read() // (not counting the statistics object just made)
+    if (measure === 'time') {
+      spent[stage] += now - mark
+      mark = now
+    } else {
+      grown.push([stage, now - mark])
+      mark = read() // (not counting the statistics object just made)
+    }
   }
   const body = JSON.parse(text) as { events: unknown[] }
   lap('JSON.parse')
@@ -53,7 +58,7 @@ async function decide(text: string, spent: Record<Stage, number>, measure: 'time
   lap('answer objects')
   JSON.stringify(answer)
   lap('JSON.stringify')
-  if (measure === 'bytes' && grown.some(([, delta]) => delta < 0)) return false
+  if (grown.some(([, delta]) => delta < 0)) return false
   for (const [stage, delta] of grown) spent[stage] += delta
   return true
 }

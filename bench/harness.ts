@@ -196,7 +196,8 @@ export async function measure(target: Target, load: Load, makeBody: () => unknow
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+/** Stops a server the benchmark started (SIGTERM) and waits for it to exit. */
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))

@@ -4,7 +4,7 @@
 // another; the longest of those calls is reported beside the batch's own time. BENCH_EVENTS and BENCH_RECORDS set
 // the batch's size, BENCH_SERVER the server script (default dist/server.js; npm test runs src/server.ts, tiny).
 import { RedisServer } from '../test/support/redis-server.js'
-import { memoryStoreEnv, serverTarget, type Target } from './harness.js'
+import { memoryStoreEnv, serverTarget, stop, type Target } from './harness.js'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500)
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100)
@@ -24,9 +24,9 @@ async function measure(target: Target) {
   const { url, child } = await target.start()
   try {
     let longest = 0
-    let stop = false
+    let done = false
     const probe = (async () => {
-      while (!stop) {
+      while (!done) {
         const sent = performance.now()
         await (await fetch(`${url}/healthz`)).arrayBuffer()
         longest = Math.max(longest, performance.now() - sent)
@@ -39,13 +39,12 @@ async function measure(target: Target) {
     const answer = await res.text()
     const took = performance.now() - sent
     await new Promise((resolve) => setTimeout(resolve, 200))
-    stop = true
+    done = true
     await probe
     if (res.status !== 200) throw new Error(`the batch was answered ${res.status}: ${answer.slice(0, 300)}`)
     process.stdout.write(`| ${target.name} | ${Math.round(took)} | ${Math.round(longest)} | ${(answer.length / 1e6).toFixed(1)} |\n`)
   } finally {
-    child.kill('SIGTERM')
-    await new Promise((resolve) => child.once('exit', resolve))
+    await stop(child)
   }
 }
 
