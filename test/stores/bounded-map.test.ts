@@ -1,6 +1,6 @@
 // The bounded TTL map under the memory stores: size bound, recency, lazy expiry and the write-time sweep.
 import t from 'tap'
-import { BoundedTtlMap } from '../../src/stores/memory/bounded-map.js'
+import { BoundedTtlMap, BoundedTtlSlots } from '../../src/stores/memory/bounded-map.js'
 
 t.test('drops the least recently used entry past the bound', async (t) => {
   const evicted: string[] = []
@@ -99,4 +99,42 @@ t.test('a burst of kept entries survives the bound while under one entry in seve
   for (let i = 0; i < 50; i++) map.unkeep(`held-${i}`)
   for (let i = 0; i < 1_000; i++) map.set(`late-${i}`, i, 100_000, 40)
   t.equal(evicted.filter((key) => key.startsWith('held-')).length, 50, 'unkept entries go in their turn')
+})
+
+t.test('values that are their own slots: held as they are, read with the expiry and keepUntil they have at the time', async (t) => {
+  // as the dedupe store's items: keepUntil follows the live claim, expiresAt is set before each write
+  class Item {
+    expiresAt = 0
+    claimUntil: number | undefined = undefined
+    get keepUntil(): number {
+      return this.claimUntil ?? 0
+    }
+  }
+  const evicted: string[] = []
+  const slots = new BoundedTtlSlots<Item>({ maxEntries: 2, onEvict: (key) => evicted.push(key) })
+  const claimed = new Item()
+  claimed.expiresAt = 1_000
+  claimed.claimUntil = 500
+  slots.set('claimed', claimed, 0)
+  t.equal(slots.peek('claimed', 0), claimed, 'the value itself, no copy')
+  for (const [i, key] of ['b', 'c'].entries()) {
+    const item = new Item()
+    item.expiresAt = 1_000
+    slots.set(key, item, i + 1)
+  }
+  t.same(evicted, ['b'], 'passed over while its claim lives')
+  claimed.claimUntil = undefined // released: an ordinary entry again, with no call to the map
+  slots.set('d', Object.assign(new Item(), { expiresAt: 1_000 }), 3)
+  t.same(evicted, ['b', 'c'], 'it had moved to the newest end when passed over')
+  slots.set('e', Object.assign(new Item(), { expiresAt: 1_000 }), 4)
+  t.same(evicted, ['b', 'c', 'claimed'])
+
+  const item = Object.assign(new Item(), { expiresAt: 100 })
+  slots.set('f', item, 5)
+  t.equal(slots.peek('f', 100), undefined, 'expired at its expiresAt')
+  item.expiresAt = 200 // a write sets the new expiry, then writes the slot again
+  slots.set('f', item, 100)
+  t.equal(slots.get('f', 150), item)
+  t.equal(slots.get('f', 200), undefined, 'get drops an expired slot')
+  t.equal(slots.peekAny('f'), undefined)
 })

@@ -1,11 +1,20 @@
-// A string-keyed map with a size bound (least recently used goes first) and per-entry expiry, for the memory store.
+// String-keyed maps with a size bound (least recently used goes first) and per-entry expiry, for the memory stores.
 // Expiry is checked lazily on access against the caller's clock, and each write also sweeps a few entries, so
 // expired entries leave without timers even when nobody reads them again.
+//
+// BoundedTtlSlots keeps values that carry their own expiry (a slot); BoundedTtlMap wraps any value in one. The dedupe
+// store's items are slots themselves: every object an item keeps is copied by the scavenger and costs a claim time
+// (`npx tsx bench/claim-floor.ts`), and the wrapper would be one more per item.
 
-interface Entry<V> {
-  value: V
+/** What BoundedTtlSlots needs of a value: when it expires, and until when the size bound passes over it. */
+export interface TtlSlot {
   expiresAt: number
-  /** until then the size bound passes over the entry (a live claim); 0 for none */
+  /** until then the size bound passes over the entry while it has passes to spend (KEEP_PASS_EARNED); 0 for none */
+  readonly keepUntil: number
+}
+
+interface Entry<V> extends TtlSlot {
+  value: V
   keepUntil: number
 }
 
@@ -27,17 +36,18 @@ export interface BoundedMapOptions<V> {
   onEvict?: (key: string, value: V) => void
 }
 
-export class BoundedTtlMap<V> {
+/** Values that are their own slots: the map holds them as they are. */
+export class BoundedTtlSlots<S extends TtlSlot> {
   // A Map iterates in insertion order, so re-inserting on use makes the first entry the least recently used.
-  private readonly entries = new Map<string, Entry<V>>()
+  private readonly entries = new Map<string, S>()
   private readonly maxEntries: number
   private readonly sweepPerWrite: number
-  private readonly onEvict?: (key: string, value: V) => void
-  private cursor?: Iterator<[string, Entry<V>]>
-  private oldest?: Iterator<[string, Entry<V>]>
+  private readonly onEvict?: (key: string, slot: S) => void
+  private cursor?: Iterator<[string, S]>
+  private oldest?: Iterator<[string, S]>
   private passes: number
 
-  constructor(options: BoundedMapOptions<V>) {
+  constructor(options: BoundedMapOptions<S>) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
     this.maxEntries = options.maxEntries
     this.passes = options.maxEntries
@@ -50,46 +60,35 @@ export class BoundedTtlMap<V> {
     return this.entries.size
   }
 
-  /** The live value, marked as recently used; an expired entry is dropped and reads as absent. */
-  get(key: string, now: number): V | undefined {
-    const entry = this.entries.get(key)
-    if (!entry) return undefined
-    if (entry.expiresAt <= now) {
-      this.entries.delete(key)
-      return undefined
-    }
+  /** The live slot, marked as recently used; an expired one is dropped and reads as absent. */
+  get(key: string, now: number): S | undefined {
+    const slot = this.entries.get(key)
+    if (!slot) return undefined
     this.entries.delete(key)
-    this.entries.set(key, entry)
-    return entry.value
+    if (slot.expiresAt <= now) return undefined
+    this.entries.set(key, slot)
+    return slot
   }
 
-  /** The live value without changing its place in the eviction order. */
-  peek(key: string, now: number): V | undefined {
-    const entry = this.entries.get(key)
-    if (!entry || entry.expiresAt <= now) return undefined
-    return entry.value
+  /** The live slot without changing its place in the eviction order. */
+  peek(key: string, now: number): S | undefined {
+    const slot = this.entries.get(key)
+    if (!slot || slot.expiresAt <= now) return undefined
+    return slot
   }
 
-  /** `keepUntil`: until then the size bound passes over the entry while it has passes to spend (KEEP_PASS_EARNED). */
-  set(key: string, value: V, expiresAt: number, now: number, keepUntil = 0): void {
-    const entry = this.entries.get(key)
-    if (entry) {
-      this.entries.delete(key)
-      entry.value = value
-      entry.expiresAt = expiresAt
-      entry.keepUntil = keepUntil
-      this.entries.set(key, entry)
-    } else {
-      this.entries.set(key, { value, expiresAt, keepUntil })
-    }
+  /** The slot held under the key, expired or not, without changing its place. */
+  peekAny(key: string): S | undefined {
+    return this.entries.get(key)
+  }
+
+  /** Writes the slot under the key as the most recently used, its expiry and keepUntil as they are now. */
+  set(key: string, slot: S, now: number): void {
+    // a key already held moves to the newest end (a Map's set would leave it in its place)
+    this.entries.delete(key)
+    this.entries.set(key, slot)
     this.sweep(now)
     this.evictOverflow(now, key)
-  }
-
-  /** Ends the entry's keepUntil early (a claim released before its lease ran out); its place stays. */
-  unkeep(key: string): void {
-    const entry = this.entries.get(key)
-    if (entry) entry.keepUntil = 0
   }
 
   delete(key: string): boolean {
@@ -111,8 +110,8 @@ export class BoundedTtlMap<V> {
         this.cursor = undefined
         return
       }
-      const [key, entry] = next.value
-      if (entry.expiresAt <= now) this.entries.delete(key)
+      const [key, slot] = next.value
+      if (slot.expiresAt <= now) this.entries.delete(key)
     }
   }
 
@@ -127,19 +126,63 @@ export class BoundedTtlMap<V> {
         this.oldest = undefined
         continue
       }
-      const [key, entry] = next.value
+      const [key, slot] = next.value
       this.entries.delete(key)
       if (key === written) {
-        this.entries.set(key, entry)
+        this.entries.set(key, slot)
         continue
       }
-      if (entry.keepUntil > now && entry.expiresAt > now && this.passes >= 1) {
+      if (slot.keepUntil > now && slot.expiresAt > now && this.passes >= 1) {
         this.passes--
-        this.entries.set(key, entry)
+        this.entries.set(key, slot)
         continue
       }
       this.passes = Math.min(this.maxEntries, this.passes + KEEP_PASS_EARNED)
-      this.onEvict?.(key, entry.value)
+      this.onEvict?.(key, slot)
     }
+  }
+}
+
+/** Any value, in a slot of its own. */
+export class BoundedTtlMap<V> {
+  private readonly slots: BoundedTtlSlots<Entry<V>>
+
+  constructor(options: BoundedMapOptions<V>) {
+    const { onEvict } = options
+    this.slots = new BoundedTtlSlots<Entry<V>>({ ...options, onEvict: onEvict && ((key, entry) => onEvict(key, entry.value)) })
+  }
+
+  /** Entries held, expired ones not yet swept included. */
+  get size(): number {
+    return this.slots.size
+  }
+
+  /** The live value, marked as recently used; an expired entry is dropped and reads as absent. */
+  get(key: string, now: number): V | undefined {
+    return this.slots.get(key, now)?.value
+  }
+
+  /** The live value without changing its place in the eviction order. */
+  peek(key: string, now: number): V | undefined {
+    return this.slots.peek(key, now)?.value
+  }
+
+  /** `keepUntil`: until then the size bound passes over the entry while it has passes to spend (KEEP_PASS_EARNED). */
+  set(key: string, value: V, expiresAt: number, now: number, keepUntil = 0): void {
+    this.slots.set(key, { value, expiresAt, keepUntil }, now)
+  }
+
+  /** Ends the entry's keepUntil early (a claim released before its lease ran out); its place stays. */
+  unkeep(key: string): void {
+    const entry = this.slots.peekAny(key)
+    if (entry) entry.keepUntil = 0
+  }
+
+  delete(key: string): boolean {
+    return this.slots.delete(key)
+  }
+
+  clear(): void {
+    this.slots.clear()
   }
 }

@@ -29,11 +29,13 @@ import type {
   WrittenInput,
 } from '../dedupe-store.js'
 import { createNonce } from '../nonce.js'
-import { BoundedTtlMap } from './bounded-map.js'
+import { BoundedTtlSlots, type TtlSlot } from './bounded-map.js'
 
 // Kept lean, since the store holds up to MEMORY_MAX_ITEMS of these: a class gives every item the same compact
-// shape, and optional parts are created only when needed.
-class MemoryItem implements DedupeItemState {
+// shape, optional parts are created only when needed, and the item is its own slot in the bounded map.
+class MemoryItem implements DedupeItemState, TtlSlot {
+  /** set before each write to the map: the record lives DEDUPE_TTL from its last write (lifetimeEnd) */
+  expiresAt = 0
   seq = 0
   claim?: HeldClaim = undefined
   last?: LastCommitted = undefined
@@ -44,9 +46,17 @@ class MemoryItem implements DedupeItemState {
   versions?: string[] = undefined
   /** the subset of versions recorded as unchanged */
   unchanged?: string[] = undefined
-  /** newest first */
-  history: HistoryEntry[] = []
+  /** the newest decision; each links to the one before it, HISTORY_LIMIT at most */
+  history?: HistoryNode = undefined
   meta?: Record<string, string> = undefined
+
+  /**
+   * The size bound passes over an item while its claim lives: dropping it would let a second writer claim the item
+   * and leave the first one's commit unknown_token. A released or committed claim is gone, and the item with it.
+   */
+  get keepUntil(): number {
+    return this.claim?.expiresAt ?? 0
+  }
 }
 
 /**
@@ -63,12 +73,10 @@ export interface MemoryDedupeOptions {
 }
 
 export class MemoryDedupeStore implements DedupeStore {
-  private readonly items: BoundedTtlMap<MemoryItem>
+  private readonly items: BoundedTtlSlots<MemoryItem>
 
-  // An item is written with its live claim's expiry as keepUntil, so the size bound passes over it while the claim
-  // lives: dropping it would let a second writer claim the item and leave the first one's commit unknown_token.
   constructor(options: MemoryDedupeOptions) {
-    this.items = new BoundedTtlMap<MemoryItem>({ maxEntries: options.maxItems })
+    this.items = new BoundedTtlSlots<MemoryItem>({ maxEntries: options.maxItems })
   }
 
   /** Items held (expired ones not yet swept included); for metrics and tests. */
@@ -119,7 +127,8 @@ export class MemoryDedupeStore implements DedupeStore {
     rememberVersion(item, last.version, 'committed')
     item.committedTokens = rememberToken(item.committedTokens, token)
     pushHistory(item, history)
-    this.items.set(id, item, input.now + input.ttlMs, input.now)
+    item.expiresAt = input.now + input.ttlMs
+    this.items.set(id, item, input.now)
     return outcome.result
   }
 
@@ -128,8 +137,7 @@ export class MemoryDedupeStore implements DedupeStore {
     const item = this.items.get(id, input.now)
     const outcome = decideRelease(item, input.token, input.now)
     if (item && outcome.history) {
-      this.items.unkeep(id)
-      item.claim = undefined
+      item.claim = undefined // the size bound no longer passes over it (keepUntil)
       item.writtenUnderClaim = undefined
       item.releasedTokens = rememberToken(item.releasedTokens, input.token)
       pushHistory(item, outcome.history)
@@ -146,13 +154,14 @@ export class MemoryDedupeStore implements DedupeStore {
     item.last = outcome.last
     if (outcome.underClaim) item.writtenUnderClaim = outcome.underClaim
     pushHistory(item, outcome.history)
-    this.items.set(id, item, lifetimeEnd(item, input), input.now, item.claim?.expiresAt)
+    item.expiresAt = lifetimeEnd(item, input)
+    this.items.set(id, item, input.now)
   }
 
   async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {
     const item = this.items.peek(itemMapKey(key), now)
     if (!item) return null
-    const record: DedupeRecord = { key, history: item.history.map((entry) => ({ ...entry })) }
+    const record: DedupeRecord = { key, history: historyOf(item) }
     if (item.last) record.last = { ...item.last }
     if (item.claim) record.claim = { version: item.claim.version, expiresAt: item.claim.expiresAt }
     if (item.meta) record.meta = { ...item.meta }
@@ -181,7 +190,8 @@ export class MemoryDedupeStore implements DedupeStore {
     const superseded = supersededHistory(input, outcome.result.decision)
     if (superseded !== undefined) for (const entry of superseded) pushHistory(item, entry)
     pushHistory(item, outcome.history)
-    this.items.set(id, item, lifetimeEnd(item, input), input.now, item.claim?.expiresAt)
+    item.expiresAt = lifetimeEnd(item, input)
+    this.items.set(id, item, input.now)
     return outcome.result
   }
 }
@@ -211,6 +221,40 @@ function rememberToken(tokens: string[] | undefined, token: string): string[] {
   return (tokens ?? []).slice(-(REMEMBERED_TOKEN_LIMIT - 1)).concat([token])
 }
 
+/**
+ * One history entry as the store keeps it: linked to the entry before it, so an item's first decision is one object,
+ * not an entry in an array (a list and its storage live as long as the item, and every object an item keeps costs a
+ * claim time: `npx tsx bench/claim-floor.ts`).
+ */
+class HistoryNode implements HistoryEntry {
+  readonly at: number
+  readonly decision: HistoryEntry['decision']
+  readonly version: string
+  readonly reason: HistoryEntry['reason']
+  older?: HistoryNode
+
+  constructor(entry: HistoryEntry, older: HistoryNode | undefined) {
+    this.at = entry.at
+    this.decision = entry.decision
+    this.version = entry.version
+    this.reason = entry.reason
+    this.older = older
+  }
+}
+
 function pushHistory(item: MemoryItem, entry: HistoryEntry): void {
-  item.history = item.history.length === 0 ? [entry] : [entry].concat(item.history.slice(0, HISTORY_LIMIT - 1))
+  item.history = new HistoryNode(entry, item.history)
+  // the chain ends at HISTORY_LIMIT entries: cut it below the last one kept
+  let node: HistoryNode | undefined = item.history
+  for (let kept = 1; node !== undefined && kept < HISTORY_LIMIT; kept++) node = node.older
+  if (node !== undefined) node.older = undefined
+}
+
+/** The item's history, newest first, as plain entries. */
+function historyOf(item: MemoryItem): HistoryEntry[] {
+  const entries: HistoryEntry[] = []
+  for (let node = item.history; node !== undefined; node = node.older) {
+    entries.push({ at: node.at, decision: node.decision, version: node.version, reason: node.reason })
+  }
+  return entries
 }
