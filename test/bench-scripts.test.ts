@@ -11,6 +11,7 @@ const root = new URL('..', import.meta.url)
 const scripts: Array<{ script: string; env: Record<string, string>; prints: RegExp; nodeArgs?: string[] }> = [
   { script: 'bench/redis-claim-cost.ts', env: { BENCH_CALLS: '2' }, prints: /\| claim script \(CLAIM_MANY_LUA\) \| \d+\.\d \|/ },
   { script: 'bench/batch-stages.ts', env: { BENCH_BATCHES: '5' }, prints: /\| all stages \| \d+\.\d+ \|[\s\S]*bytes allocated an event[\s\S]*\| all stages \| \d+ \|/ },
+  { script: 'bench/claim-floor.ts', env: { BENCH_CLAIMS: '200', BENCH_ROUNDS: '1', BENCH_FLOOR_BOUNDS: '100,1000' }, prints: /\| 100 \| \d+\.\d\d \| \d+\.\d\d \| -?\d+\.\d\d \|\n\| 1000 \|/ },
   { script: 'bench/memory-footprint.ts', env: { FOOTPRINT_ITEMS: '1000' }, prints: /"items":1000,"bytesPerItem":\d+/, nodeArgs: ['--expose-gc'] },
   { script: 'bench/large-batch.ts', env: { BENCH_EVENTS: '3', BENCH_RECORDS: '4', BENCH_SERVER: 'src/server.ts' }, prints: /\| memory \| \d+ \| \d+ \| [\d.]+ \|\n\| redis \| \d+ \| \d+ \| [\d.]+ \|/ },
   { script: 'bench/prefilter-collapse.ts', env: { BENCH_NOTIFICATIONS: '1000' }, prints: /"notifications":1000,.*"checkpointAtLastEvent":true/ },
