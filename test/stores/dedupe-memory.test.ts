@@ -95,6 +95,16 @@ t.test('memory: the bound passes over an item whose claim is live, so the item k
   t.equal(store.size, 5)
 })
 
+t.test('memory: a committed claim does not hold its item against the bound, though its lease had not run out', async (t) => {
+  const store = new MemoryDedupeStore({ maxItems: 5 })
+  const held = await store.claim(claim('committed', T0))
+  t.same(await store.commit({ key: key('committed'), token: held.claim!.token, now: T0 + 1, ttlMs: 60_000 }), { committed: true })
+  // items that were written into, never claimed: none of them is kept either
+  for (let i = 0; i < 5; i++) await store.recordWritten({ key: key(`written-${i}`), fingerprint: 'A', now: T0 + 2 + i, ttlMs: 60_000 })
+  t.equal(await store.get(key('committed'), T0 + 10), null, 'dropped first, as the least recently used')
+  t.ok(await store.get(key('written-4'), T0 + 10))
+})
+
 t.test('memory: a released claim does not hold its item against the bound', async (t) => {
   const store = new MemoryDedupeStore({ maxItems: 5 })
   const released = await store.claim(claim('released', T0))

@@ -52,7 +52,8 @@ class MemoryItem implements DedupeItemState, TtlSlot {
 
   /**
    * The size bound passes over an item while its claim lives: dropping it would let a second writer claim the item
-   * and leave the first one's commit unknown_token. A released or committed claim is gone, and the item with it.
+   * and leave the first one's commit unknown_token. Once the claim is released or committed the item is an ordinary
+   * entry again, with no call to the map.
    */
   get keepUntil(): number {
     return this.claim?.expiresAt ?? 0
