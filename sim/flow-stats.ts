@@ -11,6 +11,8 @@ export class FlowStats {
   readonly release = new Tally()
   readonly outcomes = new Tally()
   readonly crashes = new Tally()
+  /** workers held up until their lease lapsed, by what the lease check did then */
+  readonly stalls = new Tally()
   readonly calendarRetries = new Tally()
   readonly dropped = new Tally()
   readonly errors: string[] = []

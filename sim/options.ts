@@ -17,6 +17,8 @@ export interface FaultOptions {
   salesforceWriteFailures: number
   /** Probability that a worker dies between its /dedupe claim and its /dedupe/commit. */
   workerCrashes: number
+  /** Probability that a worker is held up, before its first write, until its claim's lease has lapsed. */
+  workerStalls: number
   /** SIGKILLs of a sidecar (restarted on the same port) during the active phase. */
   sidecarKills: number
   /** SIGKILLs of redis-server (AOF, appendfsync always; in a cluster: one master) during the active phase. */
@@ -59,6 +61,8 @@ export interface SimOptions {
   resolveBaseline: 'each' | 'last'
   /** Read the source item again after waiting out `in_flight` (mule-examples keeps the state read before the wait). */
   rereadAfterWait: boolean
+  /** Start a write only while a quarter of the claim's lease is left (both flows; off shows what it prevents). */
+  leaseCheck: boolean
   /** Writes per human change above which a meeting counts as looping: bound = loopFactor x changes + 3. */
   loopFactor: number
   faults: FaultOptions
@@ -75,6 +79,7 @@ export const ALL_FAULTS: FaultOptions = {
   outlookWriteFailures: 0.05,
   salesforceWriteFailures: 0.05,
   workerCrashes: 0.03,
+  workerStalls: 0.03,
   sidecarKills: 2,
   redisRestarts: 1,
   concurrentEdits: 0.15,
@@ -86,6 +91,7 @@ export const NO_FAULTS: FaultOptions = {
   outlookWriteFailures: 0,
   salesforceWriteFailures: 0,
   workerCrashes: 0,
+  workerStalls: 0,
   sidecarKills: 0,
   redisRestarts: 0,
   concurrentEdits: 0,
@@ -93,14 +99,14 @@ export const NO_FAULTS: FaultOptions = {
 
 export const FLOWS = {
   /** What the sidecar's contract implies a flow should do; a loss left over is the sidecar's. */
-  recommended: { writeMode: 'patch', conditionalWrites: true, echoClaim: 'commit', resolveBaseline: 'last', rereadAfterWait: true },
+  recommended: { writeMode: 'patch', conditionalWrites: true, echoClaim: 'commit', resolveBaseline: 'last', rereadAfterWait: true, leaseCheck: true },
   /**
    * mule-examples' flows as they are: whole-item writes, the merged baseline with the last confirm, a fresh read after
    * waiting out in_flight. Their preconditions cover Salesforce only (the Outlook 365 connector sends no If-Match);
    * the simulation switches preconditions for both calendars at once, so this preset leaves them off.
    */
-  'mule-examples': { writeMode: 'full', conditionalWrites: false, echoClaim: 'commit', resolveBaseline: 'last', rereadAfterWait: true },
-} as const satisfies Record<string, Pick<SimOptions, 'writeMode' | 'conditionalWrites' | 'echoClaim' | 'resolveBaseline' | 'rereadAfterWait'>>
+  'mule-examples': { writeMode: 'full', conditionalWrites: false, echoClaim: 'commit', resolveBaseline: 'last', rereadAfterWait: true, leaseCheck: true },
+} as const satisfies Record<string, Pick<SimOptions, 'writeMode' | 'conditionalWrites' | 'echoClaim' | 'resolveBaseline' | 'rereadAfterWait' | 'leaseCheck'>>
 export type FlowName = keyof typeof FLOWS
 
 export function defaultOptions(): SimOptions {
@@ -164,6 +170,7 @@ Worker flow
   --write-mode patch|full        patch: write the fields changed since the baseline; full: the whole item
   --[no-]conditional-writes      updates with If-Match (Graph) / If-Unmodified-Since (Salesforce)
   --[no-]reread-after-wait       read the source again after waiting out in_flight
+  --[no-]lease-check             start a write only while a quarter of the claim's lease is left
   --resolve-baseline each|last   a resolution writing both sides sends the merged baseline with each confirm
                                  or only with the last one, once both writes landed
   --echo-claim commit|release    after skip/echo: /dedupe/commit the claim (as mule-examples) or release it
@@ -175,6 +182,7 @@ Faults (all on by default; --no-faults turns all off, then name the ones you wan
   --outlook-write-failures P     Outlook only
   --salesforce-write-failures P  Salesforce only
   --worker-crashes P             probability a worker dies between claim and commit (default 0.03)
+  --worker-stalls P              probability a worker is held up before its first write until its lease lapsed (default 0.03)
   --sidecar-kills N              SIGKILL + restart of a sidecar (default 2; not with --store memory)
   --redis-restarts N             SIGKILL + restart of redis-server, AOF on (default 1; cluster: one master)
   --concurrent-edits P           probability an edit gets a concurrent edit on the other side (default 0.15)
@@ -231,6 +239,7 @@ const faultSetters: Record<string, Setter> = {
   'outlook-write-failures': (o, v, n) => (o.faults.outlookWriteFailures = probability(v, n, ALL_FAULTS.outlookWriteFailures)),
   'salesforce-write-failures': (o, v, n) => (o.faults.salesforceWriteFailures = probability(v, n, ALL_FAULTS.salesforceWriteFailures)),
   'worker-crashes': (o, v, n) => (o.faults.workerCrashes = probability(v, n, ALL_FAULTS.workerCrashes)),
+  'worker-stalls': (o, v, n) => (o.faults.workerStalls = probability(v, n, ALL_FAULTS.workerStalls)),
   'sidecar-kills': (o, v, n) => (o.faults.sidecarKills = count(v, n, ALL_FAULTS.sidecarKills, 0, 100)),
   'redis-restarts': (o, v, n) => (o.faults.redisRestarts = count(v, n, ALL_FAULTS.redisRestarts, 0, 100)),
   'concurrent-edits': (o, v, n) => (o.faults.concurrentEdits = probability(v, n, ALL_FAULTS.concurrentEdits)),
@@ -246,6 +255,7 @@ const faultOff: Record<string, (o: SimOptions) => void> = {
   'outlook-write-failures': (o) => (o.faults.outlookWriteFailures = 0),
   'salesforce-write-failures': (o) => (o.faults.salesforceWriteFailures = 0),
   'worker-crashes': (o) => (o.faults.workerCrashes = 0),
+  'worker-stalls': (o) => (o.faults.workerStalls = 0),
   'sidecar-kills': (o) => (o.faults.sidecarKills = 0),
   'redis-restarts': (o) => (o.faults.redisRestarts = 0),
   'concurrent-edits': (o) => (o.faults.concurrentEdits = 0),
@@ -286,6 +296,8 @@ const flags: Record<string, (o: SimOptions) => void> = {
   'no-conditional-writes': (o) => (o.conditionalWrites = false),
   'reread-after-wait': (o) => (o.rereadAfterWait = true),
   'no-reread-after-wait': (o) => (o.rereadAfterWait = false),
+  'lease-check': (o) => (o.leaseCheck = true),
+  'no-lease-check': (o) => (o.leaseCheck = false),
   'all-faults': (o) => (o.faults = { ...ALL_FAULTS }),
   'no-faults': (o) => (o.faults = { ...NO_FAULTS }),
 }

@@ -47,7 +47,7 @@ export function formatSummary(result: SimResult): string {
   if (readBacks.length > 0) push('', `updates refused (412), then the target read back: ${readBacks.map(([kind, count]) => `${kind} ${n(count)}`).join(' · ')}`)
   push(
     '',
-    `worker crashes between claim and commit ${n(sum(faults.workerCrashes))}${sum(faults.workerCrashes) ? ` (${list(faults.workerCrashes)})` : ''} · sidecar SIGKILL ${faults.sidecarKills}${faults.sidecarKills ? ` (serving again after ${downs('sidecar')})` : ''} · Redis SIGKILL ${faults.redisRestarts}${faults.redisRestarts ? ` (back after ${downs('redis')})` : ''}`,
+    `worker crashes between claim and commit ${n(sum(faults.workerCrashes))}${sum(faults.workerCrashes) ? ` (${list(faults.workerCrashes)})` : ''} · worker stalls past the lease before a write ${n(sum(faults.workerStalls))}${sum(faults.workerStalls) ? ` (${list(faults.workerStalls)})` : ''} · sidecar SIGKILL ${faults.sidecarKills}${faults.sidecarKills ? ` (serving again after ${downs('sidecar')})` : ''} · Redis SIGKILL ${faults.redisRestarts}${faults.redisRestarts ? ` (back after ${downs('redis')})` : ''}`,
   )
   lines.push('')
 

@@ -36,6 +36,7 @@ export interface SimResult {
     outlookWriteFailures: Record<string, number>
     salesforceWriteFailures: Record<string, number>
     workerCrashes: Record<string, number>
+    workerStalls: Record<string, number>
     sidecarKills: number
     redisRestarts: number
     concurrentEdits: number
@@ -257,6 +258,7 @@ export async function runSimulation(options: SimOptions, io: SimIo = {}): Promis
         outlookWriteFailures: outlookFaults.injected.toObject(),
         salesforceWriteFailures: salesforceFaults.injected.toObject(),
         workerCrashes: stats.crashes.toObject(),
+        workerStalls: stats.stalls.toObject(),
         sidecarKills: chaos.injected.get('sidecar SIGKILL + restart'),
         redisRestarts: chaos.injected.get('Redis SIGKILL + restart (AOF)'),
         concurrentEdits: humanActions['concurrent edit (other side)'] ?? 0,

@@ -104,6 +104,10 @@ interface Change {
   sourceWriteUnconfirmed?: boolean
   /** the /dedupe claim's token, sent with /correlate as claimToken (as mule-examples does) */
   claimToken?: string
+  /** when the claim's lease ends (the /dedupe answer's expiresAt), in ms */
+  leaseEndsAt?: number
+  /** the worker is held up before its first write until the lease has lapsed (--worker-stalls) */
+  stallBeforeWrite?: boolean
 }
 
 export interface ReviewRequest {
@@ -131,6 +135,8 @@ export interface WorkerDeps {
 
 const IN_FLIGHT_POLL_MS = 250
 const CALENDAR_RETRIES = 3
+/** how far past its lease a stalled worker (--worker-stalls) wakes up */
+const STALL_PAST_LEASE_MS: [number, number] = [200, 1_500]
 const CALENDAR_RETRY_MS = 100
 
 export class Worker {
@@ -409,7 +415,9 @@ export class Worker {
     }
     const claimedAt = Date.now()
     change.claimToken = dedupe.claim.token
+    change.leaseEndsAt = Date.parse(dedupe.claim.expiresAt)
     change.crashAt = this.d.rng.chance(this.d.options.faults.workerCrashes) ? this.d.rng.pick(CRASH_POINTS) : undefined
+    change.stallBeforeWrite = this.d.rng.chance(this.d.options.faults.workerStalls)
     const release = async () => {
       try {
         const released = await sidecar.post<{ released: boolean }>('/dedupe/release', { system: dedupe.key.system, itemId: dedupe.key.itemId, token: dedupe.claim!.token }, `${change.cid}:release`)
@@ -525,6 +533,15 @@ export class Worker {
     // the last attempt whose answer was lost after its write landed
     let lost: FakeApiError | undefined
     for (let attempt = 0; ; attempt++) {
+      if (change.stallBeforeWrite) {
+        // a long GC pause, a host suspended, a call retried through an outage: until the lease has lapsed
+        change.stallBeforeWrite = false
+        this.d.stats.note(change.system, change.itemId, `${op}: worker held up until its lease lapsed`)
+        await sleep(Math.max(0, (change.leaseEndsAt ?? Date.now()) - Date.now()) + this.d.rng.between(...STALL_PAST_LEASE_MS))
+        // past the lease, the check below stops the write
+        this.d.stats.stalls.add(this.d.options.leaseCheck ? 'write not started' : 'wrote anyway (no lease check)')
+      }
+      this.checkLease(change, op)
       await sleep(this.d.rng.between(2, 12)) // the request's way to the calendar
       try {
         const result = call(lost !== undefined)
@@ -543,6 +560,21 @@ export class Worker {
         await sleep(CALENDAR_RETRY_MS)
       }
     }
+  }
+
+  /**
+   * A write starts only while at least a quarter of the claim's lease is left, as mule-examples' writes do. Once the
+   * lease lapses another worker may be granted the item and sync a newer state; ours, read when we claimed, written
+   * after theirs would undo it, and their commit would have recorded the newer state as synced (a later event of it
+   * is then `unchanged`, and the change is lost). A worker held up past that (a sidecar restarting while it retried)
+   * writes nothing: its claim is released and the change redelivered, read afresh.
+   */
+  private checkLease(change: Change, op: string): void {
+    if (change.leaseEndsAt === undefined || !this.d.options.leaseCheck) return
+    const left = change.leaseEndsAt - Date.now()
+    if (left >= this.leaseMs / 4) return
+    this.d.stats.note(change.system, change.itemId, `${op}: not started, ${left} ms of the lease left`)
+    throw new Retry('lease_running_out')
   }
 
   /**
