@@ -619,6 +619,25 @@ t.test('a claim is released only before a write landed, and no refusal that retr
   t.match(listener503?.attrs.type ?? '', /SIDECAR:MISCONFIGURED/, 'SIDECAR:MISCONFIGURED is answered 503')
 })
 
+t.test("a write starts only while enough of the claim's lease is left", async (t) => {
+  const flow = (name: string) => byTag('flow').find((element) => element.attrs.name === name)!
+  const checks = (element: Element) => element.tag === 'flow-ref' && element.attrs.name === 'sync-check-lease'
+  t.ok(checks(flow('salesforce-write').children[0]), 'salesforce-write checks the lease first')
+  const first = flow('outlook-call').children[0]
+  t.match(first.tag, 'choice', 'outlook-call checks the lease first, for writes')
+  const when = first.children.find((element) => element.tag === 'when')
+  t.match(when?.attrs.expression ?? '', /op != 'get'/)
+  t.ok(when?.children.some(checks))
+  const raise = descendants(flow('sync-check-lease')).find((element) => element.tag === 'raise-error')
+  t.equal(raise?.attrs.type, 'SYNC:LEASE_RUNNING_OUT')
+  const test = descendants(flow('sync-check-lease')).find((element) => element.tag === 'when')?.attrs.expression ?? ''
+  t.match(test, /vars\.dedupe\.claim\.expiresAt/, 'against the claim\'s expiresAt')
+  t.match(test, /p\('sidecar\.leaseMs'\) as Number\) \/ 4/, 'a quarter of the lease')
+  // the listener answers it 503, so the pre-filter redelivers
+  const listener503 = byTag('on-error-propagate').find((element) => element.attrs['doc:name'] === '503')
+  t.match(listener503?.attrs.type ?? '', /SYNC:LEASE_RUNNING_OUT/)
+})
+
 t.test('every DataWeave body sent to the sidecar uses only fields its schema knows', async (t) => {
   if (!openapi) return t.fail(MISSING_OPENAPI)
   t.ok(sidecarBodyFiles.length > 0, 'dwl/sidecar holds the request bodies')
