@@ -529,7 +529,7 @@ export class Worker {
    * One calendar API call with the connector's retries: transient failures again, a few times, then the flow fails.
    * The error that ends the retries says whether an earlier attempt's answer was lost (afterLostAnswer).
    */
-  private async calendar<T>(change: Change, op: string, call: (retryAfterLanded: boolean) => T): Promise<T> {
+  private async calendar<T>(change: Change, op: string, call: (retryAfterLanded: boolean) => T, ownCopy = false): Promise<T> {
     // the last attempt whose answer was lost after its write landed
     let lost: FakeApiError | undefined
     for (let attempt = 0; ; attempt++) {
@@ -538,10 +538,17 @@ export class Worker {
         change.stallBeforeWrite = false
         this.d.stats.note(change.system, change.itemId, `${op}: worker held up until its lease lapsed`)
         await sleep(Math.max(0, (change.leaseEndsAt ?? Date.now()) - Date.now()) + this.d.rng.between(...STALL_PAST_LEASE_MS))
-        // past the lease, the check below stops the write
-        this.d.stats.stalls.add(this.d.options.leaseCheck ? 'write not started' : 'wrote anyway (no lease check)')
+        // past the lease: what the check does now is what the run reports
+        try {
+          this.checkLease(change, op)
+        } catch (error) {
+          this.d.stats.stalls.add('write not started')
+          throw error
+        }
+        this.d.stats.stalls.add('wrote anyway (no lease check)')
       }
-      this.checkLease(change, op)
+      // not for the delete of our own extra copy: it is unlinked, no other worker writes it, and it must go
+      if (!ownCopy) this.checkLease(change, op)
       await sleep(this.d.rng.between(2, 12)) // the request's way to the calendar
       try {
         const result = call(lost !== undefined)
@@ -879,6 +886,7 @@ export class Worker {
       system === 'outlook'
         ? this.d.outlook.delete(itemId, this.writeContext(change, 'cleanup', reason, landed))
         : this.d.salesforce.delete(itemId, this.writeContext(change, 'cleanup', reason, landed)),
+      true,
     ).catch((error) => {
       if (!(error instanceof FakeApiError && error.kind === 'not_found')) throw error
     })

@@ -622,20 +622,39 @@ t.test('a claim is released only before a write landed, and no refusal that retr
 t.test("a write starts only while enough of the claim's lease is left", async (t) => {
   const flow = (name: string) => byTag('flow').find((element) => element.attrs.name === name)!
   const checks = (element: Element) => element.tag === 'flow-ref' && element.attrs.name === 'sync-check-lease'
-  t.ok(checks(flow('salesforce-write').children[0]), 'salesforce-write checks the lease first')
-  const first = flow('outlook-call').children[0]
-  t.match(first.tag, 'choice', 'outlook-call checks the lease first, for writes')
-  const when = first.children.find((element) => element.tag === 'when')
-  t.match(when?.attrs.expression ?? '', /op != 'get'/)
-  t.ok(when?.children.some(checks))
-  const raise = descendants(flow('sync-check-lease')).find((element) => element.tag === 'raise-error')
-  t.equal(raise?.attrs.type, 'SYNC:LEASE_RUNNING_OUT')
+  for (const [name, condition] of [
+    ['outlook-call', /op != 'get' and not \(vars\.outlookCall\.ownCopy default false\)/],
+    ['salesforce-write', /not \(vars\.salesforceWrite\.ownCopy default false\)/],
+  ] as const) {
+    // inside the retries, before every attempt, and caught there so the retries stop
+    const attempt = descendants(flow(name)).find((element) => element.tag === 'until-successful')?.children.find((element) => element.tag === 'try')
+    const first = attempt?.children[0]
+    t.equal(first?.tag, 'choice', `${name}: each attempt starts with the check`)
+    const when = first?.children.find((element) => element.tag === 'when')
+    t.match(when?.attrs.expression ?? '', condition, `${name}: writes under the claim, not the delete of our own copy`)
+    t.ok(when?.children.some(checks), `${name}: calls sync-check-lease`)
+    const handlers = attempt?.children.find((element) => element.tag === 'error-handler')?.children ?? []
+    t.match(handlers[0]?.attrs ?? {}, { type: 'SYNC:LEASE_RUNNING_OUT' }, `${name}: the first handler stops the retries on it`)
+    t.equal(handlers[0]?.tag, 'on-error-continue')
+    const raised = descendants(flow(name)).filter((element) => element.tag === 'raise-error' && element.attrs.type === 'SYNC:LEASE_RUNNING_OUT')
+    t.equal(raised.length, 1, `${name}: raises it again after the retries`)
+  }
   const test = descendants(flow('sync-check-lease')).find((element) => element.tag === 'when')?.attrs.expression ?? ''
-  t.match(test, /vars\.dedupe\.claim\.expiresAt/, 'against the claim\'s expiresAt')
-  t.match(test, /p\('sidecar\.leaseMs'\) as Number\) \/ 4/, 'a quarter of the lease')
-  // the listener answers it 503, so the pre-filter redelivers
+  // now + a quarter of the lease past the claim's expiresAt: too late to start
+  t.match(test, /\(\(now\(\) as Number \{unit: 'milliseconds'\}\) \+ \(p\('sidecar\.leaseMs'\) as Number\) \/ 4\) > \(\(vars\.dedupe\.claim\.expiresAt as DateTime\) as Number \{unit: 'milliseconds'\}\)/)
+  t.equal(descendants(flow('sync-check-lease')).find((element) => element.tag === 'raise-error')?.attrs.type, 'SYNC:LEASE_RUNNING_OUT')
+  // every delete of our own extra copy says so, and skips the check
+  const ownCopies = byTag('set-variable').filter((element) => element.attrs['doc:name'] === 'Our copy')
+  t.ok(ownCopies.length >= 4)
+  for (const element of ownCopies) t.match(element.attrs.value ?? '', /ownCopy: true/, `${where(element)} marks our own copy`)
+  // the pre-filter redelivers; the sources that cannot start the change once more from /dedupe
   const listener503 = byTag('on-error-propagate').find((element) => element.attrs['doc:name'] === '503')
   t.match(listener503?.attrs.type ?? '', /SYNC:LEASE_RUNNING_OUT/)
+  for (const name of ['salesforce-event-changes', 'outlook-changes-from-eventhubs']) {
+    const again = descendants(flow(name)).find((element) => element.tag === 'on-error-continue' && element.attrs.type === 'SYNC:LEASE_RUNNING_OUT')
+    t.match(again?.attrs.when ?? '', /not \(vars\.written default false\)/, `${name}: once more only when nothing was written`)
+    t.ok(again && descendants(again).some((element) => element.tag === 'flow-ref'), `${name}: runs the change again`)
+  }
 })
 
 t.test('every DataWeave body sent to the sidecar uses only fields its schema knows', async (t) => {
