@@ -18,6 +18,7 @@ t.test('flags: presets, single faults, and refusals that name the flag', async (
   const stalled = parseOptions(['--worker-stalls', '0.5', '--no-lease-check']) as SimOptions
   t.equal(stalled.faults.workerStalls, 0.5)
   t.equal(stalled.leaseCheck, false)
+  t.throws(() => parseOptions(['--worker-stalls', '2']), { name: 'UsageError', message: /--worker-stalls: must be a probability/ })
   t.equal(parseOptions(['--help']), 'help')
   t.throws(() => parseOptions(['--duplicates', '2']), { name: 'UsageError', message: /--duplicates: must be a probability/ })
   t.throws(() => parseOptions(['--store', 'memory', '--sidecar-kills', '1']), /wipes the memory store/)

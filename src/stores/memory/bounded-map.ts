@@ -82,7 +82,10 @@ export class BoundedTtlSlots<S extends TtlSlot> {
     return this.entries.get(key)
   }
 
-  /** Writes the slot under the key as the most recently used. Its expiresAt and keepUntil are read from the slot whenever the map needs them. */
+  /**
+   * Writes the slot under the key as the most recently used. Its expiresAt and keepUntil are read from the slot
+   * whenever the map needs them.
+   */
   set(key: string, slot: S, now: number): void {
     // a key already held moves to the newest end (a Map's set would leave it in its place)
     this.entries.delete(key)

@@ -128,8 +128,7 @@ export class MemoryDedupeStore implements DedupeStore {
     rememberVersion(item, last.version, 'committed')
     item.committedTokens = rememberToken(item.committedTokens, token)
     pushHistory(item, history)
-    item.expiresAt = input.now + input.ttlMs
-    this.items.set(id, item, input.now)
+    this.write(id, item, input.now + input.ttlMs, input.now)
     return outcome.result
   }
 
@@ -155,8 +154,7 @@ export class MemoryDedupeStore implements DedupeStore {
     item.last = outcome.last
     if (outcome.underClaim) item.writtenUnderClaim = outcome.underClaim
     pushHistory(item, outcome.history)
-    item.expiresAt = lifetimeEnd(item, input)
-    this.items.set(id, item, input.now)
+    this.write(id, item, lifetimeEnd(item, input), input.now)
   }
 
   async get(key: ItemKey, now: number): Promise<DedupeRecord | null> {
@@ -171,6 +169,12 @@ export class MemoryDedupeStore implements DedupeStore {
 
   async forget(key: ItemKey): Promise<{ deleted: boolean }> {
     return { deleted: this.items.delete(itemMapKey(key)) }
+  }
+
+  /** Every write to the map: the item is its own slot, so its expiry is set with the write, never apart from it. */
+  private write(id: string, item: MemoryItem, expiresAt: number, now: number): void {
+    item.expiresAt = expiresAt
+    this.items.set(id, item, now)
   }
 
   private claimNow(input: ClaimInput): ClaimResult {
@@ -191,8 +195,7 @@ export class MemoryDedupeStore implements DedupeStore {
     const superseded = supersededHistory(input, outcome.result.decision)
     if (superseded !== undefined) for (const entry of superseded) pushHistory(item, entry)
     pushHistory(item, outcome.history)
-    item.expiresAt = lifetimeEnd(item, input)
-    this.items.set(id, item, input.now)
+    this.write(id, item, lifetimeEnd(item, input), input.now)
     return outcome.result
   }
 }
