@@ -15,6 +15,7 @@ import { toClaimInput } from '../src/routes/dedupe.js'
 import type { ClaimInput } from '../src/stores/dedupe-store.js'
 import { MemoryDedupeStore } from '../src/stores/memory/dedupe.js'
 import { createNonce } from '../src/stores/nonce.js'
+import { BareMapClaims } from './bare-map.mjs'
 import { median, uniqueEvent } from './harness.js'
 
 const PER_CALL = 100
@@ -31,32 +32,18 @@ interface Claimer {
   claim(inputs: ClaimInput[]): Promise<Array<{ decision: string }>>
 }
 
-/** The least a claim does: a lookup, one small object kept, the oldest entry dropped past the bound. */
+/** The least a claim does (bench/bare-map.mjs), answered as the store answers a call of claims. */
 class BareMap implements Claimer {
-  private readonly entries = new Map<string, { token: string; version: string; expiresAt: number }>()
-  private oldest?: Iterator<string>
-  constructor(private readonly bound: number) {}
+  private readonly claims: BareMapClaims
+  constructor(bound: number) {
+    this.claims = new BareMapClaims(bound, createNonce)
+  }
 
   async claim(inputs: ClaimInput[]) {
-    const results: Array<{ decision: string; claim?: { token: string; expiresAt: number } }> = []
-    for (const input of inputs) {
-      const key = itemMapKey(input.key)
-      const held = this.entries.get(key)
-      if (held !== undefined && held.expiresAt > input.now) {
-        results.push({ decision: 'in_flight' })
-        continue
-      }
-      const token = `1.${createNonce()}`
-      this.entries.set(key, { token, version: input.version, expiresAt: input.now + input.leaseMs })
-      while (this.entries.size > this.bound) {
-        this.oldest ??= this.entries.keys()
-        const next = this.oldest.next()
-        if (next.done) this.oldest = undefined
-        else this.entries.delete(next.value)
-      }
-      results.push({ decision: 'process', claim: { token, expiresAt: input.now + input.leaseMs } })
-    }
-    return results
+    return inputs.map((input) => {
+      const claim = this.claims.claim(itemMapKey(input.key), input.version, input.now, input.leaseMs)
+      return claim === undefined ? { decision: 'in_flight' } : { decision: 'process', claim: { token: claim.token, expiresAt: claim.expiresAt } }
+    })
   }
 }
 
