@@ -2,15 +2,19 @@
 // scripts that show what the cost is made of: the same three commands with fixed values, the same with the claim's
 // six fields packed into one (a layout the store does not use: what it would save), and the call alone (arguments
 // in, a flat answer out, no command). Every script takes the arguments as the store sends them (one JSON string,
-// decoded by cjson); the last row sends them one by one, as the store did before. A Redis of its own, new items only (as the benchmark's batches), 100 claims a call, rounds
-// interleaved, medians.
+// decoded by cjson); the last row sends them one by one, as the store did before. A Redis of its own, new items only
+// (as the benchmark's batches), BENCH_PER_CALL claims a call (default 100, a batch's; single /dedupe requests under
+// the benchmark's load gather about 5 a call), BENCH_CALLS calls, rounds interleaved, medians.
 import { Redis } from 'ioredis'
 import { cpuMicros, median } from './harness.js'
 import { CLAIM_ARG_COUNT, CLAIM_MANY_LUA } from '../src/stores/redis/dedupe-scripts.js'
 import { RedisServer } from '../test/support/redis-server.js'
 
-const PER_CALL = 100
+const PER_CALL = Number(process.env.BENCH_PER_CALL ?? 100)
 const CALLS = Number(process.env.BENCH_CALLS ?? 300)
+if (!Number.isInteger(PER_CALL) || PER_CALL < 1 || !Number.isInteger(CALLS) || CALLS < 1) {
+  throw new Error('BENCH_PER_CALL and BENCH_CALLS must be whole numbers of at least 1')
+}
 const ROUNDS = 3
 
 // Every script answers the same flat string per claim, so only what runs before it differs.
