@@ -3,7 +3,6 @@
 // routes that claim in the least way any store could, to show what /dedupe could reach at best on this machine.
 // With REDIS_URL set the store is Redis, and the Redis floors are served too.
 // Plain JavaScript over the compiled dist/ (npm run build), like the real server: tsx would add its own costs.
-import { Redis } from 'ioredis'
 import { buildApp, registerApiGuards } from '../dist/app.js'
 import { loadConfig } from '../dist/config.js'
 import { readDedupeRequest } from '../dist/domain/dedupe-event.js'
@@ -13,6 +12,7 @@ import { dedupeRequestSchema, dedupeResponseSchema } from '../dist/routes/dedupe
 import { itemMapKey } from '../dist/domain/keys.js'
 import { createStore } from '../dist/stores/index.js'
 import { createNonce } from '../dist/stores/nonce.js'
+import { closeRedisClient, createRedisClient, waitUntilReady } from '../dist/stores/redis/connection.js'
 import { Gatherer } from '../dist/stores/redis/gatherer.js'
 import { BareMapClaims } from './bare-map.mjs'
 
@@ -31,23 +31,26 @@ const readEvent = (body) => readDedupeRequest(body, { leaseMs: config.defaultLea
 const bareMap = new BareMapClaims(config.memoryMaxItems, createNonce)
 
 // The Redis floors, gathered per pass of the event loop into one script call as the store gathers its claims, the
-// arguments as one JSON string as the store sends them: a call that runs no command (the round trip alone), and one
-// that claims each key with a single SET NX PX, the least an atomic claim with a lease can do on Redis.
+// arguments as one JSON string as the store sends them (the store sends a pass's lone claim in a script of its own,
+// its arguments one by one), over a client made as the store makes its own: a call that runs no command (the round
+// trip alone), and one that claims each key with a single SET NX PX of its token and version, the least an atomic
+// claim with a lease can do on Redis.
 const ROUND_TRIP_LUA = `local A = cjson.decode(ARGV[1])
 local r = {}
 for i = 1, #KEYS do r[i] = 1 end
 return r`
 const SET_NX_LUA = `local A = cjson.decode(ARGV[1])
 local r = {}
-for i = 1, #KEYS do r[i] = redis.call('SET', KEYS[i], A[2 * i - 1], 'NX', 'PX', A[2 * i]) and 1 or 0 end
+for i = 1, #KEYS do r[i] = redis.call('SET', KEYS[i], A[3 * i - 2] .. '|' .. A[3 * i - 1], 'NX', 'PX', A[3 * i]) and 1 or 0 end
 return r`
-const redis = config.redisUrl ? new Redis(config.redisUrl, { protocol: 2, enableAutoPipelining: false, maxRetriesPerRequest: 0 }) : undefined
+const redis = config.store === 'redis' ? createRedisClient(config, logger) : undefined
+if (redis && !(await waitUntilReady(redis, 5_000))) throw new Error(`the floors' Redis client did not connect to ${config.redisUrl}`)
 redis?.defineCommand('floorRoundTrip', { lua: ROUND_TRIP_LUA })
 redis?.defineCommand('floorSetNx', { lua: SET_NX_LUA })
 const gathered = (command) =>
   new Gatherer(async (events) => {
     const keys = events.map((event) => `floor:${itemMapKey(event.key)}`)
-    const args = JSON.stringify(events.flatMap((event) => [`1.${createNonce()}`, String(event.leaseMs)]))
+    const args = JSON.stringify(events.flatMap((event) => [`1.${createNonce()}`, event.version, String(event.leaseMs)]))
     return redis[command](keys.length, ...keys, args)
   })
 const redisFloors = redis && { roundTrip: gathered('floorRoundTrip'), setNx: gathered('floorSetNx') }
@@ -84,4 +87,4 @@ await app.register(async (api) => {
 })
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) })
-process.on('SIGTERM', () => void app.close().then(() => store.close()).then(() => redis?.quit()).then(() => process.exit(0)))
+process.on('SIGTERM', () => void app.close().then(() => store.close()).then(() => redis && closeRedisClient(redis)).then(() => process.exit(0)))

@@ -23,9 +23,8 @@
 //   + Redis claim         readDedupeRequest and the Redis store's claim
 //   /dedupe (Redis)       the real route on Redis
 // BREAKDOWN_STEPS=memory or redis runs the bare route and the shared steps with that store's steps only.
-import { Redis } from 'ioredis'
 import { RedisServer } from '../test/support/redis-server.js'
-import { CONNECTIONS, ROUNDS, SECONDS, measure, median, memoryStoreEnv, posts, serverTarget, uniqueEvent, type Target } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, emptiedRedisEnv, measure, median, memoryStoreEnv, posts, serverTarget, uniqueEvent, type Target } from './harness.js'
 
 // Busy loops to add to the bare route, in us: several show where a slower server starts to lose requests/s.
 const SPINS_US = (process.env.BREAKDOWN_SPIN_US ?? '3,6,10').split(',').map(Number)
@@ -33,18 +32,16 @@ if (SPINS_US.some((us) => !(us > 0))) throw new Error(`BREAKDOWN_SPIN_US must be
 const STEPS = process.env.BREAKDOWN_STEPS ?? 'all'
 if (!['all', 'memory', 'redis'].includes(STEPS)) throw new Error(`BREAKDOWN_STEPS must be all, memory or redis, not ${STEPS}`)
 
-// the memory store's bound as the benchmarks run it (its default, MEMORY_MAX_ITEMS 100,000, unless set)
-const memoryBound = memoryStoreEnv().MEMORY_MAX_ITEMS ?? '100000'
 const redis = STEPS === 'memory' ? undefined : await RedisServer.start()
 const memory = async () => memoryStoreEnv()
-const onRedis = async () => {
-  const client = new Redis(redis!.url)
-  await client.flushall()
-  await client.quit()
-  return { REDIS_URL: redis!.url }
-}
 const bareRoute = (env: Record<string, string>) => async () => env
-const sidecarStep = (path: string, env = memory) => ({ target: serverTarget(path, 'bench/breakdown-server.mjs', env), path })
+const sidecarStep = (path: string) => ({ target: serverTarget(path, 'bench/breakdown-server.mjs', memory), path })
+// the same server on the benchmark's redis-server, emptied before each step
+const redisStep = (path: string) => ({
+  redis: true,
+  target: serverTarget(`${path} (Redis)`, 'bench/breakdown-server.mjs', () => emptiedRedisEnv(redis!.url)),
+  path,
+})
 // `after`: the step whose CPU this one adds to; `redis`: the step runs on the benchmark's redis-server
 interface Step {
   name: string
@@ -74,7 +71,8 @@ const steps: Step[] = [
         {
           name: 'bare route + bare Map claim',
           after: 'bare route',
-          target: serverTarget('bare map', 'bench/baseline-server.ts', bareRoute({ BASELINE_BARE_MAP: memoryBound })),
+          // the memory store's bound as the benchmarks run it
+          target: serverTarget('bare map', 'bench/baseline-server.ts', bareRoute({ BASELINE_BARE_MAP: memoryStoreEnv().MEMORY_MAX_ITEMS })),
           path: '/dedupe',
         },
       ]),
@@ -90,10 +88,10 @@ const steps: Step[] = [
   ...(STEPS === 'memory'
     ? []
     : [
-        { name: '+ Redis round trip, no command', after: zod, redis: true, ...sidecarStep('/breakdown/redis-round-trip', onRedis) },
-        { name: '+ SET NX PX (the Redis floor)', after: zod, redis: true, ...sidecarStep('/breakdown/redis-set-nx', onRedis) },
-        { name: '+ Redis claim', after: zod, redis: true, ...sidecarStep('/breakdown/claimed', onRedis) },
-        { name: '/dedupe (Redis)', after: '+ Redis claim', redis: true, ...sidecarStep('/dedupe', onRedis) },
+        { name: '+ Redis round trip, no command', after: zod, ...redisStep('/breakdown/redis-round-trip') },
+        { name: '+ SET NX PX (the Redis floor)', after: zod, ...redisStep('/breakdown/redis-set-nx') },
+        { name: '+ Redis claim', after: zod, ...redisStep('/breakdown/claimed') },
+        { name: '/dedupe (Redis)', after: '+ Redis claim', ...redisStep('/dedupe') },
       ]),
 ]
 
@@ -125,5 +123,5 @@ try {
     process.stdout.write(`| ${step.name} | ${rps} | ${Math.round((rps / bare) * 100) / 100} | ${cpu ?? 'n/a'} | ${added} | ${of(runs.get(step.name)!.redisCpu) ?? '-'} |\n`)
   }
 } finally {
-  await redis?.stop()
+  await redis?.destroy()
 }

@@ -2,6 +2,8 @@
 import autocannon from 'autocannon'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { Redis } from 'ioredis'
+import { DEFAULT_MEMORY_MAX_ITEMS } from '../src/config.js'
 import { freePort } from '../test/support/redis-server.js'
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -153,7 +155,7 @@ export const claimThenCommit: Load = (url, bodies, seconds) =>
   )
 
 // Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on common Linux builds).
-const TICKS_PER_SECOND = (() => {
+export const TICKS_PER_SECOND = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
   } catch {
@@ -177,11 +179,14 @@ export const perRequest = (before: number | undefined, after: number | undefined
 
 /** `alsoPid`: another process whose CPU per request is reported beside the server's (redis-server). */
 export async function measure(target: Target, load: Load, makeBody: () => unknown, poolSize: number, alsoPid?: number) {
-  const warmUp = new BodyCursor(pool(Math.ceil(poolSize / 4), makeBody))
+  // As many bodies for the warm-up as for the run: a warm-up that cycled its pool would send items again, which a
+  // store answers in_flight and a floor of bench:breakdown refuses, and the run would start from that.
+  const warmUp = new BodyCursor(pool(poolSize, makeBody))
   const bodies = new BodyCursor(pool(poolSize, makeBody))
   const { url, child } = await target.start()
   try {
-    await load(url, warmUp, SECONDS) // warm-up, not counted
+    const warm = await load(url, warmUp, SECONDS) // warm-up, not counted
+    if (warm.non2xx + warm.errors > 0) throw new Error(`${target.name}: the warm-up got ${warm.non2xx} non-2xx answers and ${warm.errors} errors ${JSON.stringify(warm.otherStatuses)}`)
     const before = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
     const result = await load(url, bodies, SECONDS)
     const after = { server: cpuMicros(child.pid), also: cpuMicros(alsoPid) }
@@ -225,11 +230,22 @@ async function settle(pid: number | undefined): Promise<void> {
 /**
  * The memory store's environment in the benchmarks: its default bound (MEMORY_MAX_ITEMS 100,000), as `npm start` runs
  * it, so a run soon reaches the steady state of a full store that evicts its least recently used item for each new
- * one. BENCH_MEMORY_MAX_ITEMS sets another bound (2000000: nothing is evicted and the heap grows all run).
+ * one. BENCH_MEMORY_MAX_ITEMS sets another bound (2000000: nothing is evicted and the heap grows all run). The bound is
+ * always set, so a MEMORY_MAX_ITEMS exported in the shell does not reach the servers.
  */
-export function memoryStoreEnv(): Record<string, string> {
-  const bound = process.env.BENCH_MEMORY_MAX_ITEMS
-  return bound === undefined ? { STORE: 'memory' } : { STORE: 'memory', MEMORY_MAX_ITEMS: bound }
+export function memoryStoreEnv(): { STORE: 'memory'; MEMORY_MAX_ITEMS: string } {
+  return { STORE: 'memory', MEMORY_MAX_ITEMS: process.env.BENCH_MEMORY_MAX_ITEMS ?? String(DEFAULT_MEMORY_MAX_ITEMS) }
+}
+
+/** A Redis target's environment: the benchmark's redis-server at `url`, emptied first, so each run starts alike. */
+export async function emptiedRedisEnv(url: string): Promise<Record<string, string>> {
+  const client = new Redis(url, { maxRetriesPerRequest: 0 })
+  try {
+    await client.flushall()
+  } finally {
+    client.disconnect()
+  }
+  return { REDIS_URL: url }
 }
 
 /** Seconds of one slice of `measureInterleaved` (BENCH_SLICE_SECONDS, default 2). */

@@ -55,5 +55,5 @@ try {
   await measure(serverTarget('memory', SERVER, async () => memoryStoreEnv()))
   await measure(serverTarget('redis', SERVER, async () => ({ REDIS_URL: redis.url })))
 } finally {
-  await redis.stop()
+  await redis.destroy()
 }

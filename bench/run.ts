@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { RedisServer } from '../test/support/redis-server.js'
-import { CONNECTIONS, ROUNDS, SECONDS, SLICE_SECONDS, claimThenCommit, measure, measureInterleaved, median, memoryStoreEnv, posts, serverTarget, uniqueEvent, type Measured } from './harness.js'
+import { CONNECTIONS, ROUNDS, SECONDS, SLICE_SECONDS, claimThenCommit, emptiedRedisEnv, measure, measureInterleaved, median, memoryStoreEnv, posts, serverTarget, uniqueEvent, type Measured } from './harness.js'
 
 const BATCH = 100
 const root = new URL('..', import.meta.url)
@@ -29,19 +29,13 @@ const againstCoalesced = {
 }
 
 const redis = await RedisServer.start()
-const memoryBound = memoryStoreEnv().MEMORY_MAX_ITEMS ?? 'default (100000)'
+const memoryBound = memoryStoreEnv().MEMORY_MAX_ITEMS
 try {
   const baseline = serverTarget('baseline', 'bench/baseline-server.ts', async () => ({}))
   const baselineCoalesced = serverTarget('baseline, coalesced writes', 'bench/baseline-server.ts', async () => ({ BASELINE_COALESCE: '1' }))
   const memory = serverTarget('memory', 'dist/server.js', async () => memoryStoreEnv())
-  const onRedis = serverTarget('redis', 'dist/server.js', async () => {
-    // a fresh database for each round (both Redis targets start before either is loaded)
-    const { Redis } = await import('ioredis')
-    const client = new Redis(redis.url)
-    await client.flushall()
-    await client.quit()
-    return { REDIS_URL: redis.url }
-  })
+  // a fresh database for each round (both Redis targets start before either is loaded)
+  const onRedis = serverTarget('redis', 'dist/server.js', () => emptiedRedisEnv(redis.url))
 
   process.stdout.write(
     `benchmark: ${SECONDS}s per target and round, in slices of about ${SLICE_SECONDS}s taking turns, ${ROUNDS} rounds, ${CONNECTIONS} connections, unique itemIds, memory store bound ${memoryBound}\n`,

@@ -58,6 +58,9 @@ const optionalText = z
   .optional()
   .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()))
 
+/** The memory store's bound when MEMORY_MAX_ITEMS is not set. */
+export const DEFAULT_MEMORY_MAX_ITEMS = 100_000
+
 const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: integer(8080, 0, 65535),
@@ -68,7 +71,7 @@ const envSchema = z.object({
   STORE: z.enum(['memory', 'redis']).optional(),
   REDIS_URL: optionalText,
   REDIS_CLUSTER_NODES: list,
-  MEMORY_MAX_ITEMS: integer(100_000, 1),
+  MEMORY_MAX_ITEMS: integer(DEFAULT_MEMORY_MAX_ITEMS, 1),
   DEDUPE_TTL: duration('DEDUPE_TTL', '7d'),
   DEFAULT_LEASE_MS: duration('DEFAULT_LEASE_MS', '60s'),
   ECHO_WINDOW: duration('ECHO_WINDOW', '10m'),

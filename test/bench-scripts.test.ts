@@ -10,6 +10,7 @@ const root = new URL('..', import.meta.url)
 
 const scripts: Array<{ script: string; env: Record<string, string>; prints: RegExp; nodeArgs?: string[] }> = [
   { script: 'bench/redis-claim-cost.ts', env: { BENCH_CALLS: '2' }, prints: /\| claim script \(CLAIM_MANY_LUA\) \| \d+\.\d \|/ },
+  { script: 'bench/redis-claim-cost.ts', env: { BENCH_CALLS: '2', BENCH_PER_CALL: '5' }, prints: /5 new items a call, 2 calls[\s\S]*\| claim script \(CLAIM_MANY_LUA\) \| \d+\.\d \|/ },
   { script: 'bench/batch-stages.ts', env: { BENCH_BATCHES: '5' }, prints: /\| all stages \| \d+\.\d+ \|[\s\S]*bytes allocated an event[\s\S]*\| all stages \| \d+ \|/ },
   { script: 'bench/claim-floor.ts', env: { BENCH_CLAIMS: '200', BENCH_ROUNDS: '1', BENCH_FLOOR_BOUNDS: '100,1000' }, prints: /\| 100 \| \d+\.\d\d \| \d+\.\d\d \| -?\d+\.\d\d \|\n\| 1000 \|/ },
   { script: 'bench/memory-footprint.ts', env: { FOOTPRINT_ITEMS: '1000' }, prints: /"items":1000,"bytesPerItem":\d+/, nodeArgs: ['--expose-gc'] },
@@ -18,7 +19,7 @@ const scripts: Array<{ script: string; env: Record<string, string>; prints: RegE
 ]
 
 for (const { script, env, prints, nodeArgs = [] } of scripts) {
-  t.test(script, async (t) => {
+  t.test(`${script} ${JSON.stringify(env)}`, async (t) => {
     const { stdout } = await run(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
       cwd: root,
       env: { ...process.env, ...env },
