@@ -28,3 +28,24 @@ for (const { script, env, prints, nodeArgs = [] } of scripts) {
     t.match(stdout, prints)
   })
 }
+
+// A bad setting stops a script at once, naming the setting, before it measures anything (or starts a server).
+const refusals: Array<{ script: string; env: Record<string, string>; says: RegExp }> = [
+  { script: 'bench/redis-claim-cost.ts', env: { BENCH_PER_CALL: '0' }, says: /BENCH_PER_CALL and BENCH_CALLS must be whole numbers of at least 1/ },
+  { script: 'bench/breakdown.ts', env: { BREAKDOWN_STEPS: 'both' }, says: /BREAKDOWN_STEPS must be all, memory or redis, not both/ },
+  { script: 'bench/breakdown.ts', env: { BREAKDOWN_SPIN_US: '3,-1' }, says: /BREAKDOWN_SPIN_US must be positive numbers/ },
+  { script: 'bench/baseline-server.ts', env: { BASELINE_BARE_MAP: '1.5', PORT: '0' }, says: /BASELINE_BARE_MAP must be a whole number of at least 0, not 1\.5/ },
+  { script: 'bench/baseline-server.ts', env: { BASELINE_SPIN_US: 'abc', PORT: '0' }, says: /BASELINE_SPIN_US must be a number of at least 0, not abc/ },
+]
+
+for (const { script, env, says } of refusals) {
+  t.test(`${script} refuses ${JSON.stringify(env)}`, async (t) => {
+    const failed = await run(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    )
+    t.ok(failed, 'the script exits with an error')
+    t.not(failed?.code, 0)
+    t.match(failed?.stderr ?? '', says)
+  })
+}
